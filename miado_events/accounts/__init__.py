@@ -1,0 +1,1 @@
+"""Accounts: sign-up, verification, log-in, password reset, e-mail change, roles."""

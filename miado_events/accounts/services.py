@@ -1,0 +1,282 @@
+"""Account rules. Services take the acting user explicitly and never commit;
+the caller (view, CLI, test) commits once."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..database import utcnow
+from ..errors import DomainError, PermissionDenied
+from ..extensions import db
+from ..mail import send_message
+from ..models.accounts import ROLE_VALUES, Role, TokenPurpose, User
+from ..permissions import can_change_role, can_manage_users
+from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from .tokens import consume_token, issue_token, revoke_tokens
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def load_user_by_session_id(session_id: str) -> User | None:
+    """Flask-Login loader: ``<id>.<auth_version>``; an old version is logged out."""
+    try:
+        user_id, version = (int(part) for part in session_id.split(".", 1))
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.auth_version != version or not user.is_enabled:
+        return None
+    return user
+
+
+def _check_password_strength(password: str) -> None:
+    if len(password or "") < MIN_LENGTH:
+        raise DomainError(
+            "password_too_short",
+            _l("The password must have at least %(n)d characters.", n=MIN_LENGTH),
+        )
+
+
+def _link(endpoint: str, **values) -> str:
+    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+
+
+def _hours(key: str) -> int:
+    return current_app.config[key]
+
+
+# --- sign-up and verification ---------------------------------------------
+
+def sign_up(
+    *, name: str, email: str, password: str, locale: str, privacy_consent: bool,
+    now: datetime | None = None,
+) -> User | None:
+    """Create an unverified account and mail the verification link.
+
+    If the address already has an account, nothing is created and that
+    address gets a note instead: the caller shows the same message either
+    way, so the form never reveals who has an account.
+    """
+    now = now or utcnow()
+    if not privacy_consent:
+        raise DomainError("privacy_consent_required", _l("Please agree to the privacy notice."))
+    _check_password_strength(password)
+    email = normalise_email(email)
+    existing = get_user_by_email(email)
+    if existing is not None:
+        send_message(existing.email, "account_exists", existing.locale,
+                     user=existing, login_url=_link("accounts.login"),
+                     reset_url=_link("accounts.forgot_password"))
+        return None
+    user = User(
+        name=name.strip(),
+        email=email,
+        password_hash=hash_password(password),
+        role=Role.MEMBER.value,
+        locale=locale,
+        privacy_consent_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+        privacy_consent_at=now,
+        created_at=now,
+    )
+    db.session.add(user)
+    send_verification(user, now=now)
+    return user
+
+
+def send_verification(user: User, *, now: datetime | None = None) -> None:
+    raw = issue_token(user, TokenPurpose.VERIFY_EMAIL, _hours("VERIFY_TOKEN_HOURS"), now=now)
+    send_message(user.email, "verify_email", user.locale, user=user,
+                 verify_url=_link("accounts.verify_email", token=raw),
+                 hours=_hours("VERIFY_TOKEN_HOURS"))
+
+
+def verify_email(raw_token: str, *, now: datetime | None = None) -> User:
+    now = now or utcnow()
+    token = consume_token(raw_token, TokenPurpose.VERIFY_EMAIL, now=now)
+    user = token.user
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+    return user
+
+
+# --- log-in ------------------------------------------------------------------
+
+def authenticate(email: str, password: str, *, now: datetime | None = None) -> User:
+    """The user for these credentials, or ``invalid_credentials``.
+
+    An unverified account with the right password gets a fresh link and
+    ``email_not_verified``; only the owner of the password learns that.
+    """
+    user = get_user_by_email(email)
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if user is None or not ok or not user.is_enabled:
+        raise DomainError("invalid_credentials", _l("E-mail address or password is wrong."))
+    if not user.is_verified:
+        send_verification(user, now=now)
+        raise DomainError(
+            "email_not_verified",
+            _l("Please confirm your e-mail address first. We have sent you a new link."),
+        )
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+# --- password reset and change -------------------------------------------------
+
+def request_password_reset(email: str, *, now: datetime | None = None) -> None:
+    """Mail a reset link if the address has an account; silent otherwise."""
+    user = get_user_by_email(email)
+    if user is None or not user.is_enabled:
+        return
+    raw = issue_token(user, TokenPurpose.RESET_PASSWORD, _hours("RESET_TOKEN_HOURS"), now=now)
+    send_message(user.email, "reset_password", user.locale, user=user,
+                 reset_url=_link("accounts.reset_password", token=raw),
+                 hours=_hours("RESET_TOKEN_HOURS"))
+
+
+def reset_password(raw_token: str, new_password: str, *, now: datetime | None = None) -> User:
+    now = now or utcnow()
+    _check_password_strength(new_password)
+    token = consume_token(raw_token, TokenPurpose.RESET_PASSWORD, now=now)
+    user = token.user
+    _set_password(user, new_password)
+    revoke_tokens(user, TokenPurpose.RESET_PASSWORD, now=now)
+    # Opening the link proves control of the mailbox.
+    user.email_verified_at = user.email_verified_at or now
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password or ""):
+        raise DomainError("wrong_password", _l("Your current password is not correct."))
+    _check_password_strength(new_password)
+    _set_password(user, new_password)
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.auth_version += 1  # every other session of this account ends
+
+
+# --- e-mail change ---------------------------------------------------------------
+
+def request_email_change(user: User, new_email: str, password: str,
+                         *, now: datetime | None = None) -> None:
+    """Mail a confirmation link to the new address. The address changes only
+    when the link is opened. A taken address gets a note, not a link."""
+    if not verify_password(user.password_hash, password or ""):
+        raise DomainError("wrong_password", _l("Your current password is not correct."))
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise DomainError("same_email", _l("This is already your e-mail address."))
+    other = get_user_by_email(new_email)
+    if other is not None:
+        send_message(new_email, "email_taken", other.locale, user=other)
+        return
+    raw = issue_token(user, TokenPurpose.CHANGE_EMAIL, _hours("VERIFY_TOKEN_HOURS"),
+                      new_email=new_email, now=now)
+    send_message(new_email, "change_email", user.locale, user=user,
+                 confirm_url=_link("accounts.confirm_email_change", token=raw),
+                 hours=_hours("VERIFY_TOKEN_HOURS"))
+
+
+def confirm_email_change(raw_token: str, *, now: datetime | None = None) -> User:
+    now = now or utcnow()
+    token = consume_token(raw_token, TokenPurpose.CHANGE_EMAIL, now=now)
+    if get_user_by_email(token.new_email) is not None:
+        raise DomainError("email_taken", _l("This e-mail address now belongs to another account."))
+    user = token.user
+    old_email = user.email
+    user.email = token.new_email
+    user.email_verified_at = now
+    send_message(old_email, "email_changed", user.locale, user=user, new_email=user.email)
+    return user
+
+
+def update_profile(user: User, *, name: str, locale: str) -> None:
+    user.name = name.strip()
+    user.locale = locale
+
+
+# --- staff accounts and roles --------------------------------------------------------
+
+def invite_staff(actor: User, *, email: str, name: str, role: str,
+                 now: datetime | None = None) -> User:
+    """Admin invites door staff, staff or admins. An existing account gets the
+    role at once and a note; a new address gets an account and a link to
+    choose a password."""
+    if not can_manage_users(actor):
+        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    if role not in (Role.DOOR.value, Role.STAFF.value, Role.ADMIN.value):
+        raise DomainError("role_invalid", _l("Please choose a valid role."))
+    email = normalise_email(email)
+    user = get_user_by_email(email)
+    if user is not None:
+        user.role = role
+        send_message(user.email, "role_changed", user.locale, user=user,
+                     login_url=_link("accounts.login"))
+        return user
+    user = User(email=email, name=name.strip(), role=role,
+                locale=current_app.config["BABEL_DEFAULT_LOCALE"], created_at=now or utcnow())
+    db.session.add(user)
+    raw = issue_token(user, TokenPurpose.STAFF_INVITE, _hours("INVITE_TOKEN_HOURS"), now=now)
+    send_message(user.email, "staff_invite", user.locale, user=user, inviter=actor,
+                 invite_url=_link("accounts.accept_invite", token=raw),
+                 hours=_hours("INVITE_TOKEN_HOURS"))
+    return user
+
+
+def accept_invite(raw_token: str, password: str, *, privacy_consent: bool,
+                  now: datetime | None = None) -> User:
+    now = now or utcnow()
+    if not privacy_consent:
+        raise DomainError("privacy_consent_required", _l("Please agree to the privacy notice."))
+    _check_password_strength(password)
+    token = consume_token(raw_token, TokenPurpose.STAFF_INVITE, now=now)
+    user = token.user
+    _set_password(user, password)
+    user.email_verified_at = user.email_verified_at or now
+    user.privacy_consent_version = current_app.config["PRIVACY_NOTICE_VERSION"]
+    user.privacy_consent_at = now
+    return user
+
+
+def change_role(actor: User, target: User, role: str) -> None:
+    """Set ``target``'s role; ``member`` revokes staff rights. Admins cannot
+    change their own role, so there is always at least one admin."""
+    if not can_change_role(actor, target):
+        raise PermissionDenied("forbidden", _l("You are not allowed to change this role."))
+    if role not in ROLE_VALUES:
+        raise DomainError("role_invalid", _l("Please choose a valid role."))
+    target.role = role
+
+
+def create_admin(*, email: str, name: str, password: str,
+                 now: datetime | None = None) -> User:
+    """For ``flask create-admin``: a verified admin account."""
+    now = now or utcnow()
+    _check_password_strength(password)
+    email = normalise_email(email)
+    user = get_user_by_email(email)
+    if user is None:
+        user = User(email=email, name=name, locale=current_app.config["BABEL_DEFAULT_LOCALE"],
+                    created_at=now)
+        db.session.add(user)
+    user.role = Role.ADMIN.value
+    user.password_hash = hash_password(password)
+    user.email_verified_at = user.email_verified_at or now
+    return user
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count(User.id)))

@@ -1,0 +1,262 @@
+"""Thin views: parse the form, call the service, commit, redirect."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ..errors import DomainError
+from ..extensions import db, limiter
+from ..i18n import LOCALE_COOKIE, normalise_locale
+from ..permissions import login_required
+from . import services
+from .forms import (AcceptInviteForm, ChangeEmailForm, ChangePasswordForm, ForgotPasswordForm,
+                    LoginForm, NewPasswordForm, ProfileForm, SignUpForm)
+from ..models.accounts import TokenPurpose
+from .tokens import find_token
+
+bp = Blueprint("accounts", __name__)
+
+
+def _limit(config_key: str):
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"])
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths are followed after log-in or switching language."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@_limit("RATELIMIT_SIGNUP")
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = SignUpForm()
+    if request.method == "GET":
+        form.locale.data = str(get_locale())
+    if form.validate_on_submit():
+        try:
+            services.sign_up(name=form.name.data, email=form.email.data,
+                             password=form.password.data, locale=form.locale.data,
+                             privacy_consent=form.privacy_consent.data)
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err.message), "error")
+        else:
+            db.session.commit()
+            return redirect(url_for("accounts.signup_done"))
+    return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/signup/check-your-mail")
+def signup_done():
+    return render_template("accounts/check_mail.html",
+                           message=_("We have sent a link to the e-mail address you entered. "
+                                     "Please open it to confirm your address, then log in. "
+                                     "If you already have an account, the e-mail tells you how to log in."))
+
+
+@bp.route("/verify/<token>")
+def verify_email(token: str):
+    try:
+        services.verify_email(token)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+        return redirect(url_for("accounts.login"))
+    db.session.commit()
+    flash(_("Thank you, your e-mail address is confirmed. You can log in now."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_limit("RATELIMIT_LOGIN")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except DomainError as err:
+            # email_not_verified queued a new link: keep it.
+            db.session.commit() if err.code == "email_not_verified" else db.session.rollback()
+            flash(str(err.message), "error")
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("pages.home")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("pages.home"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@_limit("RATELIMIT_RESET")
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template(
+            "accounts/check_mail.html",
+            message=_("If an account exists for this address, we have sent a link to "
+                      "choose a new password. The link is valid for %(hours)d hours.",
+                      hours=current_app.config["RESET_TOKEN_HOURS"]))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@_limit("RATELIMIT_RESET")
+def reset_password(token: str):
+    try:
+        find_token(token, TokenPurpose.RESET_PASSWORD)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+        return redirect(url_for("accounts.forgot_password"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Your new password is saved. Please log in."), "success")
+            return redirect(url_for("accounts.login"))
+    db.session.rollback()
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@_limit("RATELIMIT_RESET")
+def accept_invite(token: str):
+    try:
+        find_token(token, TokenPurpose.STAFF_INVITE)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+        return redirect(url_for("accounts.login"))
+    form = AcceptInviteForm()
+    if form.validate_on_submit():
+        try:
+            services.accept_invite(token, form.password.data,
+                                   privacy_consent=form.privacy_consent.data)
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Your account is ready. Please log in."), "success")
+            return redirect(url_for("accounts.login"))
+    db.session.rollback()
+    return render_template("accounts/accept_invite.html", form=form)
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account():
+    profile = ProfileForm(obj=current_user)
+    return render_template("accounts/account.html", profile=profile,
+                           password_form=ChangePasswordForm(), email_form=ChangeEmailForm())
+
+
+def _account_post(form_cls, handle, success_message: str):
+    form = form_cls()
+    if form.validate_on_submit():
+        try:
+            handle(form)
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err.message), "error")
+        else:
+            db.session.commit()
+            flash(success_message, "success")
+            return redirect(url_for("accounts.account"))
+    forms = {"profile": ProfileForm(obj=current_user), "password_form": ChangePasswordForm(),
+             "email_form": ChangeEmailForm()}
+    key = {ProfileForm: "profile", ChangePasswordForm: "password_form",
+           ChangeEmailForm: "email_form"}[form_cls]
+    forms[key] = form
+    return render_template("accounts/account.html", **forms), 400 if form.errors else 200
+
+
+@bp.route("/account/profile", methods=["POST"])
+@login_required
+def update_profile():
+    return _account_post(
+        ProfileForm,
+        lambda f: services.update_profile(current_user, name=f.name.data, locale=f.locale.data),
+        _("Your details are saved."),
+    )
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    def handle(f):
+        services.change_password(current_user, f.current_password.data, f.password.data)
+        # The service ended all sessions; keep this one.
+        login_user(current_user._get_current_object())
+
+    return _account_post(ChangePasswordForm, handle, _("Your new password is saved."))
+
+
+@bp.route("/account/email", methods=["POST"])
+@login_required
+def change_email():
+    return _account_post(
+        ChangeEmailForm,
+        lambda f: services.request_email_change(current_user, f.new_email.data,
+                                                f.current_password.data),
+        _("We have sent a confirmation link to the new address. "
+          "Your address changes when you open it."),
+    )
+
+
+@bp.route("/account/email/<token>")
+def confirm_email_change(token: str):
+    try:
+        services.confirm_email_change(token)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Your e-mail address has been changed."), "success")
+    return redirect(url_for("accounts.account" if current_user.is_authenticated
+                            else "accounts.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    locale = normalise_locale(request.form.get("locale"))
+    if locale is None:
+        abort(400)
+    target = safe_next(request.form.get("next"), url_for("pages.home"))
+    if current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.commit()
+    response = redirect(target)
+    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600,
+                        samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"],
+                        httponly=True)
+    return response

@@ -1,0 +1,1 @@
+"""Admin: staff accounts and roles."""

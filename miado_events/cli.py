@@ -1,0 +1,33 @@
+"""Command-line entry points: ``flask --app app create-admin`` and ``demo``."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from .errors import DomainError
+from .extensions import db
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt=True)
+    @click.option("--name", prompt=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def create_admin(email: str, name: str, password: str) -> None:
+        """Create the first admin (or make an existing account admin)."""
+        from .accounts.services import create_admin as create
+
+        try:
+            user = create(email=email, name=name, password=password)
+        except DomainError as err:
+            raise click.ClickException(str(err.message)) from err
+        db.session.commit()
+        click.echo(f"Admin {user.email} is ready.")
+
+    @app.cli.command("demo")
+    def demo() -> None:
+        """Fill the database with fictional demo data (safe to run twice)."""
+        from .demo import load_demo_data
+
+        for line in load_demo_data():
+            click.echo(line)

@@ -1,0 +1,3 @@
+"""All models, imported here so that Alembic and the app see the full schema."""
+from .accounts import Role, TokenPurpose, User, UserToken  # noqa: F401
+from ..database import utcnow  # noqa: F401

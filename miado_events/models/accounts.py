@@ -1,0 +1,107 @@
+"""People who sign in, and the single-use tokens mailed to them."""
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..database import UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    MEMBER = "member"
+    DOOR = "door"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+ROLE_VALUES = tuple(r.value for r in Role)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('member', 'door', 'staff', 'admin')", name="role_valid"
+        ),
+        # E-mail addresses are stored lower-cased; one account per address.
+        Index("uq_users_email", "email", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER.value)
+    locale: Mapped[str] = mapped_column(String(8), default="de")
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    privacy_consent_version: Mapped[str | None] = mapped_column(String(32))
+    privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on password change or log-out everywhere: old sessions and
+    # remember-me cookies stop working.
+    auth_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    tokens: Mapped[list[UserToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.auth_version}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot sign in
+        return self.is_enabled
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class TokenPurpose(str, enum.Enum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+    CHANGE_EMAIL = "change_email"
+    STAFF_INVITE = "staff_invite"
+
+
+class UserToken(db.Model):
+    """A single-use, expiring token. Only its SHA-256 hash is stored."""
+
+    __tablename__ = "user_tokens"
+    __table_args__ = (
+        CheckConstraint(
+            "purpose IN ('verify_email', 'reset_password', 'change_email', 'staff_invite')",
+            name="purpose_valid",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # For change_email: the new address, applied when the link is opened.
+    new_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and self.expires_at > now

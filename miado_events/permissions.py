@@ -1,0 +1,82 @@
+"""One predicate per capability, reused by route decorators, services and menus.
+
+Every predicate takes the acting user (possibly anonymous) and, for object
+permissions, the object. Templates call them through ``can('name', obj)``.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app
+from flask_login import current_user
+
+from .models.accounts import Role
+
+STAFF_ROLES = frozenset({Role.STAFF.value, Role.ADMIN.value})
+DOOR_ROLES = frozenset({Role.DOOR.value, Role.STAFF.value, Role.ADMIN.value})
+
+
+def _signed_in(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def is_signed_in(user) -> bool:
+    return _signed_in(user)
+
+
+def is_staff(user) -> bool:
+    return _signed_in(user) and user.role in STAFF_ROLES
+
+
+def is_admin(user) -> bool:
+    return _signed_in(user) and user.role == Role.ADMIN.value
+
+
+def is_door_staff(user) -> bool:
+    """Door staff, and staff, who may do everything door staff can."""
+    return _signed_in(user) and user.role in DOOR_ROLES
+
+
+def can_manage_users(user) -> bool:
+    return is_admin(user)
+
+
+def can_change_role(user, target) -> bool:
+    """Admins change roles of others; nobody changes their own role."""
+    return is_admin(user) and target is not None and target.id != user.id
+
+
+PREDICATES = {
+    "signed_in": is_signed_in,
+    "staff": is_staff,
+    "admin": is_admin,
+    "door": is_door_staff,
+    "manage_users": can_manage_users,
+    "change_role": can_change_role,
+}
+
+
+def can(name: str, *args, user=None) -> bool:
+    predicate = PREDICATES[name]
+    return predicate(current_user if user is None else user, *args)
+
+
+def require(predicate):
+    """Route decorator: anonymous → log-in page; signed in without right → 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not _signed_in(current_user):
+                return current_app.login_manager.unauthorized()
+            if not predicate(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = predicate.__name__
+        return wrapped
+
+    return decorator
+
+
+login_required = require(is_signed_in)

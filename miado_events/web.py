@@ -1,0 +1,61 @@
+"""Request-wide behaviour: security headers, template helpers, proxy set-up."""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import permissions
+from .accounts.forms import ROLE_LABELS
+from .i18n import text_direction
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "media-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    if app.config.get("PROXY_FIX"):
+        n = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    @app.context_processor
+    def _template_helpers():
+        locale = str(get_locale())
+        return {
+            "can": permissions.can,
+            "current_locale": locale,
+            "text_dir": text_direction(locale),
+            "languages": app.config["LANGUAGES"],
+            "contact_email": app.config["CONTACT_EMAIL"],
+            "role_label": lambda role: ROLE_LABELS.get(role, role),
+        }

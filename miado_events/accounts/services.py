@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -14,6 +14,7 @@ from ..extensions import db
 from ..mail import send_message
 from ..models.accounts import ROLE_VALUES, Role, TokenPurpose, User
 from ..permissions import can_change_role, can_manage_users
+from ..urls import external_url
 from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from .tokens import consume_token, issue_token, revoke_tokens
 
@@ -46,10 +47,6 @@ def _check_password_strength(password: str) -> None:
         )
 
 
-def _link(endpoint: str, **values) -> str:
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
-
-
 def _hours(key: str) -> int:
     return current_app.config[key]
 
@@ -74,8 +71,8 @@ def sign_up(
     existing = get_user_by_email(email)
     if existing is not None:
         send_message(existing.email, "account_exists", existing.locale,
-                     user=existing, login_url=_link("accounts.login"),
-                     reset_url=_link("accounts.forgot_password"))
+                     user=existing, login_url=external_url("accounts.login"),
+                     reset_url=external_url("accounts.forgot_password"))
         return None
     user = User(
         name=name.strip(),
@@ -95,7 +92,7 @@ def sign_up(
 def send_verification(user: User, *, now: datetime | None = None) -> None:
     raw = issue_token(user, TokenPurpose.VERIFY_EMAIL, _hours("VERIFY_TOKEN_HOURS"), now=now)
     send_message(user.email, "verify_email", user.locale, user=user,
-                 verify_url=_link("accounts.verify_email", token=raw),
+                 verify_url=external_url("accounts.verify_email", token=raw),
                  hours=_hours("VERIFY_TOKEN_HOURS"))
 
 
@@ -140,7 +137,7 @@ def request_password_reset(email: str, *, now: datetime | None = None) -> None:
         return
     raw = issue_token(user, TokenPurpose.RESET_PASSWORD, _hours("RESET_TOKEN_HOURS"), now=now)
     send_message(user.email, "reset_password", user.locale, user=user,
-                 reset_url=_link("accounts.reset_password", token=raw),
+                 reset_url=external_url("accounts.reset_password", token=raw),
                  hours=_hours("RESET_TOKEN_HOURS"))
 
 
@@ -186,7 +183,7 @@ def request_email_change(user: User, new_email: str, password: str,
     raw = issue_token(user, TokenPurpose.CHANGE_EMAIL, _hours("VERIFY_TOKEN_HOURS"),
                       new_email=new_email, now=now)
     send_message(new_email, "change_email", user.locale, user=user,
-                 confirm_url=_link("accounts.confirm_email_change", token=raw),
+                 confirm_url=external_url("accounts.confirm_email_change", token=raw),
                  hours=_hours("VERIFY_TOKEN_HOURS"))
 
 
@@ -224,14 +221,14 @@ def invite_staff(actor: User, *, email: str, name: str, role: str,
     if user is not None:
         user.role = role
         send_message(user.email, "role_changed", user.locale, user=user,
-                     login_url=_link("accounts.login"))
+                     login_url=external_url("accounts.login"))
         return user
     user = User(email=email, name=name.strip(), role=role,
                 locale=current_app.config["BABEL_DEFAULT_LOCALE"], created_at=now or utcnow())
     db.session.add(user)
     raw = issue_token(user, TokenPurpose.STAFF_INVITE, _hours("INVITE_TOKEN_HOURS"), now=now)
     send_message(user.email, "staff_invite", user.locale, user=user, inviter=actor,
-                 invite_url=_link("accounts.accept_invite", token=raw),
+                 invite_url=external_url("accounts.accept_invite", token=raw),
                  hours=_hours("INVITE_TOKEN_HOURS"))
     return user
 

@@ -54,9 +54,9 @@ def render_message(to: str, template: str, locale: str, **context) -> EmailMessa
     msg["To"] = to
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain="mia-do-events")
-    msg["Content-Language"] = locale
     msg.set_content(text.strip() + "\n")
     msg.add_alternative(html, subtype="html")
+    msg["Content-Language"] = locale  # after set_content, which clears Content-* headers
     return msg
 
 

@@ -1,0 +1,56 @@
+# MIA-DO Events — the two commands of the README are `make run` and `make test`.
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+PIP     := $(VENV)/bin/pip
+FLASK   := $(VENV)/bin/flask --app app
+PYBABEL := $(VENV)/bin/pybabel
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+
+.PHONY: run install install-test translations extract-messages test test-sqlite test-postgres system-deps postgres
+
+## make run: install into .venv, build the SQLite schema, load demo data, serve on http://127.0.0.1:5000
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+install: $(VENV)/bin/activate
+	$(PIP) install -q -e .
+	$(MAKE) --no-print-directory translations
+
+install-test: $(VENV)/bin/activate
+	$(PIP) install -q -e '.[test]'
+	$(MAKE) --no-print-directory translations
+
+translations:
+	$(PYBABEL) compile -q -f -d miado_events/translations
+
+## Re-extract messages.pot and merge it into every catalogue (then translate the new entries).
+extract-messages:
+	$(PYBABEL) extract -q -F miado_events/babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 \
+	  --no-location --sort-output --project "MIA-DO Events" \
+	  -o miado_events/translations/messages.pot .
+	$(PYBABEL) update -q --no-fuzzy-matching -i miado_events/translations/messages.pot -d miado_events/translations
+
+## make test: install everything the suite needs (Chromium, PostgreSQL, venv), then run it on SQLite and on PostgreSQL
+test: system-deps install-test postgres
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+system-deps:
+	bash .ci/system-deps
+
+postgres:
+	bash .ci/postgres start
+
+test-sqlite:
+	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres:
+	DATABASE_URL="$$(bash .ci/postgres url)" $(VENV)/bin/pytest $(PYTEST_ARGS)

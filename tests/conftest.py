@@ -1,0 +1,154 @@
+"""Shared fixtures: an app per test on SQLite (default) or on the PostgreSQL
+server named by DATABASE_URL, a client, mail capture and user factories."""
+from __future__ import annotations
+
+import os
+import re
+
+# Cheap password hashes for the suite (set before the app is imported).
+os.environ.setdefault("ARGON2_TIME_COST", "1")
+os.environ.setdefault("ARGON2_MEMORY_COST", "1024")
+
+import pytest  # noqa: E402
+from flask import g, has_app_context  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from miado_events import create_app  # noqa: E402
+from miado_events.accounts.passwords import hash_password  # noqa: E402
+from miado_events.database import utcnow  # noqa: E402
+from miado_events.extensions import db as _db  # noqa: E402
+from miado_events.extensions import limiter  # noqa: E402
+from miado_events.models.accounts import Role, User  # noqa: E402
+
+PASSWORD = "correct-horse-battery"
+
+
+def database_url(tmp_path) -> str:
+    """DATABASE_URL when set (the PostgreSQL run), else a fresh SQLite file."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+def app_config(tmp_path, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "MAIL_BACKEND": "memory",
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+        "RATELIMIT_ENABLED": True,
+        "WTF_CSRF_ENABLED": False,
+    }
+    config.update(overrides)
+    return config
+
+
+def reset_schema(app) -> None:
+    with app.app_context():
+        _db.drop_all()
+        if _db.engine.dialect.name == "postgresql":
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        _db.create_all()
+
+
+class FreshGlobalsClient(FlaskClient):
+    """The fixtures keep one app context open for the whole test, so requests
+    would share ``g`` (and Flask-Login's cached user). A real server starts
+    every request with an empty ``g``; so does this client."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in list(g):
+                g.pop(key)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(app_config(tmp_path))
+    app.test_client_class = FreshGlobalsClient
+    reset_schema(app)
+    limiter.reset()
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    """A test client that asks for English pages (German is the default; tests
+    that check German say so explicitly)."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def outbox(app):
+    """E-mails delivered (after commit) during the test."""
+    box = app.extensions["mail_outbox"]
+    box.clear()
+    return box
+
+
+@pytest.fixture
+def make_user(db):
+    """Factory: a verified user with PASSWORD, committed."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role | str = Role.MEMBER, *, email: str | None = None, name: str | None = None,
+             verified: bool = True, locale: str = "en", password: str = PASSWORD) -> User:
+        n = next(counter)
+        role_value = role.value if isinstance(role, Role) else role
+        user = User(
+            email=email or f"{role_value}{n}@example.org",
+            name=name or f"{role_value.title()} Person {n}",
+            role=role_value,
+            locale=locale,
+            password_hash=hash_password(password),
+            email_verified_at=utcnow() if verified else None,
+            privacy_consent_version="test",
+            privacy_consent_at=utcnow(),
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log ``user`` in through the real log-in form."""
+
+    def do_login(user: User, password: str = PASSWORD):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return do_login
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """Read a CSRF token from a rendered form (for tests with CSRF switched on)."""
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no csrf_token in page"
+    return match.group(1)
+
+
+def link_from_mail(msg, pattern: str) -> str:
+    """The first URL in the plain-text part of ``msg`` whose path matches."""
+    body = msg.get_body(("plain",)).get_content()
+    match = re.search(r"https?://\S*" + pattern + r"\S*", body)
+    assert match, f"no link matching {pattern!r} in mail: {body}"
+    return match.group(0)

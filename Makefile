@@ -29,14 +29,14 @@ install-test: $(VENV)/bin/activate
 	$(MAKE) --no-print-directory translations
 
 translations:
-	$(PYBABEL) compile -q -f -d miado_events/translations
+	$(PYBABEL) -q compile -f -d miado_events/translations
 
 ## Re-extract messages.pot and merge it into every catalogue (then translate the new entries).
 extract-messages:
-	$(PYBABEL) extract -q -F miado_events/babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 \
+	$(PYBABEL) -q extract -F miado_events/babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --ignore-dirs ".* __pycache__" \
 	  --no-location --sort-output --project "MIA-DO Events" \
 	  -o miado_events/translations/messages.pot .
-	$(PYBABEL) update -q --no-fuzzy-matching -i miado_events/translations/messages.pot -d miado_events/translations
+	$(PYBABEL) -q update --no-fuzzy-matching -i miado_events/translations/messages.pot -d miado_events/translations
 
 ## make test: install everything the suite needs (Chromium, PostgreSQL, venv), then run it on SQLite and on PostgreSQL
 test: system-deps install-test postgres

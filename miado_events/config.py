@@ -97,7 +97,11 @@ def from_environment(instance_path: str) -> dict:
         "VERIFY_TOKEN_HOURS": _int("VERIFY_TOKEN_HOURS", 48),
         "RESET_TOKEN_HOURS": _int("RESET_TOKEN_HOURS", 2),
         "INVITE_TOKEN_HOURS": _int("INVITE_TOKEN_HOURS", 168),
+        "ORG_INVITE_DAYS": _int("ORG_INVITE_DAYS", 14),
         "CONTACT_EMAIL": os.environ.get("CONTACT_EMAIL", "mia-do-ki@example.org"),
+        # Shared mailbox of the office: new MSO applications and profile changes.
+        "STAFF_NOTIFY_EMAIL": os.environ.get("STAFF_NOTIFY_EMAIL")
+        or os.environ.get("CONTACT_EMAIL", "mia-do-ki@example.org"),
         "PRIVACY_NOTICE_VERSION": os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11"),
         "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",

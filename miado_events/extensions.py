@@ -15,3 +15,10 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def limit_from_config(config_key: str):
+    """Rate-limit POSTs of a view by the limit string in ``config[config_key]``."""
+    from flask import current_app
+
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"])

@@ -80,3 +80,65 @@ def require(predicate):
 
 
 login_required = require(is_signed_in)
+
+
+# --- MSO registry -----------------------------------------------------------
+
+def active_membership(user, org):
+    """The user's active membership of ``org``, or None."""
+    if not _signed_in(user) or org is None:
+        return None
+    from .orgs.queries import membership_of
+
+    membership = membership_of(user, org)
+    return membership if membership is not None and membership.is_active else None
+
+
+def is_representative_of(user, org) -> bool:
+    membership = active_membership(user, org)
+    return membership is not None and membership.is_representative
+
+
+def can_review_orgs(user) -> bool:
+    return is_staff(user)
+
+
+def can_edit_org(user, org) -> bool:
+    """Staff for any MSO; a representative for their own."""
+    return is_staff(user) or is_representative_of(user, org)
+
+
+can_manage_members = can_edit_org
+
+
+def can_view_org(user, org) -> bool:
+    return org is not None and (org.is_listed or can_edit_org(user, org))
+
+
+def can_view_member_list(user, org) -> bool:
+    if can_edit_org(user, org):
+        return True
+    return bool(org.members_see_member_list and active_membership(user, org) is not None)
+
+
+def can_view_internal_contact(user, org=None) -> bool:
+    return is_staff(user)
+
+
+def can_request_membership(user, org) -> bool:
+    if not _signed_in(user) or org is None or not org.is_listed:
+        return False
+    from .orgs.queries import membership_of
+
+    return membership_of(user, org) is None
+
+
+PREDICATES.update({
+    "review_orgs": can_review_orgs,
+    "edit_org": can_edit_org,
+    "manage_members": can_manage_members,
+    "view_org": can_view_org,
+    "view_member_list": can_view_member_list,
+    "view_internal_contact": can_view_internal_contact,
+    "request_membership": can_request_membership,
+})

@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import permissions
 from .accounts.forms import ROLE_LABELS
+from .database import utcnow
 from .i18n import text_direction
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -55,7 +56,8 @@ def init_app(app: Flask) -> None:
             "can": permissions.can,
             "current_locale": locale,
             "text_dir": text_direction(locale),
-            "languages": app.config["LANGUAGES"],
+            "ui_languages": app.config["LANGUAGES"],
+            "now": utcnow,
             "contact_email": app.config["CONTACT_EMAIL"],
             "role_label": lambda role: ROLE_LABELS.get(role, role),
         }

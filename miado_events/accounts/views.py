@@ -9,7 +9,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..errors import DomainError
-from ..extensions import db, limiter
+from ..extensions import db, limit_from_config
 from ..i18n import LOCALE_COOKIE, normalise_locale
 from ..permissions import login_required
 from . import services
@@ -19,10 +19,6 @@ from ..models.accounts import TokenPurpose
 from .tokens import find_token
 
 bp = Blueprint("accounts", __name__)
-
-
-def _limit(config_key: str):
-    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"])
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -36,7 +32,7 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@_limit("RATELIMIT_SIGNUP")
+@limit_from_config("RATELIMIT_SIGNUP")
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
@@ -79,7 +75,7 @@ def verify_email(token: str):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@_limit("RATELIMIT_LOGIN")
+@limit_from_config("RATELIMIT_LOGIN")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
@@ -108,7 +104,7 @@ def logout():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@_limit("RATELIMIT_RESET")
+@limit_from_config("RATELIMIT_RESET")
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -123,7 +119,7 @@ def forgot_password():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@_limit("RATELIMIT_RESET")
+@limit_from_config("RATELIMIT_RESET")
 def reset_password(token: str):
     try:
         find_token(token, TokenPurpose.RESET_PASSWORD)
@@ -147,7 +143,7 @@ def reset_password(token: str):
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
-@_limit("RATELIMIT_RESET")
+@limit_from_config("RATELIMIT_RESET")
 def accept_invite(token: str):
     try:
         find_token(token, TokenPurpose.STAFF_INVITE)

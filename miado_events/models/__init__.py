@@ -1,3 +1,5 @@
 """All models, imported here so that Alembic and the app see the full schema."""
 from .accounts import Role, TokenPurpose, User, UserToken  # noqa: F401
 from ..database import utcnow  # noqa: F401
+from .orgs import (Membership, MembershipRole, MembershipStatus, OrgDecision,  # noqa: F401
+                   OrgInvitation, Organisation, OrganisationTag, OrgStatus, TagKind)

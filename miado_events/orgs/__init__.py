@@ -1,0 +1,1 @@
+"""MSO registry: applications, staff review, public directory, membership."""

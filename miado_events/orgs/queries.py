@@ -1,0 +1,103 @@
+"""Named queries of the registry, written once."""
+from __future__ import annotations
+
+from flask import g
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models.orgs import (Membership, MembershipStatus, Organisation, OrganisationTag,
+                           OrgStatus, TagKind)
+
+# Which consent flag guards which tag kind in public filters.
+TAG_FIELD = {
+    TagKind.DISTRICT: "districts",
+    TagKind.REGION: "regions",
+    TagKind.LANGUAGE: "languages",
+    TagKind.FIELD: "fields_of_work",
+}
+
+
+def membership_of(user, org) -> Membership | None:
+    """The membership row of ``user`` in ``org`` (any status), cached per request."""
+    cache = g.setdefault("_memberships", {})
+    key = (user.id, org.id)
+    if key not in cache:
+        cache[key] = db.session.scalar(
+            select(Membership).where(Membership.user_id == user.id,
+                                     Membership.organisation_id == org.id))
+    return cache[key]
+
+
+def forget_memberships() -> None:
+    """Call after changing memberships within one request."""
+    g.pop("_memberships", None)
+
+
+def _published(field: str):
+    """SQL: the organisation consented to publish ``field`` (JSON list)."""
+    # JSON containment differs per backend; a LIKE on the serialised list is
+    # portable and exact because field names are fixed, quoted identifiers.
+    return Organisation.published_fields.cast(db.String).like(f'%"{field}"%')
+
+
+def listed_organisations(*, q: str = "", district: str = "", region: str = "",
+                         language: str = "", field: str = ""):
+    """SELECT of listed MSOs matching the public filters. A filter only
+    matches values the organisation agreed to publish."""
+    query = (select(Organisation)
+             .where(Organisation.status == OrgStatus.LISTED.value)
+             .options(selectinload(Organisation.tags))
+             .order_by(func.lower(Organisation.name), Organisation.id))
+    for kind, value in ((TagKind.DISTRICT, district), (TagKind.REGION, region),
+                        (TagKind.LANGUAGE, language), (TagKind.FIELD, field)):
+        if value:
+            query = query.where(_published(TAG_FIELD[kind]), exists().where(
+                OrganisationTag.organisation_id == Organisation.id,
+                OrganisationTag.kind == kind.value,
+                func.lower(OrganisationTag.value) == value.strip().lower()))
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.where(or_(
+            func.lower(Organisation.name).like(like),
+            func.lower(Organisation.short_name).like(like),
+            and_(_published("description"), func.lower(Organisation.description).like(like)),
+        ))
+    return query
+
+
+def region_suggestions(limit: int = 200) -> list[str]:
+    """Regions of origin already used by listed MSOs, for the form's suggestions."""
+    rows = db.session.scalars(
+        select(OrganisationTag.value)
+        .join(Organisation, Organisation.id == OrganisationTag.organisation_id)
+        .where(OrganisationTag.kind == TagKind.REGION.value,
+               Organisation.status == OrgStatus.LISTED.value,
+               _published("regions"))
+        .group_by(OrganisationTag.value)
+        .order_by(func.count().desc(), OrganisationTag.value)
+        .limit(limit))
+    return list(rows)
+
+
+def review_queue():
+    """Applications waiting for staff, and listed MSOs with a name change to approve."""
+    return (select(Organisation)
+            .where(or_(Organisation.status == OrgStatus.PENDING.value,
+                       Organisation.requested_name.is_not(None)))
+            .order_by(Organisation.submitted_at, Organisation.id))
+
+
+def memberships_of_user(user):
+    return (select(Membership)
+            .where(Membership.user_id == user.id)
+            .options(selectinload(Membership.organisation))
+            .order_by(Membership.created_at))
+
+
+def representatives(org) -> list:
+    return [m.user for m in org.memberships if m.is_representative]
+
+
+def open_requests(org):
+    return [m for m in org.memberships if m.status == MembershipStatus.REQUESTED.value]

@@ -71,6 +71,13 @@ def send_message(to: str, template: str, locale: str | None = None, **context) -
     return msg
 
 
+def discard_pending() -> None:
+    """Drop the messages queued in this transaction (e.g. demo data needs no mail)."""
+    from ..extensions import db
+
+    db.session().info.pop(_PENDING_KEY, None)
+
+
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, None)

@@ -171,8 +171,6 @@ def live_server(tmp_path, smtp_sink):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-            db.drop_all()
-            db.engine.dispose()
 
 
 # --- the browser -------------------------------------------------------------

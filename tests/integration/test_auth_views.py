@@ -200,7 +200,6 @@ def csrf_app(tmp_path):
     with app.app_context():
         yield app
         _db.session.remove()
-        _db.drop_all()
         _db.engine.dispose()
 
 

@@ -340,13 +340,3 @@ def test_create_admin_command_refuses_short_password(app, db):
         args=["create-admin", "--email", "b@example.org", "--name", "B", "--password", "short"])
     assert result.exit_code != 0
     assert services.get_user_by_email("b@example.org") is None
-
-
-def test_demo_command_is_safe_to_run_twice(app, db):
-    runner = app.test_cli_runner()
-    first = runner.invoke(args=["demo"])
-    second = runner.invoke(args=["demo"])
-    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
-    assert "admin@demo.example.org" in first.output
-    roles = sorted(u.role for u in db.session.query(User))
-    assert roles == sorted(["admin", "staff", "door", "member", "member"])

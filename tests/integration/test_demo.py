@@ -1,0 +1,38 @@
+"""The demo data: realistic, fictional, and safe to load twice."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from miado_events.models.accounts import User
+from miado_events.models.orgs import Membership, Organisation, OrgStatus
+
+
+def _counts(db):
+    return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (User, Organisation, Membership))
+
+
+def test_demo_command_is_safe_to_run_twice(app, db, outbox):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    counts = _counts(db)
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    assert _counts(db) == counts
+    assert "admin@demo.example.org" in first.output and "demo-passwort" in first.output
+    assert outbox == []  # demo data mails nobody
+
+
+def test_demo_covers_every_role_and_the_registry(app, db, client):
+    app.test_cli_runner().invoke(args=["demo"])
+    roles = set(db.session.scalars(select(User.role)))
+    assert roles == {"admin", "staff", "door", "member"}
+    statuses = list(db.session.scalars(select(Organisation.status)))
+    assert statuses.count(OrgStatus.LISTED.value) >= 10
+    assert OrgStatus.PENDING.value in statuses and OrgStatus.NEEDS_CHANGES.value in statuses
+    districts = {t.value for o in db.session.scalars(select(Organisation)) for t in o.tags if t.kind == "district"}
+    assert len(districts) >= 10
+    html = client.get("/orgs").get_data(as_text=True)
+    assert "Deutsch-Türkischer Kulturverein" in html
+    assert "Tamilischer Kulturverein" not in html  # pending ones stay out of the directory
+    assert all(u.email.endswith("@demo.example.org") for u in db.session.scalars(select(User)))

@@ -94,6 +94,8 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
+    from .events.staff_views import bp as staff_events_bp
+    from .events.views import bp as events_bp
     from .orgs.views import bp as orgs_bp
     from .pages.views import bp as pages_bp
 
@@ -101,3 +103,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(orgs_bp)
+    app.register_blueprint(events_bp)
+    app.register_blueprint(staff_events_bp, url_prefix="/staff")

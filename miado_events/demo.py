@@ -5,6 +5,8 @@ use the reserved domain example.org.
 """
 from __future__ import annotations
 
+from datetime import time, timedelta
+
 from sqlalchemy import select
 
 from .accounts.passwords import hash_password
@@ -13,9 +15,14 @@ from .database import utcnow
 from .extensions import db
 from .mail import discard_pending
 from .models.accounts import Role, User
+from .events import registration as registration_services
+from .events import services as event_services
+from .events.services import EventData, RecurrenceData, SessionData, VenueData
+from .models.events import Event
 from .models.orgs import Membership, MembershipRole, MembershipStatus, Organisation
 from .orgs import services as org_services
 from .orgs.services import OrgProfile
+from .timeutil import to_local
 
 DEMO_PASSWORD = "demo-passwort"
 DOMAIN = "demo.example.org"
@@ -121,6 +128,78 @@ def _demo_memberships(now) -> None:
                                       status=status.value, created_at=now))
 
 
+DEMO_VENUES = [
+    VenueData(name="Begegnungszentrum Nordmarkt (Demo)", address="Beispielplatz 1, 44145 Dortmund",
+              district="Innenstadt-Nord", room="Saal 1",
+              accessibility_notes="Stufenloser Eingang, Aufzug, barrierefreies WC, Induktionsschleife.",
+              directions="U-Bahn U47 bis Haltestelle Beispielplatz, Eingang an der Rückseite."),
+    VenueData(name="Bürgerhaus Hörde (Demo)", address="Musterweg 12, 44263 Dortmund",
+              district="Hörde", room="Raum 2.04",
+              accessibility_notes="Eingang mit Rampe, Aufzug vorhanden.",
+              directions="S-Bahn bis Hörde Bahnhof, 5 Minuten Fußweg."),
+    VenueData(name="Rathaus, Bürgersaal (Demo)", address="Friedensplatz-Beispiel 3, 44135 Dortmund",
+              district="Innenstadt-West", room="Bürgersaal",
+              accessibility_notes="Stufenloser Zugang über den Seiteneingang.", directions=""),
+]
+
+NETWORKING_TITLE = "Vernetzungstreffen der Migrantenselbstorganisationen (Demo)"
+
+
+def _demo_events(admin: User, now) -> None:
+    if db.session.scalar(select(Event.id).where(Event.title == NETWORKING_TITLE)):
+        return
+    venues = [event_services.save_venue(admin, data) for data in DEMO_VENUES]
+    today = to_local(now).date()
+
+    def create(title, kind, capacity, **kw):
+        data = EventData(kind=kind, title=title, capacity=capacity, **kw)
+        return event_services.create_event(admin, data, now=now)
+
+    networking = create(
+        NETWORKING_TITLE, "networking", 60, languages=["de"],
+        description="Austausch zu Masterplan Integration, Projekten, geplanten Aktivitäten, "
+                    "Fördermitteln und aktuellen Themen. Offen für alle interessierten MSOen.",
+        audience_note="Vorstände und Aktive aus Migrantenselbstorganisationen")
+    event_services.create_recurring_sessions(admin, networking, RecurrenceData(
+        frequency="monthly_nth_weekday", nth=2, weekday=1, first_day=today,
+        start=time(18, 0), end=time(20, 0), count=12, venue_id=venues[0].id))
+
+    series = create(
+        "Weiterbildungsreihe Vereinsfinanzen (Demo)", "series", 20, languages=["de", "tr"],
+        org_seat_limit=3, certificate_threshold=75, visibility="members",
+        description="Vier Abende zu Buchführung, Fördermitteln, Anträgen und Verwendungsnachweisen.",
+        audience_note="Kassenwartinnen und Kassenwarte von MSOen")
+    for week in range(4):
+        event_services.add_session(admin, series, SessionData(
+            day=today + timedelta(days=21 + 7 * week), start=time(17, 30), end=time(20, 0),
+            venue_id=venues[1].id))
+
+    seminars = [
+        ("Seminar: Social Media für Vereine (Demo)", 25, ["de", "ar"], 10, venues[0]),
+        ("Seminar: Datenschutz im Verein (Demo)", 30, ["de"], 17, venues[2]),
+        ("Seminar: Ehrenamt gewinnen und halten (Demo)", 2, ["de", "en"], 12, venues[1]),
+    ]
+    created = []
+    for title, capacity, languages, in_days, venue in seminars:
+        seminar = create(title, "seminar", capacity, languages=languages,
+                         description="Ein Abend mit Beispielen aus der Praxis und Zeit für Fragen.")
+        event_services.add_session(admin, seminar, SessionData(
+            day=today + timedelta(days=in_days), start=time(18, 0), end=time(21, 0), venue_id=venue.id))
+        created.append(seminar)
+    for event in [networking, series, *created]:
+        event_services.publish_event(admin, event, now=now)
+    db.session.flush()
+
+    # The small seminar is full, with a waiting list.
+    full = created[2]
+    slot = full.slots[0]
+    people = [get_user_by_email(f"member@{DOMAIN}"), get_user_by_email(f"member2@{DOMAIN}"),
+              get_user_by_email(f"rep1@{DOMAIN}"), get_user_by_email(f"rep2@{DOMAIN}")]
+    for person in people:
+        orgs = registration_services.active_organisations(person)
+        registration_services.register_participant(admin, person, slot, orgs[0] if orgs else None, now=now)
+
+
 def load_demo_data() -> list[str]:
     """Create what is missing; return the lines to print (the demo log-ins)."""
     now = utcnow()
@@ -128,6 +207,8 @@ def load_demo_data() -> list[str]:
              for local, name, role, locale in DEMO_ACCOUNTS}
     _demo_orgs(users["admin"], now)
     _demo_memberships(now)
+    db.session.flush()
+    _demo_events(users["admin"], now)
     discard_pending()  # demo data mails nobody
     db.session.commit()
     lines = [f"Demo log-ins (password for all: {DEMO_PASSWORD}):"]

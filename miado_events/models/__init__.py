@@ -3,3 +3,6 @@ from .accounts import Role, TokenPurpose, User, UserToken  # noqa: F401
 from ..database import utcnow  # noqa: F401
 from .orgs import (Membership, MembershipRole, MembershipStatus, OrgDecision,  # noqa: F401
                    OrgInvitation, Organisation, OrganisationTag, OrgStatus, TagKind)
+from .events import (ACTIVE_REGISTRATION, Event, EventKind, EventSession, EventStatus,  # noqa: F401
+                     Registration, RegistrationStatus, SessionStatus, Slot, SlotOrgSeats,
+                     Venue, Visibility)

@@ -41,6 +41,17 @@ def _published(field: str):
     return Organisation.published_fields.cast(db.String).like(f'%"{field}"%')
 
 
+def _equals_ignoring_case(column, value: str):
+    """SQLite's lower() folds ASCII letters only ("Ägypten" stays "Ägypten"),
+    so a value spelt as stored must match exactly as well."""
+    return or_(column == value, func.lower(column) == value.lower())
+
+
+def _contains_ignoring_case(column, text: str):
+    return or_(column.contains(text, autoescape=True),
+               func.lower(column).contains(text.lower(), autoescape=True))
+
+
 def listed_organisations(*, q: str = "", district: str = "", region: str = "",
                          language: str = "", field: str = ""):
     """SELECT of listed MSOs matching the public filters. A filter only
@@ -55,13 +66,13 @@ def listed_organisations(*, q: str = "", district: str = "", region: str = "",
             query = query.where(_published(TAG_FIELD[kind]), exists().where(
                 OrganisationTag.organisation_id == Organisation.id,
                 OrganisationTag.kind == kind.value,
-                func.lower(OrganisationTag.value) == value.strip().lower()))
+                _equals_ignoring_case(OrganisationTag.value, value.strip())))
+    q = q.strip()
     if q:
-        like = f"%{q.strip().lower()}%"
         query = query.where(or_(
-            func.lower(Organisation.name).like(like),
-            func.lower(Organisation.short_name).like(like),
-            and_(_published("description"), func.lower(Organisation.description).like(like)),
+            _contains_ignoring_case(Organisation.name, q),
+            _contains_ignoring_case(Organisation.short_name, q),
+            and_(_published("description"), _contains_ignoring_case(Organisation.description, q)),
         ))
     return query
 

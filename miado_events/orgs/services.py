@@ -152,9 +152,11 @@ _LEGAL_SUFFIX = re.compile(r"\b(e\.?\s?v\.?|g?gmbh|ggmbh|verein|association)\b",
 
 
 def _name_key(name: str) -> str:
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    # Drop accents but keep letters of every script (Cyrillic, Arabic, ...).
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = _LEGAL_SUFFIX.sub(" ", text)
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 
 def find_similar_organisations(name: str, *, exclude_id: int | None = None,
@@ -172,7 +174,8 @@ def find_similar_organisations(name: str, *, exclude_id: int | None = None,
         other = _name_key(org.name)
         short = _name_key(org.short_name or "")
         ratio = difflib.SequenceMatcher(None, key, other).ratio()
-        if ratio >= 0.85 or key == short or (len(key) >= 6 and (key in other or other in key)):
+        contained = ((len(key) >= 6 and key in other) or (len(other) >= 6 and other in key))
+        if ratio >= 0.85 or key == short or contained:
             scored.append((ratio, org))
     scored.sort(key=lambda pair: -pair[0])
     return [org for _, org in scored[:limit]]

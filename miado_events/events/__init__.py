@@ -1,0 +1,1 @@
+"""Events, sessions, venues, registration, waiting list."""

@@ -1,0 +1,122 @@
+"""Named queries of the events domain, written once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models.events import (Event, EventSession, EventStatus, Registration, RegistrationStatus,
+                             SessionStatus, Slot, Venue)
+
+
+def slot_for(session: EventSession) -> Slot | None:
+    """The slot one registers for to attend ``session`` (uses loaded slots)."""
+    event = session.event
+    if event.registers_whole_event:
+        return next((s for s in event.slots if s.session_id is None), None)
+    return next((s for s in event.slots if s.session_id == session.id), None)
+
+
+def upcoming_sessions(now: datetime, *, kind: str = "", language: str = "", district: str = "",
+                      until: datetime | None = None, since: datetime | None = None):
+    """SELECT of scheduled sessions of published events, soonest first."""
+    query = (select(EventSession)
+             .join(Event, Event.id == EventSession.event_id)
+             .outerjoin(Venue, Venue.id == EventSession.venue_id)
+             .where(Event.status == EventStatus.PUBLISHED.value,
+                    EventSession.status == SessionStatus.SCHEDULED.value,
+                    EventSession.ends_at > (since or now))
+             .options(joinedload(EventSession.venue),
+                      selectinload(EventSession.event).selectinload(Event.slots),
+                      selectinload(EventSession.event).selectinload(Event.sessions))
+             .order_by(EventSession.starts_at, EventSession.id))
+    if until is not None:
+        query = query.where(EventSession.starts_at < until)
+    if kind:
+        query = query.where(Event.kind == kind)
+    if language:
+        # Event.languages is a JSON list of fixed ISO codes.
+        query = query.where(Event.languages.cast(db.String).like(f'%"{language}"%'))
+    if district:
+        query = query.where(Venue.district == district)
+    return query
+
+
+def waitlist_counts(slot_ids) -> dict[int, int]:
+    """Waiting-list length per slot, in one query."""
+    ids = list(slot_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Registration.slot_id, func.count())
+        .where(Registration.slot_id.in_(ids), Registration.status == RegistrationStatus.WAITLISTED.value)
+        .group_by(Registration.slot_id))
+    return dict(rows.all())
+
+
+def user_registrations_by_slot(user, slot_ids) -> dict[int, Registration]:
+    ids = list(slot_ids)
+    if not ids or not getattr(user, "is_authenticated", False):
+        return {}
+    rows = db.session.scalars(select(Registration).where(
+        Registration.user_id == user.id, Registration.slot_id.in_(ids),
+        Registration.status.in_(("confirmed", "waitlisted"))))
+    return {r.slot_id: r for r in rows}
+
+
+def my_registrations(user):
+    return (select(Registration)
+            .where(Registration.user_id == user.id)
+            .options(selectinload(Registration.slot).selectinload(Slot.session),
+                     selectinload(Registration.event).selectinload(Event.sessions)
+                     .joinedload(EventSession.venue),
+                     joinedload(Registration.organisation))
+            .order_by(Registration.created_at.desc(), Registration.id.desc()))
+
+
+def registrations_of_event(event: Event):
+    return (select(Registration)
+            .where(Registration.event_id == event.id)
+            .options(joinedload(Registration.user), joinedload(Registration.organisation),
+                     joinedload(Registration.slot).joinedload(Slot.session))
+            .order_by(Registration.slot_id, Registration.id))
+
+
+@dataclass
+class SlotState:
+    """What the registration button says and does for one person and slot."""
+
+    code: str  # register | waitlist | full | opens | closed | cancelled | registered | waitlisted
+    free: int
+    capacity: int
+    waiting: int
+    opens_at: datetime | None = None
+    registration: Registration | None = None
+
+
+def slot_state(slot: Slot, now: datetime, *, waiting: int = 0,
+               registration: Registration | None = None) -> SlotState:
+    event = slot.event
+    state = SlotState(code="closed", free=slot.free_seats, capacity=slot.capacity, waiting=waiting,
+                      registration=registration)
+    start = slot.starts_at
+    if event.is_cancelled or (slot.session is not None and not slot.session.is_scheduled):
+        state.code = "cancelled"
+    elif registration is not None:
+        state.code = "registered" if registration.is_confirmed else "waitlisted"
+    elif start is None or start <= now or not event.is_published:
+        state.code = "closed"
+    elif event.registration_opens_at and now < event.registration_opens_at:
+        state.code, state.opens_at = "opens", event.registration_opens_at
+    elif event.registration_closes_at and now >= event.registration_closes_at:
+        state.code = "closed"
+    elif slot.free_seats > 0:
+        state.code = "register"
+    elif event.waitlist_enabled:
+        state.code = "waitlist"
+    else:
+        state.code = "full"
+    return state

@@ -1,0 +1,244 @@
+"""Registration rules, in one place for every entry point (member, representative,
+staff, CLI). Services take the acting user explicitly and never commit."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..database import utcnow
+from ..errors import DomainError, PermissionDenied
+from ..extensions import db
+from ..models.accounts import User
+from ..models.events import Registration, RegistrationStatus, Slot, Visibility
+from ..models.orgs import Membership, MembershipStatus, Organisation, OrgStatus
+from ..permissions import is_representative_of, is_staff
+from . import notifications, seats
+
+
+@dataclass
+class Outcome:
+    registration: Registration
+    #: None when confirmed; ``event_full`` or ``org_quota_reached`` when waitlisted.
+    waitlist_reason: str | None = None
+
+
+def _err(code: str, message) -> DomainError:
+    return DomainError(code, message)
+
+
+def active_organisations(user: User) -> list[Organisation]:
+    """Listed MSOs the user is an active member of (the seats can count against)."""
+    return list(db.session.scalars(
+        select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE.value,
+               Organisation.status == OrgStatus.LISTED.value)
+        .order_by(Organisation.name)))
+
+
+def active_registration(user: User, slot: Slot) -> Registration | None:
+    return db.session.scalar(select(Registration).where(
+        Registration.slot_id == slot.id, Registration.user_id == user.id,
+        Registration.status.in_(("confirmed", "waitlisted"))))
+
+
+def check_slot_open(slot: Slot, now: datetime, *, staff: bool = False) -> None:
+    """Raise why nobody can register for ``slot`` now (staff skip the window)."""
+    event = slot.event
+    if event.is_cancelled:
+        raise _err("event_cancelled", _l("This event has been cancelled."))
+    if not event.is_published:
+        raise _err("event_not_published", _l("This event is not open for registration."))
+    if slot.session is not None and not slot.session.is_scheduled:
+        raise _err("session_cancelled", _l("This session has been cancelled."))
+    start = slot.starts_at
+    if start is None or start <= now:
+        raise _err("registration_closed", _l("Registration for this event is closed."))
+    if staff:
+        return
+    if event.registration_opens_at and now < event.registration_opens_at:
+        raise _err("registration_not_open", _l("Registration has not opened yet."))
+    if event.registration_closes_at and now >= event.registration_closes_at:
+        raise _err("registration_closed", _l("Registration for this event is closed."))
+
+
+def _check_actor(actor: User, participant: User, organisation: Organisation | None) -> None:
+    if actor.id == participant.id or is_staff(actor):
+        return
+    if organisation is not None and is_representative_of(actor, organisation):
+        return
+    raise PermissionDenied("forbidden", _l("You may only register yourself or members of your organisation."))
+
+
+def _check_organisation(participant: User, organisation: Organisation | None, slot: Slot) -> None:
+    orgs = active_organisations(participant)
+    if organisation is not None:
+        if organisation.id not in {o.id for o in orgs}:
+            raise _err("not_a_member", _l("The person is not an active member of this organisation."))
+        return
+    if slot.event.visibility == Visibility.MEMBERS.value:
+        raise _err("members_only", _l("This event is for members of migrant self-organisations."))
+    if orgs:
+        raise _err("organisation_required",
+                   _l("Please choose the organisation you are registering for."))
+
+
+def register_participant(actor: User, participant: User, slot: Slot,
+                         organisation: Organisation | None = None,
+                         *, now: datetime | None = None) -> Outcome:
+    """Register ``participant`` for ``slot``: a seat if one is free (within the
+    MSO's limit), else the waiting list (if the event has one)."""
+    now = now or utcnow()
+    staff = is_staff(actor)
+    check_slot_open(slot, now, staff=staff)
+    _check_actor(actor, participant, organisation)
+    if not participant.is_verified:
+        raise _err("email_not_verified", _l("Please confirm your e-mail address first."))
+    _check_organisation(participant, organisation, slot)
+    if active_registration(participant, slot) is not None:
+        raise _err("already_registered", _l("You are already registered for this."))
+
+    org_id = organisation.id if organisation is not None else None
+    reason = seats.take_seat(slot, org_id)
+    if reason is not None and not slot.event.waitlist_enabled:
+        raise _err(reason, _l("No seats are free.") if reason == seats.EVENT_FULL
+                   else _l("Your organisation has already used all the seats it may have."))
+    registration = Registration(
+        slot=slot, event_id=slot.event_id, user=participant, organisation=organisation,
+        status=(RegistrationStatus.CONFIRMED if reason is None else RegistrationStatus.WAITLISTED).value,
+        registered_by=actor if actor.id != participant.id else None,
+        created_at=now, confirmed_at=now if reason is None else None)
+    db.session.add(registration)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same person registered in a parallel request (double click):
+        # the unique index refused this one; its seat is rolled back with it.
+        db.session.rollback()
+        raise _err("already_registered", _l("You are already registered for this.")) from None
+    if reason is None:
+        notifications.registration_confirmed(registration)
+    else:
+        notifications.registration_waitlisted(registration, waitlist_position(registration))
+    return Outcome(registration, reason)
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the first person on the list; positions have no gaps."""
+    if not registration.is_waitlisted:
+        return None
+    return db.session.scalar(select(func.count(Registration.id)).where(
+        Registration.slot_id == registration.slot_id,
+        Registration.status == RegistrationStatus.WAITLISTED.value,
+        Registration.id <= registration.id))
+
+
+def waitlist(slot: Slot) -> list[Registration]:
+    return list(db.session.scalars(select(Registration).where(
+        Registration.slot_id == slot.id, Registration.status == RegistrationStatus.WAITLISTED.value)
+        .order_by(Registration.id)))
+
+
+def can_manage_registration(actor: User, registration: Registration) -> bool:
+    if is_staff(actor) or actor.id == registration.user_id:
+        return True
+    org = registration.organisation
+    return org is not None and is_representative_of(actor, org)
+
+
+def cancel_registration(actor: User, registration: Registration,
+                        *, now: datetime | None = None) -> list[Registration]:
+    """Cancel a seat or leave the waiting list. Members keep to the deadline,
+    staff may cancel any time. A freed seat goes to the waiting list at once.
+    Returns the registrations promoted."""
+    now = now or utcnow()
+    if not can_manage_registration(actor, registration):
+        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    if not registration.is_active:
+        raise _err("already_cancelled", _l("This registration has already been cancelled."))
+    if not is_staff(actor) and not registration.can_be_cancelled_by_member(now):
+        raise _err("cancellation_deadline_passed",
+                   _l("The deadline for cancelling has passed. Please contact the office."))
+    was_confirmed = registration.is_confirmed
+    result = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id, Registration.status.in_(("confirmed", "waitlisted")))
+        .values(status=RegistrationStatus.CANCELLED.value, cancelled_at=now, cancelled_by_id=actor.id)
+        .execution_options(synchronize_session=False))
+    db.session.expire(registration)
+    if result.rowcount == 0:
+        raise _err("already_cancelled", _l("This registration has already been cancelled."))
+    notifications.registration_cancelled(registration)
+    if not was_confirmed:
+        return []
+    seats.release_seat(registration.slot, registration.organisation_id)
+    return fill_free_seats(registration.slot, now=now)
+
+
+def _claim(registration: Registration, now: datetime) -> bool:
+    """Move a waiting registration to confirmed, if nobody else did it first."""
+    result = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id,
+               Registration.status == RegistrationStatus.WAITLISTED.value)
+        .values(status=RegistrationStatus.CONFIRMED.value, confirmed_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _unclaim(registration: Registration) -> None:
+    db.session.execute(
+        update(Registration).where(Registration.id == registration.id)
+        .values(status=RegistrationStatus.WAITLISTED.value, confirmed_at=None)
+        .execution_options(synchronize_session=False))
+
+
+def _promote(registration: Registration, now: datetime) -> str | None:
+    """Try to give ``registration`` a seat: None on success, else the reason."""
+    if not _claim(registration, now):
+        return "not_waitlisted"
+    reason = seats.take_seat(registration.slot, registration.organisation_id)
+    if reason is not None:
+        _unclaim(registration)
+    db.session.expire(registration)
+    return reason
+
+
+def fill_free_seats(slot: Slot, *, now: datetime | None = None) -> list[Registration]:
+    """Give free seats to the first eligible people on the waiting list
+    (someone whose MSO has used its seats is skipped, not removed)."""
+    now = now or utcnow()
+    promoted = []
+    if slot.event.is_cancelled or (slot.session is not None and not slot.session.is_scheduled):
+        return promoted
+    for candidate in waitlist(slot):
+        db.session.refresh(slot)
+        if slot.free_seats == 0:
+            break
+        reason = _promote(candidate, now)
+        if reason is None:
+            promoted.append(candidate)
+            notifications.registration_promoted(candidate)
+        elif reason == seats.EVENT_FULL:
+            break
+    return promoted
+
+
+def promote_by_hand(actor: User, registration: Registration, *, now: datetime | None = None) -> None:
+    """Staff move one person from the waiting list to a free seat."""
+    now = now or utcnow()
+    if not is_staff(actor):
+        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    if not registration.is_waitlisted:
+        raise _err("not_waitlisted", _l("This person is not on the waiting list."))
+    reason = _promote(registration, now)
+    if reason == seats.EVENT_FULL:
+        raise _err("event_full", _l("No seats are free. Raise the capacity first."))
+    if reason == seats.ORG_QUOTA_REACHED:
+        raise _err("org_quota_reached", _l("This organisation has already used all the seats it may have."))
+    if reason is not None:
+        raise _err("not_waitlisted", _l("This person is not on the waiting list."))
+    notifications.registration_promoted(registration)

@@ -1,0 +1,84 @@
+"""Seat counters: the only code that changes ``confirmed_count``.
+
+Every change is one conditional UPDATE, so two requests at the same moment
+can never both take the last seat: the database serialises the updates and
+the CHECK constraints on the counters refuse anything past the limits.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..models.events import Slot, SlotOrgSeats
+
+EVENT_FULL = "event_full"
+ORG_QUOTA_REACHED = "org_quota_reached"
+
+
+def _insert(table):
+    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+def _ensure_org_row(slot: Slot, organisation_id: int, limit: int) -> None:
+    stmt = _insert(SlotOrgSeats).values(slot_id=slot.id, organisation_id=organisation_id,
+                                        seat_limit=limit, confirmed_count=0)
+    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["slot_id", "organisation_id"]))
+
+
+def take_seat(slot: Slot, organisation_id: int | None) -> str | None:
+    """Take one confirmed seat; None on success, else why not
+    (``org_quota_reached`` or ``event_full``). Nothing changes on failure."""
+    limit = slot.event.org_seat_limit
+    counted_for_org = False
+    if organisation_id is not None and limit:
+        _ensure_org_row(slot, organisation_id, limit)
+        result = db.session.execute(
+            update(SlotOrgSeats)
+            .where(SlotOrgSeats.slot_id == slot.id, SlotOrgSeats.organisation_id == organisation_id,
+                   SlotOrgSeats.confirmed_count < SlotOrgSeats.seat_limit)
+            .values(confirmed_count=SlotOrgSeats.confirmed_count + 1)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 0:
+            return ORG_QUOTA_REACHED
+        counted_for_org = True
+    result = db.session.execute(
+        update(Slot).where(Slot.id == slot.id, Slot.confirmed_count < Slot.capacity)
+        .values(confirmed_count=Slot.confirmed_count + 1)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 0:
+        if counted_for_org:
+            _change_org_count(slot, organisation_id, -1)
+        return EVENT_FULL
+    db.session.expire(slot, ["confirmed_count"])
+    return None
+
+
+def release_seat(slot: Slot, organisation_id: int | None) -> None:
+    db.session.execute(
+        update(Slot).where(Slot.id == slot.id, Slot.confirmed_count > 0)
+        .values(confirmed_count=Slot.confirmed_count - 1)
+        .execution_options(synchronize_session=False))
+    if organisation_id is not None:
+        _change_org_count(slot, organisation_id, -1)
+    db.session.expire(slot, ["confirmed_count"])
+
+
+def _change_org_count(slot: Slot, organisation_id: int, delta: int) -> None:
+    condition = SlotOrgSeats.confirmed_count > 0 if delta < 0 else SlotOrgSeats.confirmed_count >= 0
+    db.session.execute(
+        update(SlotOrgSeats)
+        .where(and_(SlotOrgSeats.slot_id == slot.id,
+                    SlotOrgSeats.organisation_id == organisation_id, condition))
+        .values(confirmed_count=SlotOrgSeats.confirmed_count + delta)
+        .execution_options(synchronize_session=False))
+
+
+def set_capacity(slot: Slot, capacity: int) -> bool:
+    """Change the capacity unless more seats are already confirmed."""
+    result = db.session.execute(
+        update(Slot).where(Slot.id == slot.id, Slot.confirmed_count <= capacity)
+        .values(capacity=capacity).execution_options(synchronize_session=False))
+    db.session.expire(slot, ["capacity", "confirmed_count"])
+    return result.rowcount == 1

@@ -1,0 +1,266 @@
+"""Staff pages: events, sessions, recurrence, venues, registrant lists."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.services import get_user_by_email
+from ..errors import DomainError
+from ..extensions import db
+from ..models.events import Event, EventSession, Registration, Slot, Venue
+from ..models.orgs import Organisation
+from ..permissions import is_staff, require
+from . import queries, registration as reg_services, services
+from .forms import ConfirmForm, EventForm, RecurrenceForm, SessionForm, StaffAddForm, VenueForm
+from .labels import EVENT_STATUS_LABELS
+
+bp = Blueprint("staff_events", __name__)
+
+PER_PAGE = 25
+
+
+def _venues():
+    return db.session.scalars(select(Venue).order_by(Venue.name)).all()
+
+
+def _event_or_404(event_id: int) -> Event:
+    return db.session.get(Event, event_id) or abort(404)
+
+
+def _run(action, success: str) -> bool:
+    try:
+        action()
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+        return False
+    db.session.commit()
+    flash(success, "success")
+    return True
+
+
+@bp.route("/events")
+@require(is_staff)
+def events():
+    status = request.args.get("status") or ""
+    query = select(Event).order_by(Event.created_at.desc(), Event.id.desc())
+    if status in EVENT_STATUS_LABELS:
+        query = query.where(Event.status == status)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template("events/staff/list.html", page=page, status=status,
+                           statuses=EVENT_STATUS_LABELS)
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@require(is_staff)
+def new_event():
+    form = EventForm()
+    if form.validate_on_submit():
+        try:
+            event = services.create_event(current_user, form.to_data())
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The event has been created as a draft. Add its sessions, then publish it."), "success")
+            return redirect(url_for("staff_events.manage", event_id=event.id))
+    return render_template("events/staff/event_form.html", form=form, event=None)
+
+
+@bp.route("/events/<int:event_id>", methods=["GET", "POST"])
+@require(is_staff)
+def manage(event_id: int):
+    event = _event_or_404(event_id)
+    form = EventForm()
+    if request.method == "GET":
+        form.fill_from(event)
+    elif form.validate_on_submit():
+        if _run(lambda: services.update_event(current_user, event, form.to_data()),
+                _("The event has been saved.")):
+            return redirect(url_for("staff_events.manage", event_id=event.id))
+    venues = _venues()
+    return render_template("events/staff/manage.html", event=event, form=form,
+                           session_form=SessionForm(venues=venues),
+                           recurrence_form=RecurrenceForm(venues=venues), confirm=ConfirmForm(),
+                           statuses=EVENT_STATUS_LABELS)
+
+
+@bp.route("/events/<int:event_id>/publish", methods=["POST"])
+@require(is_staff)
+def publish(event_id: int):
+    event = _event_or_404(event_id)
+    if ConfirmForm().validate_on_submit():
+        _run(lambda: services.publish_event(current_user, event), _("The event is published."))
+    return redirect(url_for("staff_events.manage", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
+@require(is_staff)
+def cancel_event(event_id: int):
+    event = _event_or_404(event_id)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        _run(lambda: services.cancel_event(current_user, event),
+             _("The event has been cancelled. Everyone registered has been told."))
+        return redirect(url_for("staff_events.manage", event_id=event.id))
+    affected = sum(1 for r in db.session.scalars(queries.registrations_of_event(event)) if r.is_active)
+    return render_template("events/staff/confirm_cancel.html", event=event, form=form, affected=affected)
+
+
+@bp.route("/events/<int:event_id>/sessions", methods=["POST"])
+@require(is_staff)
+def add_session(event_id: int):
+    event = _event_or_404(event_id)
+    form = SessionForm(venues=_venues())
+    if form.validate_on_submit():
+        _run(lambda: services.add_session(current_user, event, form.to_data()), _("The session has been added."))
+    else:
+        _flash_form_errors(form)
+    return redirect(url_for("staff_events.manage", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/sessions/recurring", methods=["POST"])
+@require(is_staff)
+def add_recurring(event_id: int):
+    event = _event_or_404(event_id)
+    form = RecurrenceForm(venues=_venues())
+    if form.validate_on_submit():
+        _run(lambda: services.create_recurring_sessions(current_user, event, form.to_data()),
+             _("The meetings have been added."))
+    else:
+        _flash_form_errors(form)
+    return redirect(url_for("staff_events.manage", event_id=event.id))
+
+
+def _flash_form_errors(form) -> None:
+    for field_name, errors in form.errors.items():
+        label = getattr(form, field_name).label.text if hasattr(form, field_name) else ""
+        for error in errors:
+            flash(f"{label}: {error}" if label else error, "error")
+
+
+@bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
+@require(is_staff)
+def edit_session(session_id: int):
+    session = db.session.get(EventSession, session_id) or abort(404)
+    form = SessionForm(venues=_venues())
+    if request.method == "GET":
+        form.fill_from(session)
+    elif form.validate_on_submit():
+        if _run(lambda: services.update_session(current_user, session, form.to_data(),
+                                                following=bool(form.following.data)),
+                _("The session has been saved. Everyone registered has been told about changes.")):
+            return redirect(url_for("staff_events.manage", event_id=session.event_id))
+    return render_template("events/staff/session_form.html", form=form, event_session=session)
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+@require(is_staff)
+def cancel_session(session_id: int):
+    session = db.session.get(EventSession, session_id) or abort(404)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        _run(lambda: services.cancel_session(current_user, session),
+             _("The session has been cancelled. Everyone registered has been told."))
+        return redirect(url_for("staff_events.manage", event_id=session.event_id))
+    return render_template("events/staff/confirm_cancel.html", event=session.event,
+                           event_session=session, form=form, affected=None)
+
+
+@bp.route("/events/<int:event_id>/registrations")
+@require(is_staff)
+def registrations(event_id: int):
+    event = _event_or_404(event_id)
+    rows = db.session.scalars(queries.registrations_of_event(event)).all()
+    by_slot: dict[int, dict] = {}
+    for r in rows:
+        group = by_slot.setdefault(r.slot_id, {"slot": r.slot, "confirmed": [], "waitlisted": [], "cancelled": []})
+        group[r.status].append(r)
+    for slot in event.slots:
+        by_slot.setdefault(slot.id, {"slot": slot, "confirmed": [], "waitlisted": [], "cancelled": []})
+    groups = sorted(by_slot.values(), key=lambda g: (g["slot"].starts_at is None, g["slot"].starts_at or 0))
+    add_form = StaffAddForm()
+    add_form.slot_id.choices = [(str(g["slot"].id), _slot_label(g["slot"])) for g in groups]
+    return render_template("events/staff/registrations.html", event=event, groups=groups,
+                           add_form=add_form, confirm=ConfirmForm(), slot_label=_slot_label)
+
+
+def _slot_label(slot: Slot) -> str:
+    from flask_babel import format_datetime
+
+    if slot.session is None:
+        return _("Whole series")
+    return format_datetime(slot.session.starts_at, "short")
+
+
+@bp.route("/events/<int:event_id>/registrations/add", methods=["POST"])
+@require(is_staff)
+def add_registration(event_id: int):
+    event = _event_or_404(event_id)
+    form = StaffAddForm()
+    form.slot_id.choices = [(str(s.id), "") for s in event.slots]
+    target = url_for("staff_events.registrations", event_id=event.id)
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(target)
+    user = get_user_by_email(form.email.data)
+    try:
+        slot = db.session.get(Slot, int(form.slot_id.data or 0))
+    except ValueError:
+        slot = None
+    if user is None:
+        flash(_("There is no account with this e-mail address. The person needs to sign up first."), "error")
+        return redirect(target)
+    if slot is None or slot.event_id != event.id:
+        flash(_("Please choose a session."), "error")
+        return redirect(target)
+    org = None
+    if form.organisation_id.data:
+        org = db.session.get(Organisation, int(form.organisation_id.data)) if form.organisation_id.data.isdigit() else None
+    elif (orgs := reg_services.active_organisations(user)):
+        org = orgs[0]
+    try:
+        outcome = reg_services.register_participant(current_user, user, slot, org)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+    else:
+        db.session.commit()
+        if outcome.waitlist_reason:
+            flash(_("%(name)s is on the waiting list (no free seat).", name=user.name), "info")
+        else:
+            flash(_("%(name)s is registered.", name=user.name), "success")
+    return redirect(target)
+
+
+@bp.route("/registrations/<int:registration_id>/promote", methods=["POST"])
+@require(is_staff)
+def promote(registration_id: int):
+    registration = db.session.get(Registration, registration_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        _run(lambda: reg_services.promote_by_hand(current_user, registration),
+             _("%(name)s now has a seat.", name=registration.user.name))
+    return redirect(url_for("staff_events.registrations", event_id=registration.event_id))
+
+
+# --- venues ---------------------------------------------------------------------------------
+
+@bp.route("/venues")
+@require(is_staff)
+def venues():
+    return render_template("events/staff/venues.html", venues=_venues())
+
+
+@bp.route("/venues/new", methods=["GET", "POST"])
+@bp.route("/venues/<int:venue_id>", methods=["GET", "POST"])
+@require(is_staff)
+def edit_venue(venue_id: int | None = None):
+    venue = (db.session.get(Venue, venue_id) or abort(404)) if venue_id else None
+    form = VenueForm(obj=venue)
+    if form.validate_on_submit():
+        if _run(lambda: services.save_venue(current_user, form.to_data(), venue), _("The venue has been saved.")):
+            return redirect(url_for("staff_events.venues"))
+    return render_template("events/staff/venue_form.html", form=form, venue=venue)

@@ -1,0 +1,241 @@
+"""Public calendar, event pages, registration and "my registrations"."""
+from __future__ import annotations
+
+import calendar as pycalendar
+from datetime import date, datetime, time, timedelta
+from itertools import groupby
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..database import utcnow
+from ..errors import DomainError
+from ..extensions import db
+from ..models.accounts import User
+from ..models.events import Event, EventKind, Registration, Slot
+from ..models.orgs import DISTRICTS, LANGUAGE_CODES, Organisation
+from ..orgs.labels import language_name
+from ..permissions import is_representative_of, is_staff, login_required
+from ..timeutil import local_to_utc, to_local
+from . import queries, registration as reg_services
+from .forms import ConfirmForm, RegisterForm, RegisterMemberForm
+from .labels import KIND_LABELS, template_helpers
+
+bp = Blueprint("events", __name__)
+bp.app_context_processor(template_helpers)
+
+PER_PAGE = 30
+
+
+def _filters() -> dict:
+    args = request.args
+    return {
+        "kind": args.get("kind") if args.get("kind") in KIND_LABELS else "",
+        "language": args.get("language") if args.get("language") in LANGUAGE_CODES else "",
+        "district": args.get("district") if args.get("district") in DISTRICTS else "",
+    }
+
+
+def _filter_choices() -> dict:
+    return {"kinds": list(KIND_LABELS.items()), "districts": DISTRICTS,
+            "languages": sorted(((c, language_name(c)) for c in LANGUAGE_CODES),
+                                key=lambda p: p[1].casefold())}
+
+
+def _seat_states(sessions, now):
+    """Slot state per session id, with waiting lists and the user's registrations
+    fetched in two queries for the whole page."""
+    slots = {s.id: queries.slot_for(s) for s in sessions}
+    slot_ids = {slot.id for slot in slots.values() if slot is not None}
+    waiting = queries.waitlist_counts(slot_ids)
+    mine = queries.user_registrations_by_slot(current_user, slot_ids)
+    return {sid: queries.slot_state(slot, now, waiting=waiting.get(slot.id, 0),
+                                    registration=mine.get(slot.id))
+            for sid, slot in slots.items() if slot is not None}
+
+
+@bp.route("/calendar")
+def calendar():
+    now = utcnow()
+    filters = _filters()
+    page = db.paginate(queries.upcoming_sessions(now, **filters), per_page=PER_PAGE, error_out=False)
+    months = [(label, list(items)) for label, items in groupby(
+        page.items, key=lambda s: format_date(to_local(s.starts_at), "LLLL yyyy"))]
+    active = {k: v for k, v in filters.items() if v}
+    return render_template("events/calendar.html", page=page, months=months, filters=filters,
+                           active_filters=active, states=_seat_states(page.items, now),
+                           today=to_local(now).date(), **_filter_choices())
+
+
+@bp.route("/calendar/<int:year>/<int:month>")
+def month(year: int, month: int):
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        abort(404)
+    filters = _filters()
+    first = date(year, month, 1)
+    last_day = pycalendar.monthrange(year, month)[1]
+    start_utc = local_to_utc(first, time(0, 0))
+    end_utc = local_to_utc(first + timedelta(days=last_day), time(0, 0))
+    sessions = db.session.scalars(queries.upcoming_sessions(
+        start_utc, since=start_utc, until=end_utc, **filters)).all()
+    by_day: dict[date, list] = {}
+    for session in sessions:
+        by_day.setdefault(to_local(session.starts_at).date(), []).append(session)
+    weeks = pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    prev_month = (first - timedelta(days=1)).replace(day=1)
+    next_month = first + timedelta(days=last_day)
+    return render_template("events/month.html", weeks=weeks, by_day=by_day, first=first,
+                           prev_month=prev_month, next_month=next_month, filters=filters,
+                           active_filters={k: v for k, v in filters.items() if v},
+                           today=to_local(utcnow()).date(), **_filter_choices())
+
+
+def _visible_event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None or (event.status == "draft" and not is_staff(current_user)):
+        abort(404)
+    return event
+
+
+@bp.route("/events/<int:event_id>")
+def detail(event_id: int):
+    event = _visible_event(event_id)
+    now = utcnow()
+    sessions = event.sessions
+    states = _seat_states(sessions, now)
+    orgs = reg_services.active_organisations(current_user) if current_user.is_authenticated else []
+    form = RegisterForm()
+    form.organisation_id.choices = [(str(o.id), o.name) for o in orgs]
+    rep_orgs = [o for o in orgs if is_representative_of(current_user, o)]
+    member_form = None
+    if rep_orgs:
+        member_form = RegisterMemberForm()
+        member_form.member.choices = [
+            (f"{m.organisation_id}:{m.user_id}", f"{m.user.name} ({o.name})")
+            for o in rep_orgs for m in o.memberships if m.is_active and m.user_id != current_user.id]
+    whole_slot = next((s for s in event.slots if s.session_id is None), None)
+    return render_template("events/detail.html", event=event, sessions=sessions, states=states,
+                           form=form, member_form=member_form, whole_slot=whole_slot,
+                           slot_of=queries.slot_for,
+                           whole_state=states.get(sessions[0].id) if whole_slot and sessions else None)
+
+
+def _slot_of_event(event: Event, slot_id: int) -> Slot:
+    slot = db.session.get(Slot, slot_id)
+    if slot is None or slot.event_id != event.id:
+        abort(404)
+    return slot
+
+
+def _flash_outcome(outcome, name: str | None = None) -> None:
+    if outcome.waitlist_reason is None:
+        flash(_("%(name)s is registered. A confirmation is on its way by e-mail.", name=name) if name
+              else _("You are registered. A confirmation is on its way by e-mail."), "success")
+        return
+    position = reg_services.waitlist_position(outcome.registration)
+    if outcome.waitlist_reason == "org_quota_reached":
+        reason = _("Your organisation has already used all the seats it may have for this event.")
+    else:
+        reason = _("The event is full.")
+    flash(reason + " " + _("You are on the waiting list at position %(position)d. If a seat becomes "
+                           "free, it is yours automatically and we will tell you by e-mail.",
+                           position=position), "info")
+
+
+def _chosen_org(form_value: str | None) -> Organisation | None:
+    if not form_value:
+        return None
+    try:
+        return db.session.get(Organisation, int(form_value))
+    except ValueError:
+        return None
+
+
+@bp.route("/events/<int:event_id>/slots/<int:slot_id>/register", methods=["POST"])
+@login_required
+def register(event_id: int, slot_id: int):
+    event = _visible_event(event_id)
+    slot = _slot_of_event(event, slot_id)
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        outcome = reg_services.register_participant(
+            current_user, current_user, slot, _chosen_org(request.form.get("organisation_id")))
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+    else:
+        db.session.commit()
+        _flash_outcome(outcome)
+    return redirect(url_for("events.detail", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/slots/<int:slot_id>/register-member", methods=["POST"])
+@login_required
+def register_member(event_id: int, slot_id: int):
+    event = _visible_event(event_id)
+    slot = _slot_of_event(event, slot_id)
+    if not RegisterMemberForm().validate_on_submit():
+        abort(400)
+    try:
+        org_id, user_id = (int(v) for v in (request.form.get("member") or "").split(":"))
+    except ValueError:
+        flash(_("Please choose a member."), "error")
+        return redirect(url_for("events.detail", event_id=event.id))
+    participant, org = db.session.get(User, user_id), db.session.get(Organisation, org_id)
+    if participant is None or org is None:
+        flash(_("Please choose a member."), "error")
+        return redirect(url_for("events.detail", event_id=event.id))
+    try:
+        outcome = reg_services.register_participant(current_user, participant, slot, org)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+    else:
+        db.session.commit()
+        _flash_outcome(outcome, participant.name)
+    return redirect(url_for("events.detail", event_id=event.id))
+
+
+@bp.route("/my/registrations")
+@login_required
+def my_registrations():
+    now = utcnow()
+    registrations = db.session.scalars(queries.my_registrations(current_user)).all()
+    upcoming = [r for r in registrations if r.is_active and (r.slot.starts_at or now) > now]
+    past = [r for r in registrations if r not in upcoming]
+    positions = {r.id: reg_services.waitlist_position(r) for r in upcoming if r.is_waitlisted}
+    return render_template("events/my_registrations.html", upcoming=upcoming, past=past,
+                           positions=positions, now=now)
+
+
+def _registration_for(actor, registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or not reg_services.can_manage_registration(actor, registration):
+        abort(404)
+    return registration
+
+
+@bp.route("/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(registration_id: int):
+    registration = _registration_for(current_user, registration_id)
+    form = ConfirmForm()
+    back = request.args.get("back") == "staff" and is_staff(current_user)
+    target = (url_for("staff_events.registrations", event_id=registration.event_id) if back
+              else url_for("events.my_registrations"))
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            reg_services.cancel_registration(current_user, registration)
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The registration has been cancelled."), "success")
+        return redirect(target)
+    return render_template("events/cancel.html", registration=registration, form=form,
+                           back_url=target, now=utcnow())

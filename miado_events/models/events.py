@@ -1,0 +1,289 @@
+"""Events, their sessions and venues, registration slots with seat counters,
+and registrations.
+
+A *slot* is what people register for and what has a capacity: the whole
+event for a training series, each session for networking meetings and
+seminars. Seat counters live on the slot (and per MSO on ``slot_org_seats``)
+with CHECK constraints, so the database itself refuses an overbooking.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, String, Text,
+                        UniqueConstraint, text)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from .accounts import User
+from .orgs import Organisation
+
+
+class EventKind(str, enum.Enum):
+    NETWORKING = "networking"
+    SERIES = "series"
+    SEMINAR = "seminar"
+
+
+class EventStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Visibility(str, enum.Enum):
+    PUBLIC = "public"
+    MEMBERS = "members"  # members of listed MSOs only
+
+
+class SessionStatus(str, enum.Enum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(str, enum.Enum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_REGISTRATION = ("confirmed", "waitlisted")
+
+
+class Venue(db.Model):
+    __tablename__ = "venues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    district: Mapped[str | None] = mapped_column(String(40))
+    room: Mapped[str | None] = mapped_column(String(100))
+    accessibility_notes: Mapped[str | None] = mapped_column(Text)
+    directions: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.address}"
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('networking', 'series', 'seminar')", name="kind_valid"),
+        CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status_valid"),
+        CheckConstraint("visibility IN ('public', 'members')", name="visibility_valid"),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("org_seat_limit IS NULL OR org_seat_limit > 0", name="org_limit_positive"),
+        CheckConstraint("cancellation_deadline_hours >= 0", name="deadline_not_negative"),
+        CheckConstraint("certificate_threshold IS NULL OR "
+                        "(certificate_threshold > 0 AND certificate_threshold <= 100)",
+                        name="threshold_percent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)  # of instruction
+    audience_note: Mapped[str | None] = mapped_column(String(300))
+    visibility: Mapped[str] = mapped_column(String(16), default=Visibility.PUBLIC.value)
+    status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT.value)
+    capacity: Mapped[int]
+    org_seat_limit: Mapped[int | None]
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancellation_deadline_hours: Mapped[int] = mapped_column(default=24)
+    waitlist_enabled: Mapped[bool] = mapped_column(default=True)
+    certificate_threshold: Mapped[int | None]  # percent of sessions, series only
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    sessions: Mapped[list[EventSession]] = relationship(
+        back_populates="event", cascade="all, delete-orphan",
+        order_by="(EventSession.starts_at, EventSession.id)")
+    slots: Mapped[list[Slot]] = relationship(back_populates="event", cascade="all, delete-orphan")
+
+    @property
+    def registers_whole_event(self) -> bool:
+        """A training series is registered as a whole; others per session."""
+        return self.kind == EventKind.SERIES.value
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == EventStatus.PUBLISHED.value
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED.value
+
+    @property
+    def scheduled_sessions(self) -> list[EventSession]:
+        return [s for s in self.sessions if s.is_scheduled]
+
+    @property
+    def first_start(self) -> datetime | None:
+        starts = [s.starts_at for s in self.scheduled_sessions]
+        return min(starts) if starts else None
+
+    @property
+    def last_end(self) -> datetime | None:
+        ends = [s.ends_at for s in self.scheduled_sessions]
+        return max(ends) if ends else None
+
+    def registration_window_open(self, now: datetime) -> bool:
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return False
+        if self.registration_closes_at and now >= self.registration_closes_at:
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.kind} {self.title!r}>"
+
+
+class EventSession(db.Model):
+    __tablename__ = "event_sessions"
+    __table_args__ = (
+        CheckConstraint("status IN ('scheduled', 'cancelled')", name="status_valid"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_event_sessions_starts_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id", ondelete="RESTRICT"))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.SCHEDULED.value)
+    # Bumped on every change people must hear about (iCalendar SEQUENCE).
+    sequence: Mapped[int] = mapped_column(default=0)
+    # Sessions created from one recurrence rule share this id ("all future ones").
+    recurrence_id: Mapped[str | None] = mapped_column(String(36), index=True)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+    venue: Mapped[Venue | None] = relationship()
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == SessionStatus.SCHEDULED.value
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ends_at - self.starts_at
+
+
+class Slot(db.Model):
+    """The unit of registration and capacity (see module docstring)."""
+
+    __tablename__ = "registration_slots"
+    __table_args__ = (
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("confirmed_count >= 0", name="confirmed_not_negative"),
+        CheckConstraint("confirmed_count <= capacity", name="never_overbooked"),
+        UniqueConstraint("session_id"),
+        Index("uq_registration_slots_whole_event", "event_id", unique=True,
+              sqlite_where=text("session_id IS NULL"), postgresql_where=text("session_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("event_sessions.id", ondelete="CASCADE"))
+    capacity: Mapped[int]
+    confirmed_count: Mapped[int] = mapped_column(default=0)
+
+    event: Mapped[Event] = relationship(back_populates="slots")
+    session: Mapped[EventSession | None] = relationship()
+
+    @property
+    def free_seats(self) -> int:
+        return max(self.capacity - self.confirmed_count, 0)
+
+    @property
+    def sessions(self) -> list[EventSession]:
+        """The sessions a registration for this slot covers."""
+        return [self.session] if self.session is not None else self.event.scheduled_sessions
+
+    @property
+    def starts_at(self) -> datetime | None:
+        if self.session is not None:
+            return self.session.starts_at
+        return self.event.first_start
+
+
+class SlotOrgSeats(db.Model):
+    """Confirmed seats of one MSO in one slot, bounded by the event's limit."""
+
+    __tablename__ = "slot_org_seats"
+    __table_args__ = (
+        CheckConstraint("confirmed_count >= 0", name="confirmed_not_negative"),
+        CheckConstraint("confirmed_count <= seat_limit", name="within_org_limit"),
+    )
+
+    slot_id: Mapped[int] = mapped_column(
+        ForeignKey("registration_slots.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    seat_limit: Mapped[int]
+    confirmed_count: Mapped[int] = mapped_column(default=0)
+
+
+class Registration(db.Model):
+    __tablename__ = "registrations"
+    __table_args__ = (
+        CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status_valid"),
+        # One active registration per person and slot: a double submit registers once.
+        Index("uq_registrations_active_per_person", "slot_id", "user_id", unique=True,
+              sqlite_where=text("status IN ('confirmed', 'waitlisted')"),
+              postgresql_where=text("status IN ('confirmed', 'waitlisted')")),
+        Index("ix_registrations_slot_status", "slot_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("registration_slots.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    slot: Mapped[Slot] = relationship()
+    event: Mapped[Event] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    organisation: Mapped[Organisation | None] = relationship()
+    registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == RegistrationStatus.CONFIRMED.value
+
+    @property
+    def is_waitlisted(self) -> bool:
+        return self.status == RegistrationStatus.WAITLISTED.value
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_REGISTRATION
+
+    def cancellation_deadline(self) -> datetime | None:
+        start = self.slot.starts_at
+        if start is None:
+            return None
+        return start - timedelta(hours=self.event.cancellation_deadline_hours)
+
+    def can_be_cancelled_by_member(self, now: datetime) -> bool:
+        """Waiting-list places can always be given up; seats until the deadline."""
+        if not self.is_active:
+            return False
+        if self.is_waitlisted:
+            return True
+        deadline = self.cancellation_deadline()
+        return deadline is None or now < deadline

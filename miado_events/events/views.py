@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import calendar as pycalendar
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from itertools import groupby
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -14,7 +14,7 @@ from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..models.accounts import User
-from ..models.events import Event, EventKind, Registration, Slot
+from ..models.events import Event, Registration, Slot
 from ..models.orgs import DISTRICTS, LANGUAGE_CODES, Organisation
 from ..orgs.labels import language_name
 from ..permissions import is_representative_of, is_staff, login_required

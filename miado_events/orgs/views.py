@@ -12,7 +12,7 @@ from ..accounts import services as account_services
 from ..errors import DomainError
 from ..extensions import db, limit_from_config
 from ..models.orgs import (DISTRICTS, FIELDS_OF_WORK, LANGUAGE_CODES, Membership, OrgInvitation,
-                           Organisation, OrgStatus)
+                           Organisation)
 from ..permissions import (can_edit_org, can_manage_members, can_review_orgs, can_view_member_list,
                            can_view_org, login_required, require)
 from . import membership as membership_services

@@ -169,9 +169,10 @@ def _demo_events(admin: User, now) -> None:
         org_seat_limit=3, certificate_threshold=75, visibility="members",
         description="Vier Abende zu Buchführung, Fördermitteln, Anträgen und Verwendungsnachweisen.",
         audience_note="Kassenwartinnen und Kassenwarte von MSOen")
+    first_wednesday = today + timedelta(days=21 + (2 - (today + timedelta(days=21)).weekday()) % 7)
     for week in range(4):
         event_services.add_session(admin, series, SessionData(
-            day=today + timedelta(days=21 + 7 * week), start=time(17, 30), end=time(20, 0),
+            day=first_wednesday + timedelta(days=7 * week), start=time(17, 30), end=time(20, 0),
             venue_id=venues[1].id))
 
     seminars = [

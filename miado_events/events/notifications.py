@@ -19,8 +19,10 @@ def registration_confirmed(registration: Registration) -> None:
     _send(registration, "registration_confirmed")
 
 
-def registration_waitlisted(registration: Registration, position: int | None) -> None:
-    _send(registration, "registration_waitlisted", position=position)
+def registration_waitlisted(registration: Registration, position: int | None,
+                            reason: str = "event_full") -> None:
+    """``reason``: ``event_full``, or ``org_quota_reached`` when the MSO has used its seats."""
+    _send(registration, "registration_waitlisted", position=position, reason=reason)
 
 
 def registration_promoted(registration: Registration) -> None:

@@ -122,7 +122,7 @@ def register_participant(actor: User, participant: User, slot: Slot,
     if reason is None:
         notifications.registration_confirmed(registration)
     else:
-        notifications.registration_waitlisted(registration, waitlist_position(registration))
+        notifications.registration_waitlisted(registration, waitlist_position(registration), reason)
     return Outcome(registration, reason)
 
 

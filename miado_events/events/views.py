@@ -39,7 +39,7 @@ def _filters() -> dict:
 
 
 def _filter_choices() -> dict:
-    return {"kinds": list(KIND_LABELS.items()), "districts": DISTRICTS,
+    return {"kinds": list(KIND_LABELS.items()), "districts": [(d, d) for d in DISTRICTS],
             "languages": sorted(((c, language_name(c)) for c in LANGUAGE_CODES),
                                 key=lambda p: p[1].casefold())}
 

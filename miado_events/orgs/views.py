@@ -67,7 +67,7 @@ def directory():
     return render_template(
         "orgs/directory.html", page=page, filters=filters, active_filters=active,
         profiles=[public_profile(org) for org in page.items],
-        districts=DISTRICTS, regions=queries.region_suggestions(),
+        districts=[(d, d) for d in DISTRICTS], regions=queries.region_suggestions(),
         languages=sorted(((c, language_name(c)) for c in LANGUAGE_CODES), key=lambda p: p[1].casefold()),
         fields=list(FIELD_LABELS.items()))
 

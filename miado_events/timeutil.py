@@ -9,14 +9,10 @@ LOCAL_TZ = ZoneInfo("Europe/Berlin")
 
 def local_to_utc(day: date, at: time) -> datetime:
     """The UTC instant of a Berlin wall-clock time (DST-aware). A time that
-    does not exist (spring forward) moves forward; an ambiguous one (autumn)
-    takes the first occurrence."""
-    local = datetime.combine(day, at).replace(tzinfo=LOCAL_TZ, fold=0)
-    as_utc = local.astimezone(timezone.utc)
-    # Round-trip check: a non-existent wall time does not survive it.
-    if as_utc.astimezone(LOCAL_TZ).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return datetime.combine(day, at).replace(tzinfo=LOCAL_TZ, fold=1).astimezone(timezone.utc)
-    return as_utc
+    does not exist (02:30 when the clocks spring forward) is read with the
+    winter offset, i.e. it lands an hour later on the wall clock (03:30); an
+    ambiguous one (autumn) takes its first occurrence (summer time)."""
+    return datetime.combine(day, at).replace(tzinfo=LOCAL_TZ, fold=0).astimezone(timezone.utc)
 
 
 def to_local(moment: datetime) -> datetime:

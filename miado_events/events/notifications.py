@@ -44,5 +44,9 @@ def session_cancelled(session: EventSession, registrations: list[Registration]) 
 
 
 def event_cancelled(event: Event, registrations: list[Registration]) -> None:
+    """One mail per person, even when they were registered for several dates."""
+    told = set()
     for registration in registrations:
-        _send(registration, "event_cancelled")
+        if registration.user_id not in told:
+            told.add(registration.user_id)
+            _send(registration, "event_cancelled")

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models.accounts import User
 from ..models.events import Registration, RegistrationStatus, Slot, Visibility
 from ..models.orgs import Membership, MembershipStatus, Organisation, OrgStatus
-from ..permissions import is_representative_of, is_staff
+from ..permissions import active_membership, is_representative_of, is_staff
 from . import notifications, seats
 
 
@@ -68,7 +68,10 @@ def check_slot_open(slot: Slot, now: datetime, *, staff: bool = False) -> None:
 def _check_actor(actor: User, participant: User, organisation: Organisation | None) -> None:
     if actor.id == participant.id or is_staff(actor):
         return
-    if organisation is not None and is_representative_of(actor, organisation):
+    # A representative registers colleagues of their own MSO, nobody else
+    # (checked before anything about the participant is revealed).
+    if (organisation is not None and is_representative_of(actor, organisation)
+            and active_membership(participant, organisation) is not None):
         return
     raise PermissionDenied("forbidden", _l("You may only register yourself or members of your organisation."))
 
@@ -157,20 +160,27 @@ def cancel_registration(actor: User, registration: Registration,
     now = now or utcnow()
     if not can_manage_registration(actor, registration):
         raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
-    if not registration.is_active:
+    # The status read earlier may be stale: a waiting person may have just got
+    # a seat. Cancel only in the status we decided on; if it changed, decide
+    # again on the current one (a seat taken meanwhile must be given on).
+    for _attempt in range(3):
+        if not registration.is_active:
+            raise _err("already_cancelled", _l("This registration has already been cancelled."))
+        if not is_staff(actor) and not registration.can_be_cancelled_by_member(now):
+            raise _err("cancellation_deadline_passed",
+                       _l("The deadline for cancelling has passed. Please contact the office."))
+        was_confirmed = registration.is_confirmed
+        result = db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration.id, Registration.status == registration.status)
+            .values(status=RegistrationStatus.CANCELLED.value, cancelled_at=now, cancelled_by_id=actor.id)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            break
+        db.session.refresh(registration)
+    else:
         raise _err("already_cancelled", _l("This registration has already been cancelled."))
-    if not is_staff(actor) and not registration.can_be_cancelled_by_member(now):
-        raise _err("cancellation_deadline_passed",
-                   _l("The deadline for cancelling has passed. Please contact the office."))
-    was_confirmed = registration.is_confirmed
-    result = db.session.execute(
-        update(Registration)
-        .where(Registration.id == registration.id, Registration.status.in_(("confirmed", "waitlisted")))
-        .values(status=RegistrationStatus.CANCELLED.value, cancelled_at=now, cancelled_by_id=actor.id)
-        .execution_options(synchronize_session=False))
     db.session.expire(registration)
-    if result.rowcount == 0:
-        raise _err("already_cancelled", _l("This registration has already been cancelled."))
     notifications.registration_cancelled(registration)
     if not was_confirmed:
         return []

@@ -6,7 +6,7 @@ the CHECK constraints on the counters refuse anything past the limits.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -29,7 +29,15 @@ def _ensure_org_row(slot: Slot, organisation_id: int, limit: int) -> None:
 
 def take_seat(slot: Slot, organisation_id: int | None) -> str | None:
     """Take one confirmed seat; None on success, else why not
-    (``org_quota_reached`` or ``event_full``). Nothing changes on failure."""
+    (``org_quota_reached`` or ``event_full``). Nothing changes on failure.
+
+    The slot's row is locked first (PostgreSQL; SQLite has one writer at a
+    time anyway), for two reasons: every path then locks the slot before an
+    MSO's counter row, as a cancellation does (release_seat, then the waiting
+    list), so the two never deadlock; and a registration waits for a
+    cancellation in progress instead of reading "full" and going to the
+    waiting list while the cancelled seat stays free."""
+    db.session.execute(select(Slot.id).where(Slot.id == slot.id).with_for_update())
     limit = slot.event.org_seat_limit
     counted_for_org = False
     if organisation_id is not None and limit:

@@ -127,6 +127,7 @@ def _reshape_slots(event: Event, kind: str, capacity: int) -> None:
     else:
         for session in event.sessions:
             event.slots.append(Slot(session=session, capacity=capacity))
+    db.session.flush()  # the seat counters below update the new slots by id
 
 
 def _recount_org_seats(event: Event) -> None:
@@ -168,6 +169,8 @@ def _active_registrations(event: Event, slot_ids=None) -> list[Registration]:
 
 def _cancel_all(registrations: list[Registration], actor: User, now: datetime) -> None:
     for registration in registrations:
+        if registration.is_confirmed:  # the counters keep equal to the confirmed seats
+            seats.release_seat(registration.slot, registration.organisation_id)
         registration.status = RegistrationStatus.CANCELLED.value
         registration.cancelled_at = now
         registration.cancelled_by_id = actor.id
@@ -299,6 +302,8 @@ def create_recurring_sessions(actor: User, event: Event, data: RecurrenceData) -
     """Sessions from a recurrence rule, each at the same Berlin wall-clock time
     (so 18:00 stays 18:00 across the change to and from summer time)."""
     _require_staff(actor)
+    if event.is_cancelled:
+        raise DomainError("event_cancelled", _l("This event has been cancelled."))
     place = SessionData(day=data.first_day, start=data.start, end=data.end,
                         venue_id=data.venue_id, online_url=data.online_url)
     _check_place(place)

@@ -24,6 +24,8 @@ from .public import public_profile
 
 bp = Blueprint("orgs", __name__)
 bp.app_context_processor(template_helpers)
+for _name, _helper in template_helpers().items():  # also as filters, for |map("...")
+    bp.add_app_template_filter(_helper, _name)
 
 PER_PAGE = 20
 

@@ -417,9 +417,13 @@ def test_compiled_catalogue_is_current(lang):
     mo = po.with_suffix(".mo")
     hint = f"{mo.relative_to(ROOT)} is missing or stale: run `make translations`"
     assert mo.is_file(), hint
+    # read_mo gives plural entries as lists, read_po as tuples: compare as tuples.
+    def plain(value):
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
     with mo.open("rb") as f:
-        compiled = {(m.context, m.id): m.string for m in read_mo(f) if m.id}
-    source = {(m.context, m.id): m.string for m in read_catalogue(po)
+        compiled = {(m.context, plain(m.id)): plain(m.string) for m in read_mo(f) if m.id}
+    source = {(m.context, plain(m.id)): plain(m.string) for m in read_catalogue(po)
               if m.id and m.string and not m.fuzzy}
     assert compiled == source, hint
 

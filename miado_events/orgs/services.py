@@ -174,7 +174,7 @@ def find_similar_organisations(name: str, *, exclude_id: int | None = None,
         other = _name_key(org.name)
         short = _name_key(org.short_name or "")
         ratio = difflib.SequenceMatcher(None, key, other).ratio()
-        contained = ((len(key) >= 6 and key in other) or (len(other) >= 6 and other in key))
+        contained = len(key) >= 6 and bool(other) and (key in other or other in key)
         if ratio >= 0.85 or key == short or contained:
             scored.append((ratio, org))
     scored.sort(key=lambda pair: -pair[0])
@@ -283,6 +283,8 @@ def update_profile(actor: User, org: Organisation, profile: OrgProfile,
     profile = _clean_profile(profile)
     staff = is_staff(actor)
     name_needs_approval = org.is_listed and not staff and profile.name != org.name
+    if org.is_listed and not staff and profile.name == org.name:
+        org.requested_name = None  # the representative keeps the current name after all
     _apply_profile(org, profile, include_name=not name_needs_approval)
     after = OrgProfile.of(org).snapshot()
     changed = [f for f in SNAPSHOT_FIELDS if before[f] != after[f]]

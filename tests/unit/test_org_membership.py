@@ -12,8 +12,13 @@ from miado_events import permissions
 from miado_events.database import utcnow
 from miado_events.errors import DomainError
 from miado_events.models.accounts import Role
-from miado_events.models.orgs import (Membership, MembershipRole, MembershipStatus, Organisation,
-                                      OrgStatus)
+from miado_events.models.orgs import (
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    Organisation,
+    OrgStatus,
+)
 from miado_events.orgs import membership as ms
 from miado_events.orgs import services
 
@@ -99,7 +104,7 @@ def _share(db, rep, org, days=14, **kw) -> str:
     return _token(url)
 
 
-# --- join requests ---------------------------------------------------------------------
+# --- join requests --------------------------------------------------------------------
 
 def test_request_creates_a_waiting_membership(db, make_user, org):
     membership = ms.request_membership(make_user(), org)
@@ -198,7 +203,7 @@ def test_representative_of_another_org_cannot_answer_a_request(db, make_user, or
     assert not membership.is_active
 
 
-# --- roles and removal --------------------------------------------------------------------
+# --- roles and removal ----------------------------------------------------------------
 
 def test_representative_promotes_a_member(db, make_user, rep, org, join):
     membership = join(make_user(), org)
@@ -292,7 +297,7 @@ def test_representative_of_another_org_cannot_remove(make_user, org, join, other
     assert_code(exc, "forbidden")
 
 
-# --- personal invitations -------------------------------------------------------------------
+# --- personal invitations -------------------------------------------------------------
 
 def test_invitation_is_mailed_with_a_join_link(db, rep, org, outbox):
     invitation = ms.invite_by_email(rep, org, " Neu@Example.org ")
@@ -400,7 +405,7 @@ def test_representative_of_another_org_cannot_invite(org, other_rep):
     assert_code(exc, "forbidden")
 
 
-# --- shareable links ------------------------------------------------------------------------------
+# --- shareable links ------------------------------------------------------------------
 
 def test_share_link_can_be_used_by_many(db, make_user, rep, org):
     token = _share(db, rep, org)
@@ -454,8 +459,7 @@ def test_representative_of_another_org_cannot_revoke(db, rep, org, other_rep):
     assert_code(exc, "forbidden")
 
 
-# --- permission predicates -------------------------------------------------------------------------
-
+# --- permission predicates ------------------------------------------------------------
 def test_is_representative_of(db, make_user, rep, org, join, other_rep):
     member = make_user()
     join(member, org)

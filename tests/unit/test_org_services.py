@@ -5,27 +5,35 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from miado_events.database import utcnow
 from miado_events.errors import DomainError
 from miado_events.models.accounts import Role
-from miado_events.models.orgs import (Membership, MembershipRole, OrgDecision, Organisation,
-                                      OrgStatus)
+from miado_events.models.orgs import (
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrgDecision,
+    OrgStatus,
+)
 from miado_events.orgs import services
+from miado_events.orgs.labels import PROFILE_FIELD_LABELS
 from miado_events.orgs.services import OrgProfile
 
 
 def profile(**overrides) -> OrgProfile:
-    values = dict(
-        name="Kulturbrücke Dortmund e.V.", legal_form="ev", founding_year=2004,
-        description="Kultur und Begegnung.", email="info@kulturbruecke.example",
-        districts=["Eving", "Innenstadt-Nord"], regions=["Syrien"], languages=["ar", "de"],
-        fields_of_work=["culture"], internal_contact="Frau Vorsitzende, 0231 000",
-        published_fields=["description", "districts", "regions", "languages", "fields_of_work"],
-    )
-    values.update(overrides)
-    return OrgProfile(**values)
+    values = {
+        "name": "Kulturbrücke Dortmund e.V.", "legal_form": "ev", "founding_year": 2004,
+        "description": "Kultur und Begegnung.", "email": "info@kulturbruecke.example",
+        "districts": ["Eving", "Innenstadt-Nord"], "regions": ["Syrien"],
+        "languages": ["ar", "de"], "fields_of_work": ["culture"],
+        "internal_contact": "Frau Vorsitzende, 0231 000",
+        "published_fields": ["description", "districts", "regions", "languages",
+                             "fields_of_work"],
+    }
+    return OrgProfile(**{**values, **overrides})
 
 
 def assert_code(excinfo, code: str) -> None:
@@ -85,7 +93,7 @@ def _decided(db, staff, org, decision, message="Bitte ergänzen Sie die Adresse.
     return org
 
 
-# --- application -------------------------------------------------------------------
+# --- application ----------------------------------------------------------------------
 
 def test_apply_creates_a_pending_organisation(apply):
     org = apply()
@@ -167,7 +175,7 @@ def test_founding_year_may_be_empty(apply):
     assert apply(founding_year=None).founding_year is None
 
 
-# --- staff decisions -----------------------------------------------------------------
+# --- staff decisions ------------------------------------------------------------------
 
 def test_approve_lists_the_organisation(db, staff, pending):
     _decided(db, staff, pending, "approve", "")
@@ -193,6 +201,7 @@ def test_ask_for_changes_mails_the_message_to_the_representative(db, staff, pend
     assert pending.status_message == "Bitte ergänzen Sie die Adresse."
     [msg] = outbox
     assert msg["To"] == "rep@example.org"
+    assert "changes needed" in msg["Subject"]
     assert "Bitte ergänzen Sie die Adresse." in body(msg)
 
 
@@ -303,7 +312,7 @@ def test_resubmission_can_be_decided_again(db, staff, rep, pending):
         "submitted", "rejected", "submitted", "approved"]
 
 
-# --- diff for the reviewer -------------------------------------------------------------------
+# --- diff for the reviewer ------------------------------------------------------------
 
 def test_diff_is_empty_before_the_first_decision(pending):
     assert services.last_reviewed_snapshot(pending) is None
@@ -329,7 +338,7 @@ def test_diff_shows_a_requested_name(db, rep, listed):
     assert diff == [("name", "Kulturbrücke Dortmund e.V.", "Kulturbrücke Ruhr e.V.")]
 
 
-# --- profile updates -----------------------------------------------------------------------
+# --- profile updates ------------------------------------------------------------------
 
 def test_representative_change_of_public_fields_goes_live(db, rep, listed):
     changed = services.update_profile(rep, listed, profile(description="Neue Beschreibung"))
@@ -343,7 +352,9 @@ def test_representative_change_mails_the_office(app, db, rep, listed, outbox):
     services.update_profile(rep, listed, profile(languages=["ar", "de", "ku"]))
     db.session.commit()
     assert [m["To"] for m in outbox] == [app.config["STAFF_NOTIFY_EMAIL"]]
-    assert "Languages" in body(outbox[0])
+    with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):  # the office's language
+        label = str(PROFILE_FIELD_LABELS["languages"])
+    assert label in body(outbox[0])
 
 
 def test_saving_without_changes_mails_nobody(db, rep, listed, outbox):
@@ -364,6 +375,14 @@ def test_name_change_request_mails_the_office(app, db, rep, listed, outbox):
     services.update_profile(rep, listed, profile(name="Kulturbrücke Ruhr e.V."))
     db.session.commit()
     assert [m["To"] for m in outbox] == [app.config["STAFF_NOTIFY_EMAIL"]]
+
+
+def test_representative_withdraws_a_name_change_by_restoring_the_name(db, rep, listed):
+    services.update_profile(rep, listed, profile(name="Kulturbrücke Ruhr e.V."))
+    db.session.commit()
+    services.update_profile(rep, listed, profile())
+    db.session.commit()
+    assert (listed.name, listed.requested_name) == ("Kulturbrücke Dortmund e.V.", None)
 
 
 def test_staff_approve_a_name_change(db, rep, staff, listed, outbox):
@@ -446,14 +465,15 @@ def test_invalid_update_is_refused(rep, listed):
     assert_code(exc, "profile_invalid")
 
 
-# --- deactivation ---------------------------------------------------------------------------------
+# --- deactivation ---------------------------------------------------------------------
 
 def test_staff_deactivate_a_listed_organisation(db, staff, listed):
     services.set_active(staff, listed, False, "Verein aufgelöst")
     db.session.commit()
     assert listed.status == OrgStatus.INACTIVE.value
     last = decisions(db, listed)[-1]
-    assert (last.action, last.actor_id, last.message) == ("deactivated", staff.id, "Verein aufgelöst")
+    assert (last.action, last.actor_id, last.message) == (
+        "deactivated", staff.id, "Verein aufgelöst")
 
 
 def test_staff_reactivate_an_inactive_organisation(db, staff, listed):
@@ -483,11 +503,15 @@ def test_representative_cannot_deactivate(rep, listed):
     assert_code(exc, "forbidden")
 
 
-# --- similar names ---------------------------------------------------------------------------------
-
+# --- similar names --------------------------------------------------------------------
 def test_similar_name_without_umlaut_and_legal_form_is_found(apply):
     org = apply(name="Türkischer Elternverein e.V.")
     assert services.find_similar_organisations("Turkischer Elternverein") == [org]
+
+
+def test_name_with_a_typo_is_found(apply):
+    org = apply(name="Türkischer Elternverein e.V.")
+    assert services.find_similar_organisations("Turkischer Elternverien") == [org]
 
 
 def test_unrelated_name_is_not_found(apply):
@@ -514,6 +538,16 @@ def test_similar_search_can_exclude_the_organisation_itself(apply):
 def test_name_in_non_latin_script_is_not_similar_to_everything(apply):
     apply(name="Русский дом")
     assert services.find_similar_organisations("Polnischer Kulturkreis Dortmund") == []
+
+
+def test_name_without_distinctive_words_is_not_similar_to_everything(apply):
+    apply(name="Verein e.V.")
+    assert services.find_similar_organisations("Polnischer Kulturkreis Dortmund") == []
+
+
+def test_name_contained_in_the_new_name_is_found(apply):
+    org = apply(name="IFAK e.V.")
+    assert services.find_similar_organisations("IFAK Dortmund") == [org]
 
 
 def test_name_in_non_latin_script_finds_its_duplicate(apply):

@@ -85,6 +85,9 @@ def _init_extensions(app: Flask) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
+            # SQLite's lower() folds ASCII only; searches need Ä → ä as well.
+            dbapi_connection.create_function(
+                "lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True)
 
     from .mail import init_app as init_mail
 

@@ -283,8 +283,9 @@ def update_profile(actor: User, org: Organisation, profile: OrgProfile,
     profile = _clean_profile(profile)
     staff = is_staff(actor)
     name_needs_approval = org.is_listed and not staff and profile.name != org.name
-    if org.is_listed and not staff and profile.name == org.name:
-        org.requested_name = None  # the representative keeps the current name after all
+    if profile.name == org.name or staff:
+        # Kept the current name after all, or staff set the name directly.
+        org.requested_name = None
     _apply_profile(org, profile, include_name=not name_needs_approval)
     after = OrgProfile.of(org).snapshot()
     changed = [f for f in SNAPSHOT_FIELDS if before[f] != after[f]]

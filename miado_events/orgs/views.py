@@ -134,7 +134,10 @@ def apply():
             done = _submit_application(form, signed_in)
             if done is not None:
                 return done
-    return render_template("orgs/apply.html", form=form, similar=similar, signed_in=signed_in,
+    # Only listed MSOs are public; others are merely counted.
+    similar_listed = [org for org in similar if org.is_listed]
+    return render_template("orgs/apply.html", form=form, similar=similar_listed,
+                           similar_unlisted=len(similar) - len(similar_listed), signed_in=signed_in,
                            regions=queries.region_suggestions())
 
 

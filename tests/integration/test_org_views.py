@@ -125,6 +125,14 @@ def test_similar_name_shows_a_warning_and_creates_nothing(client, db):
     assert db.session.scalar(select(User).where(User.email == "amina@example.org")) is None
 
 
+def test_similar_name_warning_does_not_reveal_unlisted_applications(client, db):
+    make_org(db, "Türkischer Elternverein e.V.", status=OrgStatus.PENDING.value)
+    page = html(client.post("/orgs/apply", data=application(name="Turkischer Elternverein")))
+    assert "Similar organisations already exist" in page
+    assert "An application with a similar name is already being reviewed." in page
+    assert "Türkischer Elternverein e.V." not in page
+
+
 def test_confirmed_different_org_with_similar_name_is_created(client, db):
     make_org(db, "Türkischer Elternverein e.V.")
     response = client.post("/orgs/apply", data=application(
@@ -280,6 +288,13 @@ def test_search_for_name_with_capital_umlaut(client, db):
     make_org(db, "Ägyptischer Kulturverein")
     make_org(db, "Anderer Verein")
     assert names_on(client.get("/orgs?q=%C3%84gypt")) == ["Ägyptischer Kulturverein"]
+
+
+def test_search_in_lower_case_finds_a_name_with_an_umlaut(client, db):
+    make_org(db, "Ägyptischer Kulturverein", regions=["Ägypten"])
+    make_org(db, "Anderer Verein")
+    assert names_on(client.get("/orgs?q=%C3%A4gypt")) == ["Ägyptischer Kulturverein"]
+    assert names_on(client.get("/orgs?region=%C3%A4gypten")) == ["Ägyptischer Kulturverein"]
 
 
 def test_filter_ignores_values_the_org_did_not_publish(client, db):

@@ -371,6 +371,14 @@ def test_representative_name_change_waits_for_staff(db, rep, listed):
     assert decisions(db, listed)[-1].action == "name_change_requested"
 
 
+def test_staff_renaming_settles_a_pending_name_request(db, rep, staff, listed):
+    services.update_profile(rep, listed, profile(name="Kulturbrücke Ruhr e.V."))
+    services.update_profile(staff, listed, profile(name="Kulturbrücke Westfalen e.V."))
+    db.session.commit()
+    assert listed.name == "Kulturbrücke Westfalen e.V."
+    assert listed.requested_name is None
+
+
 def test_name_change_request_mails_the_office(app, db, rep, listed, outbox):
     services.update_profile(rep, listed, profile(name="Kulturbrücke Ruhr e.V."))
     db.session.commit()

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from ..extensions import db
+from ..models.accounts import User
 from ..models.events import (Event, EventSession, EventStatus, Registration, RegistrationStatus,
                              SessionStatus, Slot, Venue)
+from ..models.orgs import Membership, MembershipStatus, Organisation
 
 
 def slot_for(session: EventSession) -> Slot | None:
@@ -45,6 +47,25 @@ def upcoming_sessions(now: datetime, *, kind: str = "", language: str = "", dist
     return query
 
 
+# The event page: every session with its venue, and the slots, loaded with
+# the event (one statement each, however many sessions and venues).
+EVENT_PAGE_OPTIONS = (selectinload(Event.sessions).joinedload(EventSession.venue),
+                      selectinload(Event.slots))
+
+
+def colleagues_to_register(user, organisations):
+    """Active members (with their user) of ``organisations`` other than ``user``,
+    for a representative's "register a member" list, in one statement."""
+    return (select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .where(Membership.organisation_id.in_([o.id for o in organisations]),
+                   Membership.status == MembershipStatus.ACTIVE.value,
+                   Membership.user_id != user.id)
+            .options(contains_eager(Membership.user), contains_eager(Membership.organisation))
+            .order_by(Organisation.name, User.name, User.id))
+
+
 def waitlist_counts(slot_ids) -> dict[int, int]:
     """Waiting-list length per slot, in one query."""
     ids = list(slot_ids)
@@ -54,6 +75,22 @@ def waitlist_counts(slot_ids) -> dict[int, int]:
         select(Registration.slot_id, func.count())
         .where(Registration.slot_id.in_(ids), Registration.status == RegistrationStatus.WAITLISTED.value)
         .group_by(Registration.slot_id))
+    return dict(rows.all())
+
+
+def waitlist_positions(registrations) -> dict[int, int]:
+    """Waiting-list position (1 = next in line) per waiting registration id, in
+    one query: the waiting registrations of the same slot up to this one."""
+    ids = [r.id for r in registrations if r.is_waitlisted]
+    if not ids:
+        return {}
+    ahead = aliased(Registration)
+    rows = db.session.execute(
+        select(Registration.id, func.count(ahead.id))
+        .join(ahead, (ahead.slot_id == Registration.slot_id) & (ahead.id <= Registration.id)
+              & (ahead.status == RegistrationStatus.WAITLISTED.value))
+        .where(Registration.id.in_(ids))
+        .group_by(Registration.id))
     return dict(rows.all())
 
 

@@ -92,8 +92,8 @@ def month(year: int, month: int):
                            today=to_local(utcnow()).date(), **_filter_choices())
 
 
-def _visible_event(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
+def _visible_event(event_id: int, options=()) -> Event:
+    event = db.session.get(Event, event_id, options=options)
     if event is None or (event.status == "draft" and not is_staff(current_user)):
         abort(404)
     return event
@@ -101,7 +101,9 @@ def _visible_event(event_id: int) -> Event:
 
 @bp.route("/events/<int:event_id>")
 def detail(event_id: int):
-    event = _visible_event(event_id)
+    # Sessions with their venues and the slots in three statements, however
+    # many sessions (and venues) the event has.
+    event = _visible_event(event_id, options=queries.EVENT_PAGE_OPTIONS)
     now = utcnow()
     sessions = event.sessions
     states = _seat_states(sessions, now)
@@ -113,8 +115,8 @@ def detail(event_id: int):
     if rep_orgs:
         member_form = RegisterMemberForm()
         member_form.member.choices = [
-            (f"{m.organisation_id}:{m.user_id}", f"{m.user.name} ({o.name})")
-            for o in rep_orgs for m in o.memberships if m.is_active and m.user_id != current_user.id]
+            (f"{m.organisation_id}:{m.user_id}", f"{m.user.name} ({m.organisation.name})")
+            for m in db.session.scalars(queries.colleagues_to_register(current_user, rep_orgs))]
     whole_slot = next((s for s in event.slots if s.session_id is None), None)
     return render_template("events/detail.html", event=event, sessions=sessions, states=states,
                            form=form, member_form=member_form, whole_slot=whole_slot,
@@ -200,14 +202,20 @@ def register_member(event_id: int, slot_id: int):
     return redirect(url_for("events.detail", event_id=event.id))
 
 
+def _slot_end(slot: Slot):
+    """When the last session a registration for ``slot`` covers ends."""
+    return slot.session.ends_at if slot.session is not None else slot.event.last_end
+
+
 @bp.route("/my/registrations")
 @login_required
 def my_registrations():
     now = utcnow()
     registrations = db.session.scalars(queries.my_registrations(current_user)).all()
-    upcoming = [r for r in registrations if r.is_active and (r.slot.starts_at or now) > now]
+    # Upcoming until it is over: a training series that has begun still is.
+    upcoming = [r for r in registrations if r.is_active and (_slot_end(r.slot) or now) > now]
     past = [r for r in registrations if r not in upcoming]
-    positions = {r.id: reg_services.waitlist_position(r) for r in upcoming if r.is_waitlisted}
+    positions = queries.waitlist_positions(upcoming)
     return render_template("events/my_registrations.html", upcoming=upcoming, past=past,
                            positions=positions, now=now)
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from miado_events.database import utcnow
 from miado_events.models.accounts import Role
+from miado_events.models.events import Event, EventSession, Registration, Slot, Venue
 from miado_events.models.orgs import (Membership, OrgInvitation, Organisation,
                                       OrganisationTag)
 
@@ -18,6 +19,12 @@ ROLES = [ANON, MEMBER, REP, DOOR, STAFF, ADMIN]
 LISTED, PENDING = 1, 2          # organisations; REP represents LISTED
 OTHERS_MEMBERSHIP = 2           # a join request of someone else to LISTED
 INVITATION = 1                  # an open invitation of LISTED
+VENUE = 1
+SEMINAR, DRAFT = 1, 2           # events: a published seminar and a draft
+SEMINAR_SESSION, DRAFT_SESSION = 1, 2
+SEMINAR_SLOT, DRAFT_SLOT = 1, 2
+REP_REGISTRATION = 1            # REP's seat in the seminar, for LISTED
+YEAR = utcnow().year + 1
 
 
 def everyone(status):
@@ -92,6 +99,41 @@ ROUTES = [
     ("POST", f"/staff/orgs/{PENDING}/decision", "orgs.decide", staff_only(302)),
     ("POST", f"/staff/orgs/{LISTED}/name", "orgs.decide_name", staff_only(302)),
     ("POST", f"/staff/orgs/{LISTED}/status", "orgs.set_status", staff_only(302)),
+    # Events: public pages
+    ("GET", "/calendar", "events.calendar", everyone(200)),
+    ("GET", f"/calendar/{YEAR}/1", "events.month", everyone(200)),
+    ("GET", f"/events/{SEMINAR}", "events.detail", everyone(200)),
+    ("GET", f"/events/{DRAFT}", "events.detail", {**everyone(404), STAFF: 200, ADMIN: 200}),
+    # Registering: signed in (a message and back to the event, whatever the outcome)
+    ("POST", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/register", "events.register", signed_in_only(302)),
+    ("POST", f"/events/{DRAFT}/slots/{DRAFT_SLOT}/register", "events.register",
+     {ANON: 302, MEMBER: 404, REP: 404, DOOR: 404, STAFF: 302, ADMIN: 302}),
+    ("POST", f"/events/{SEMINAR}/slots/{DRAFT_SLOT}/register", "events.register",
+     {**everyone(404), ANON: 302}),
+    ("POST", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/register-member", "events.register_member",
+     signed_in_only(302)),
+    ("GET", "/my/registrations", "events.my_registrations", signed_in_only()),
+    # A registration: its owner (REP) and staff; 404 for everybody else
+    ("GET", f"/registrations/{REP_REGISTRATION}/cancel", "events.cancel",
+     {ANON: 302, MEMBER: 404, REP: 200, DOOR: 404, STAFF: 200, ADMIN: 200}),
+    ("POST", f"/registrations/{REP_REGISTRATION}/cancel", "events.cancel",
+     {ANON: 302, MEMBER: 404, REP: 302, DOOR: 404, STAFF: 302, ADMIN: 302}),
+    # Staff: events, sessions, registrations, venues
+    ("GET", "/staff/events", "staff_events.events", staff_only()),
+    ("GET", "/staff/events/new", "staff_events.new_event", staff_only()),
+    ("GET", f"/staff/events/{SEMINAR}", "staff_events.manage", staff_only()),
+    ("POST", f"/staff/events/{DRAFT}/publish", "staff_events.publish", staff_only(302)),
+    ("GET", f"/staff/events/{SEMINAR}/cancel", "staff_events.cancel_event", staff_only()),
+    ("POST", f"/staff/events/{SEMINAR}/sessions", "staff_events.add_session", staff_only(302)),
+    ("POST", f"/staff/events/{DRAFT}/sessions/recurring", "staff_events.add_recurring", staff_only(302)),
+    ("GET", f"/staff/sessions/{SEMINAR_SESSION}", "staff_events.edit_session", staff_only()),
+    ("GET", f"/staff/sessions/{SEMINAR_SESSION}/cancel", "staff_events.cancel_session", staff_only()),
+    ("GET", f"/staff/events/{SEMINAR}/registrations", "staff_events.registrations", staff_only()),
+    ("POST", f"/staff/events/{SEMINAR}/registrations/add", "staff_events.add_registration", staff_only(302)),
+    ("POST", f"/staff/registrations/{REP_REGISTRATION}/promote", "staff_events.promote", staff_only(302)),
+    ("GET", "/staff/venues", "staff_events.venues", staff_only()),
+    ("GET", "/staff/venues/new", "staff_events.edit_venue", staff_only()),
+    ("GET", f"/staff/venues/{VENUE}", "staff_events.edit_venue", staff_only()),
 ]
 
 NOT_ROUTES = {"static"}
@@ -106,7 +148,9 @@ def test_every_route_is_in_the_matrix(app):
 
 @pytest.fixture
 def world(db, make_user):
-    """User 1 (target of role changes) represents LISTED; user 2 asks to join it."""
+    """User 1 (target of role changes) represents LISTED; user 2 asks to join it.
+    A published seminar (one session, one slot) in which REP has a seat for
+    LISTED, and a draft event with one session, both at one venue."""
     now = utcnow()
     rep = make_user(Role.MEMBER, email="rep@example.org")
     requester = make_user(Role.MEMBER, email="requester@example.org")
@@ -121,8 +165,30 @@ def world(db, make_user):
         OrgInvitation(organisation=listed, token_hash="0" * 64, email=None,
                       expires_at=now + timedelta(days=3)),
     ])
-    db.session.commit()
+    db.session.flush()
     assert (listed.id, pending.id) == (LISTED, PENDING)
+
+    venue = Venue(name="Dietrich-Keuning-Haus", address="Leopoldstraße 50", district="Innenstadt-Nord")
+    starts = now.replace(year=YEAR, month=1, day=15, hour=17, minute=0, second=0, microsecond=0)
+    events = []
+    for title, status in (("Seminar Vereinsrecht", "published"), ("Entwurf", "draft")):
+        event = Event(kind="seminar", title=title, status=status, capacity=10, languages=["de"])
+        session = EventSession(event=event, starts_at=starts, ends_at=starts + timedelta(hours=2), venue=venue)
+        db.session.add_all([event, session, Slot(event=event, session=session, capacity=10)])
+        db.session.flush()  # ids in this order
+        events.append((event, session))
+    [(seminar, seminar_session), (draft, draft_session)] = events
+    seminar_slot = seminar.slots[0]
+    seminar_slot.confirmed_count = 1
+    registration = Registration(slot=seminar_slot, event_id=seminar.id, user=rep, organisation=listed,
+                                status="confirmed", confirmed_at=now)
+    db.session.add(registration)
+    db.session.commit()
+    assert venue.id == VENUE
+    assert (seminar.id, draft.id) == (SEMINAR, DRAFT)
+    assert (seminar_session.id, draft_session.id) == (SEMINAR_SESSION, DRAFT_SESSION)
+    assert (seminar_slot.id, draft.slots[0].id) == (SEMINAR_SLOT, DRAFT_SLOT)
+    assert registration.id == REP_REGISTRATION
     return rep
 
 
@@ -148,3 +214,21 @@ def test_route_answers_each_role_as_expected(as_role, role, method, url, endpoin
         f"{role} {method} {url}: {response.status_code}")
     if response.status_code == 302 and role == ANON and expected[MEMBER] in (200, 400, 403):
         assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("url", [
+    f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/register",
+    f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/register-member",
+    f"/registrations/{REP_REGISTRATION}/cancel",
+])
+def test_anonymous_registration_posts_go_to_the_login_page(as_role, url):
+    response = as_role(ANON).post(url)
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_anonymous_visitors_are_sent_to_log_in_for_my_registrations_and_staff_pages(as_role):
+    client = as_role(ANON)
+    for url in ["/my/registrations", "/staff/events", f"/staff/events/{SEMINAR}/registrations"]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url

@@ -34,6 +34,26 @@ SECURITY_HEADERS = {
 }
 
 
+def commit_or_flash(action, success: str | None = None) -> bool:
+    """Run a service call; commit and flash ``success``, or roll back and
+    flash the domain error's message. Returns whether it worked."""
+    from flask import flash
+
+    from .errors import DomainError
+    from .extensions import db
+
+    try:
+        action()
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+        return False
+    db.session.commit()
+    if success:
+        flash(success, "success")
+    return True
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     if app.config.get("PROXY_FIX"):

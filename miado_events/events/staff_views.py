@@ -12,8 +12,17 @@ from ..extensions import db
 from ..models.events import Event, EventSession, Registration, Slot, Venue
 from ..models.orgs import Organisation
 from ..permissions import is_staff, require
-from . import queries, registration as reg_services, services
-from .forms import ConfirmForm, EventForm, RecurrenceForm, SessionForm, StaffAddForm, VenueForm
+from ..web import commit_or_flash
+from . import queries, services
+from . import registration as reg_services
+from .forms import (
+    ConfirmForm,
+    EventForm,
+    RecurrenceForm,
+    SessionForm,
+    StaffAddForm,
+    VenueForm,
+)
 from .labels import EVENT_STATUS_LABELS
 
 bp = Blueprint("staff_events", __name__)
@@ -27,18 +36,6 @@ def _venues():
 
 def _event_or_404(event_id: int) -> Event:
     return db.session.get(Event, event_id) or abort(404)
-
-
-def _run(action, success: str) -> bool:
-    try:
-        action()
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return False
-    db.session.commit()
-    flash(success, "success")
-    return True
 
 
 @bp.route("/events")
@@ -78,7 +75,7 @@ def manage(event_id: int):
     if request.method == "GET":
         form.fill_from(event)
     elif form.validate_on_submit():
-        if _run(lambda: services.update_event(current_user, event, form.to_data()),
+        if commit_or_flash(lambda: services.update_event(current_user, event, form.to_data()),
                 _("The event has been saved.")):
             return redirect(url_for("staff_events.manage", event_id=event.id))
     venues = _venues()
@@ -93,7 +90,7 @@ def manage(event_id: int):
 def publish(event_id: int):
     event = _event_or_404(event_id)
     if ConfirmForm().validate_on_submit():
-        _run(lambda: services.publish_event(current_user, event), _("The event is published."))
+        commit_or_flash(lambda: services.publish_event(current_user, event), _("The event is published."))
     return redirect(url_for("staff_events.manage", event_id=event.id))
 
 
@@ -103,7 +100,7 @@ def cancel_event(event_id: int):
     event = _event_or_404(event_id)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        _run(lambda: services.cancel_event(current_user, event),
+        commit_or_flash(lambda: services.cancel_event(current_user, event),
              _("The event has been cancelled. Everyone registered has been told."))
         return redirect(url_for("staff_events.manage", event_id=event.id))
     affected = sum(1 for r in db.session.scalars(queries.registrations_of_event(event)) if r.is_active)
@@ -116,7 +113,7 @@ def add_session(event_id: int):
     event = _event_or_404(event_id)
     form = SessionForm(venues=_venues())
     if form.validate_on_submit():
-        _run(lambda: services.add_session(current_user, event, form.to_data()), _("The session has been added."))
+        commit_or_flash(lambda: services.add_session(current_user, event, form.to_data()), _("The session has been added."))
     else:
         _flash_form_errors(form)
     return redirect(url_for("staff_events.manage", event_id=event.id))
@@ -128,7 +125,7 @@ def add_recurring(event_id: int):
     event = _event_or_404(event_id)
     form = RecurrenceForm(venues=_venues())
     if form.validate_on_submit():
-        _run(lambda: services.create_recurring_sessions(current_user, event, form.to_data()),
+        commit_or_flash(lambda: services.create_recurring_sessions(current_user, event, form.to_data()),
              _("The meetings have been added."))
     else:
         _flash_form_errors(form)
@@ -150,7 +147,7 @@ def edit_session(session_id: int):
     if request.method == "GET":
         form.fill_from(session)
     elif form.validate_on_submit():
-        if _run(lambda: services.update_session(current_user, session, form.to_data(),
+        if commit_or_flash(lambda: services.update_session(current_user, session, form.to_data(),
                                                 following=bool(form.following.data)),
                 _("The session has been saved. Everyone registered has been told about changes.")):
             return redirect(url_for("staff_events.manage", event_id=session.event_id))
@@ -163,7 +160,7 @@ def cancel_session(session_id: int):
     session = db.session.get(EventSession, session_id) or abort(404)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        _run(lambda: services.cancel_session(current_user, session),
+        commit_or_flash(lambda: services.cancel_session(current_user, session),
              _("The session has been cancelled. Everyone registered has been told."))
         return redirect(url_for("staff_events.manage", event_id=session.event_id))
     return render_template("events/staff/confirm_cancel.html", event=session.event,
@@ -241,7 +238,7 @@ def add_registration(event_id: int):
 def promote(registration_id: int):
     registration = db.session.get(Registration, registration_id) or abort(404)
     if ConfirmForm().validate_on_submit():
-        _run(lambda: reg_services.promote_by_hand(current_user, registration),
+        commit_or_flash(lambda: reg_services.promote_by_hand(current_user, registration),
              _("%(name)s now has a seat.", name=registration.user.name))
     return redirect(url_for("staff_events.registrations", event_id=registration.event_id))
 
@@ -261,6 +258,6 @@ def edit_venue(venue_id: int | None = None):
     venue = (db.session.get(Venue, venue_id) or abort(404)) if venue_id else None
     form = VenueForm(obj=venue)
     if form.validate_on_submit():
-        if _run(lambda: services.save_venue(current_user, form.to_data(), venue), _("The venue has been saved.")):
+        if commit_or_flash(lambda: services.save_venue(current_user, form.to_data(), venue), _("The venue has been saved.")):
             return redirect(url_for("staff_events.venues"))
     return render_template("events/staff/venue_form.html", form=form, venue=venue)

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,14 +20,36 @@ from flask_login import current_user
 from ..accounts import services as account_services
 from ..errors import DomainError
 from ..extensions import db, limit_from_config
-from ..models.orgs import (DISTRICTS, FIELDS_OF_WORK, LANGUAGE_CODES, Membership, OrgInvitation,
-                           Organisation)
-from ..permissions import (can_edit_org, can_manage_members, can_review_orgs, can_view_member_list,
-                           can_view_org, login_required, require)
+from ..models.orgs import (
+    DISTRICTS,
+    FIELDS_OF_WORK,
+    LANGUAGE_CODES,
+    Membership,
+    Organisation,
+    OrgInvitation,
+)
+from ..permissions import (
+    can_edit_org,
+    can_manage_members,
+    can_review_orgs,
+    can_view_member_list,
+    can_view_org,
+    login_required,
+    require,
+)
+from ..web import commit_or_flash
 from . import membership as membership_services
 from . import queries, services
-from .forms import (ApplicationForm, ConfirmForm, DecisionForm, InviteMemberForm,
-                    NameDecisionForm, OrgProfileForm, ShareLinkForm, StatusForm)
+from .forms import (
+    ApplicationForm,
+    ConfirmForm,
+    DecisionForm,
+    InviteMemberForm,
+    NameDecisionForm,
+    OrgProfileForm,
+    ShareLinkForm,
+    StatusForm,
+)
 from .labels import FIELD_LABELS, STATUS_LABELS, language_name, template_helpers
 from .public import public_profile
 
@@ -32,20 +63,6 @@ PER_PAGE = 20
 
 def _org_or_404(org_id: int) -> Organisation:
     return db.session.get(Organisation, org_id) or abort(404)
-
-
-def _commit_or_flash(action, success: str | None = None) -> bool:
-    """Run ``action``; commit and flash ``success``, or roll back and flash the error."""
-    try:
-        action()
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return False
-    db.session.commit()
-    if success:
-        flash(success, "success")
-    return True
 
 
 # --- public directory -------------------------------------------------------------
@@ -109,7 +126,7 @@ def detail(org_id: int):
 @login_required
 def request_membership(org_id: int):
     org = _org_or_404(org_id)
-    _commit_or_flash(lambda: membership_services.request_membership(current_user, org),
+    commit_or_flash(lambda: membership_services.request_membership(current_user, org),
                      _("Your request has been sent. The representatives of %(org)s will answer it.",
                        org=org.name))
     return redirect(url_for("orgs.detail", org_id=org.id))
@@ -186,7 +203,7 @@ def leave(membership_id: int):
     if membership is None or membership.user_id != current_user.id:
         abort(404)
     name = membership.organisation.name
-    _commit_or_flash(lambda: membership_services.remove_member(current_user, membership),
+    commit_or_flash(lambda: membership_services.remove_member(current_user, membership),
                      _("You have left %(org)s.", org=name))
     return redirect(url_for("orgs.mine"))
 
@@ -205,11 +222,11 @@ def edit(org_id: int):
     elif form.validate_on_submit():
         resubmit = request.form.get("resubmit") == "1" and org.can_be_resubmitted
         if resubmit:
-            ok = _commit_or_flash(
+            ok = commit_or_flash(
                 lambda: services.resubmit_application(current_user, org, form.to_profile()),
                 _("Your application has been sent again."))
         else:
-            ok = _commit_or_flash(lambda: services.update_profile(current_user, org, form.to_profile()),
+            ok = commit_or_flash(lambda: services.update_profile(current_user, org, form.to_profile()),
                                   _("The profile has been saved."))
         if ok:
             if org.requested_name and not resubmit:
@@ -270,7 +287,7 @@ def member_action(org_id: int, membership_id: int, action: str):
     }
     if action not in actions:
         abort(404)
-    _commit_or_flash(*actions[action])
+    commit_or_flash(*actions[action])
     return redirect(url_for("orgs.members", org_id=org.id))
 
 
@@ -282,7 +299,7 @@ def invite(org_id: int):
         abort(403)
     form = InviteMemberForm()
     if form.validate_on_submit():
-        _commit_or_flash(lambda: membership_services.invite_by_email(current_user, org, form.email.data),
+        commit_or_flash(lambda: membership_services.invite_by_email(current_user, org, form.email.data),
                          _("The invitation has been sent to %(email)s.", email=form.email.data))
     else:
         flash(_("Please enter a valid e-mail address."), "error")
@@ -318,7 +335,7 @@ def revoke_invitation(org_id: int, invitation_id: int):
     invitation = db.session.get(OrgInvitation, invitation_id)
     if invitation is None or invitation.organisation_id != org.id:
         abort(404)
-    _commit_or_flash(lambda: membership_services.revoke_invitation(current_user, invitation),
+    commit_or_flash(lambda: membership_services.revoke_invitation(current_user, invitation),
                      _("The invitation has been withdrawn."))
     return redirect(url_for("orgs.members", org_id=org.id))
 
@@ -335,7 +352,7 @@ def join(token: str):
     db.session.rollback()
     form = ConfirmForm()
     if request.method == "POST" and current_user.is_authenticated and form.validate_on_submit():
-        if _commit_or_flash(lambda: membership_services.accept_invitation(current_user, token),
+        if commit_or_flash(lambda: membership_services.accept_invitation(current_user, token),
                             _("Welcome! You are now a member of %(org)s.", org=org.name)):
             return redirect(url_for("orgs.detail", org_id=org.id))
     return render_template("orgs/join.html", org=org, form=form, error=None, token=token)
@@ -382,7 +399,7 @@ def decide(org_id: int):
         labels = {"approve": _("The organisation is now listed."),
                   "needs_changes": _("The applicant has been asked for changes."),
                   "reject": _("The application has been rejected.")}
-        if _commit_or_flash(lambda: services.decide_application(current_user, org, form.decision.data,
+        if commit_or_flash(lambda: services.decide_application(current_user, org, form.decision.data,
                                                                 form.message.data),
                             labels.get(form.decision.data)):
             return redirect(url_for("orgs.staff_list"))
@@ -397,7 +414,7 @@ def decide_name(org_id: int):
     org = _org_or_404(org_id)
     form = NameDecisionForm()
     if form.validate_on_submit():
-        _commit_or_flash(lambda: services.decide_name_change(
+        commit_or_flash(lambda: services.decide_name_change(
             current_user, org, form.decision.data == "approve", form.message.data),
             _("The name change has been decided."))
     return redirect(url_for("orgs.review", org_id=org.id))
@@ -410,7 +427,7 @@ def set_status(org_id: int):
     form = StatusForm()
     if form.validate_on_submit():
         active = form.active.data == "1"
-        _commit_or_flash(lambda: services.set_active(current_user, org, active, form.reason.data),
+        commit_or_flash(lambda: services.set_active(current_user, org, active, form.reason.data),
                          _("The organisation is listed again.") if active
                          else _("The organisation has been taken out of the directory."))
     return redirect(url_for("orgs.review", org_id=org.id))

@@ -41,7 +41,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from sqlalchemy import event
-    from sqlalchemy.engine import Engine
 
     from . import models  # noqa: F401  (register every table)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate

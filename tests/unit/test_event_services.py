@@ -11,13 +11,26 @@ import pytest
 from sqlalchemy import select
 
 from miado_events.errors import DomainError
-from miado_events.events import registration as reg, services
-from miado_events.events.services import EventData, RecurrenceData, SessionData, VenueData
+from miado_events.events import registration as reg
+from miado_events.events import services
+from miado_events.events.services import (
+    EventData,
+    RecurrenceData,
+    SessionData,
+    VenueData,
+)
 from miado_events.models.events import Event, EventSession, Slot, SlotOrgSeats
 from miado_events.timeutil import LOCAL_TZ, local_to_utc, to_local
-from tests.unit.test_registration import (  # noqa: F401 (fixtures)
-    NOW, ONLINE, SESSION_DAY, assert_code, assert_seat_counters_match, join, make_event,
-    make_member, make_org, org, other_org, register, slot_of, staff, status_of)
+
+from .events_support import (
+    NOW,
+    ONLINE,
+    SESSION_DAY,
+    assert_code,
+    assert_seat_counters_match,
+    register,
+    slot_of,
+)
 
 UTC = timezone.utc
 

@@ -15,8 +15,12 @@ import pytest
 from pypdf import PdfReader
 
 from miado_events.models.orgs import Organisation, OrganisationTag
-from miado_events.orgs.exports import (directory_csv, directory_pdf, group_letter,
-                                       sort_key)
+from miado_events.orgs.exports import (
+    directory_csv,
+    directory_pdf,
+    group_letter,
+    sort_key,
+)
 from miado_events.orgs.public import PUBLIC_FIELD_ORDER
 
 ISSUED = date(2025, 3, 14)

@@ -45,16 +45,6 @@ def _token(url: str) -> str:
 
 
 @pytest.fixture
-def staff(make_user):
-    return make_user(Role.STAFF)
-
-
-@pytest.fixture
-def rep(make_user):
-    return make_user(email="rep@example.org")
-
-
-@pytest.fixture
 def org(db, rep):
     """A listed MSO whose only representative is ``rep``."""
     return _org(db, "Afrikanischer Kulturverein Dortmund e.V.", rep)

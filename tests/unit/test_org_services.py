@@ -50,16 +50,6 @@ def body(msg) -> str:
 
 
 @pytest.fixture
-def staff(make_user):
-    return make_user(Role.STAFF)
-
-
-@pytest.fixture
-def rep(make_user):
-    return make_user(email="rep@example.org")
-
-
-@pytest.fixture
 def apply(db, rep):
     """Factory: an application by ``rep`` (or ``applicant``), committed."""
 

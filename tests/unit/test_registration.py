@@ -6,158 +6,26 @@ of confirmed registrations: ``assert_seat_counters_match`` checks it.
 The factories here are shared with ``test_event_services.py``."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from itertools import count
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from miado_events.errors import DomainError
-from miado_events.events import queries, registration as reg, seats, services
-from miado_events.events.services import EventData, SessionData
-from miado_events.models.accounts import Role
-from miado_events.models.events import Event, Registration, Slot, SlotOrgSeats
-from miado_events.models.orgs import Membership, Organisation
+from miado_events.events import queries, seats, services
+from miado_events.events import registration as reg
+from miado_events.models.events import Registration, SlotOrgSeats
 
-# Frozen time: nine days before the first session (Wednesday 10 March 2027,
-# 18:00–20:00 in Dortmund = 17:00–19:00 UTC, winter time).
-NOW = datetime(2027, 3, 1, 10, tzinfo=timezone.utc)
-SESSION_DAY = date(2027, 3, 10)
-SESSION_START = datetime(2027, 3, 10, 17, tzinfo=timezone.utc)
-ONLINE = "https://meet.example.org/mia-do"
-
-
-# --- factories (also imported by test_event_services.py) ------------------------------
-
-@pytest.fixture
-def staff(make_user):
-    return make_user(Role.STAFF)
-
-
-@pytest.fixture
-def make_org(db):
-    """Factory: an MSO (listed unless told otherwise), committed."""
-    numbers = count(1)
-
-    def make(name: str | None = None, status: str = "listed") -> Organisation:
-        org = Organisation(name=name or f"MSO {next(numbers)} e.V.", legal_form="ev", status=status)
-        db.session.add(org)
-        db.session.commit()
-        return org
-
-    return make
-
-
-@pytest.fixture
-def join(db):
-    """Factory: ``user`` joins ``org`` (active member unless told otherwise)."""
-
-    def do_join(user, org, role: str = "member", status: str = "active") -> Membership:
-        membership = Membership(organisation=org, user=user, role=role, status=status)
-        db.session.add(membership)
-        db.session.commit()
-        return membership
-
-    return do_join
-
-
-@pytest.fixture
-def make_member(make_user, join):
-    """Factory: a new user who is an active member (or representative) of ``org``."""
-
-    def make(org, role: str = "member", **user_kwargs):
-        user = make_user(**user_kwargs)
-        join(user, org, role)
-        return user
-
-    return make
-
-
-@pytest.fixture
-def make_event(db, staff):
-    """Factory: an event with weekly sessions from SESSION_DAY (18:00–20:00
-    Berlin, online), published unless told otherwise, committed."""
-
-    def make(kind: str = "seminar", capacity: int = 2, sessions: int = 1, publish: bool = True,
-             **fields) -> Event:
-        data = EventData(kind=kind, title=f"Test {kind}", capacity=capacity, **fields)
-        event = services.create_event(staff, data, now=NOW - timedelta(days=30))
-        for week in range(sessions):
-            services.add_session(staff, event, SessionData(
-                day=SESSION_DAY + timedelta(weeks=week), start=time(18), end=time(20),
-                online_url=ONLINE))
-        if publish:
-            services.publish_event(staff, event, now=NOW - timedelta(days=30))
-        db.session.commit()
-        return event
-
-    return make
-
-
-def slot_of(event: Event, index: int = 0) -> Slot:
-    """The slot one registers for to attend the ``index``-th session."""
-    return queries.slot_for(event.sessions[index])
-
-
-def register(db, participant, slot, org=None, *, actor=None, now=NOW) -> reg.Outcome:
-    """Set-up helper: register and commit."""
-    outcome = reg.register_participant(actor or participant, participant, slot, org, now=now)
-    db.session.commit()
-    return outcome
-
-
-def assert_seat_counters_match(db) -> None:
-    """Every seat counter equals the confirmed registrations it counts, and no
-    counter is past its limit (read straight from the database)."""
-    confirmed = Registration.status == "confirmed"
-    per_slot = dict(db.session.execute(
-        select(Registration.slot_id, func.count()).where(confirmed)
-        .group_by(Registration.slot_id)).all())
-    for slot_id, counted, capacity in db.session.execute(
-            select(Slot.id, Slot.confirmed_count, Slot.capacity)):
-        assert counted == per_slot.get(slot_id, 0), f"slot {slot_id}: counter {counted}"
-        assert counted <= capacity
-    per_org = {(s, o): n for s, o, n in db.session.execute(
-        select(Registration.slot_id, Registration.organisation_id, func.count())
-        .where(confirmed, Registration.organisation_id.is_not(None))
-        .group_by(Registration.slot_id, Registration.organisation_id))}
-    rows = {(s, o): (n, limit) for s, o, n, limit in db.session.execute(
-        select(SlotOrgSeats.slot_id, SlotOrgSeats.organisation_id,
-               SlotOrgSeats.confirmed_count, SlotOrgSeats.seat_limit))}
-    for key, (counted, limit) in rows.items():
-        assert counted == per_org.get(key, 0), f"slot/MSO {key}: counter {counted}"
-        assert counted <= limit
-    limited = set(db.session.scalars(
-        select(Slot.id).join(Event, Event.id == Slot.event_id)
-        .where(Event.org_seat_limit.is_not(None))))
-    for key in per_org:
-        if key[0] in limited:
-            assert key in rows, f"slot/MSO {key} has confirmed seats but no counter"
-
-
-def assert_code(excinfo, code: str) -> None:
-    assert excinfo.value.code == code
-
-
-def body(msg) -> str:
-    return msg.get_body(("plain",)).get_content()
-
-
-def status_of(db, registration: Registration) -> str:
-    db.session.refresh(registration)
-    return registration.status
-
-
-@pytest.fixture
-def org(make_org):
-    return make_org("Kulturbrücke Dortmund e.V.")
-
-
-@pytest.fixture
-def other_org(make_org):
-    return make_org("Brückenbauer Eving e.V.")
-
+from .events_support import (
+    NOW,
+    SESSION_START,
+    assert_code,
+    assert_seat_counters_match,
+    body,
+    register,
+    slot_of,
+    status_of,
+)
 
 # --- registering: seats and waiting list ---------------------------------------------
 

@@ -1,5 +1,5 @@
 """Berlin wall-clock times become the right UTC instants across DST changes."""
-from datetime import date, time, timezone, datetime
+from datetime import date, datetime, time, timezone
 
 from miado_events.timeutil import local_to_utc, to_local
 

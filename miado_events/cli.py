@@ -24,6 +24,27 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Admin {user.email} is ready.")
 
+    @app.cli.group("mail")
+    def mail_group() -> None:
+        """The e-mail outbox."""
+
+    @mail_group.command("send")
+    @click.option("--loop", is_flag=True, help="Keep running (the production worker).")
+    @click.option("--interval", default=10, show_default=True, help="Seconds between rounds.")
+    def mail_send(loop: bool, interval: int) -> None:
+        """Deliver the e-mails that are due, then exit (or keep going with --loop)."""
+        import time
+
+        from .mail.outbox import deliver_due
+
+        while True:
+            counts = deliver_due()
+            if counts["sent"] or counts["queued"] or counts["failed"] or not loop:
+                click.echo(f"sent {counts['sent']}, to retry {counts['queued']}, failed {counts['failed']}")
+            if not loop:
+                return
+            time.sleep(interval)
+
     @app.cli.command("demo")
     def demo() -> None:
         """Fill the database with fictional demo data (safe to run twice)."""

@@ -85,6 +85,12 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "MIA-DO Events <no-reply@example.org>"
         ),
+        # Outbox: deliver right after each commit (development, small set-ups),
+        # or leave it to `flask --app app mail send --loop` (MAIL_SEND_INLINE=false).
+        "MAIL_SEND_INLINE": _bool("MAIL_SEND_INLINE", True),
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        "MAIL_RETRY_BASE_SECONDS": _int("MAIL_RETRY_BASE_SECONDS", 60),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
         # Rate limits (Flask-Limiter). Use a shared store (e.g. redis://) with
         # several app processes; memory:// counts per process.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

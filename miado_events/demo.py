@@ -13,7 +13,7 @@ from .accounts.passwords import hash_password
 from .accounts.services import get_user_by_email
 from .database import utcnow
 from .extensions import db
-from .mail import discard_pending
+from .mail import suppressed
 from .models.accounts import Role, User
 from .events import registration as registration_services
 from .events import services as event_services
@@ -204,14 +204,14 @@ def _demo_events(admin: User, now) -> None:
 def load_demo_data() -> list[str]:
     """Create what is missing; return the lines to print (the demo log-ins)."""
     now = utcnow()
-    users = {local: _account(local, name, role, locale, now)
-             for local, name, role, locale in DEMO_ACCOUNTS}
-    _demo_orgs(users["admin"], now)
-    _demo_memberships(now)
-    db.session.flush()
-    _demo_events(users["admin"], now)
-    discard_pending()  # demo data mails nobody
-    db.session.commit()
+    with suppressed():  # demo data mails nobody
+        users = {local: _account(local, name, role, locale, now)
+                 for local, name, role, locale in DEMO_ACCOUNTS}
+        _demo_orgs(users["admin"], now)
+        _demo_memberships(now)
+        db.session.flush()
+        _demo_events(users["admin"], now)
+        db.session.commit()
     lines = [f"Demo log-ins (password for all: {DEMO_PASSWORD}):"]
     lines += [f"  {role.value:<7} {local}@{DOMAIN}" for local, _, role, _ in DEMO_ACCOUNTS]
     lines.append(f"  MSO representatives: rep1@{DOMAIN} … rep{len(DEMO_ORGS)}@{DOMAIN} "

@@ -1,9 +1,13 @@
-"""Mail: render a message in the recipient's language; deliver after commit.
+"""Mail that is never lost: render in the recipient's language, write to the
+outbox in the same transaction as the change that causes it, deliver later.
 
-``send_message`` is the single function callers use. The message is rendered
-at once (so template errors surface in the request) but handed over for
-delivery only when the surrounding database transaction commits; a rolled-back
-transaction sends nothing. Backends:
+``send_message`` is the single function callers use. It renders the message
+at once (template errors surface in the request) and adds an
+``OutboxMessage`` row to the current transaction: a rolled-back request
+queues nothing, a committed one can never lose its mail. Delivery
+(``outbox.deliver_due``) runs in ``flask --app app mail send [--loop]`` and,
+with ``MAIL_SEND_INLINE`` (the default, for development and small set-ups),
+right after each commit. Backends:
 
 * ``smtp``   – when ``MAIL_SERVER`` is set,
 * ``file``   – development sink: one ``.eml`` file per message in ``instance/mail``,
@@ -11,9 +15,12 @@ transaction sends nothing. Backends:
 """
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 import smtplib
 import ssl
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -25,7 +32,8 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
-_PENDING_KEY = "miado_pending_mail"
+_QUEUED_IDS = "miado_queued_mail_ids"
+_SUPPRESSED = "miado_mail_suppressed"
 
 
 def init_app(app) -> None:
@@ -61,42 +69,69 @@ def render_message(to: str, template: str, locale: str, **context) -> EmailMessa
 
 
 def send_message(to: str, template: str, locale: str | None = None, **context) -> EmailMessage:
-    """Render and queue one e-mail; it leaves when the current transaction commits."""
+    """Render one e-mail and queue it in the outbox, in the current transaction."""
     from ..extensions import db
+    from ..models.mail import OutboxMessage
 
     locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     msg = render_message(to, template, locale, **context)
     session = db.session()
-    session.info.setdefault(_PENDING_KEY, []).append(msg)
+    if not session.info.get(_SUPPRESSED):
+        session.add(OutboxMessage(to_address=to, subject=msg["Subject"][:300], template=template,
+                                  raw=bytes(msg)))
     return msg
 
 
-def discard_pending() -> None:
-    """Drop the messages queued in this transaction (e.g. demo data needs no mail)."""
+@contextmanager
+def suppressed():
+    """Queue no mail inside this block (e.g. while loading demo data)."""
     from ..extensions import db
 
-    db.session().info.pop(_PENDING_KEY, None)
+    session = db.session()
+    session.info[_SUPPRESSED] = True
+    try:
+        yield
+    finally:
+        session.info.pop(_SUPPRESSED, None)
+
+
+def parse(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+# Remember which outbox rows this transaction wrote, to deliver them right
+# after the commit when MAIL_SEND_INLINE is on.
+
+@event.listens_for(Session, "after_flush")
+def _remember_queued(session: Session, _flush_context) -> None:
+    from ..models.mail import OutboxMessage
+
+    new_ids = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
+    if new_ids:
+        session.info.setdefault(_QUEUED_IDS, []).extend(new_ids)
 
 
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING_KEY, None)
-    if not pending:
+    ids = session.info.pop(_QUEUED_IDS, None)
+    if not ids or not current_app.config.get("MAIL_SEND_INLINE", True):
         return
-    for msg in pending:
-        try:
-            deliver(msg)
-        except Exception:  # a failing mail server never breaks the request
-            log.exception("could not deliver mail to %s", msg["To"])
+    from .outbox import deliver_ids
+
+    try:
+        deliver_ids(ids)
+    except Exception:  # the rows stay queued; the sender retries them
+        log.exception("inline mail delivery failed; messages stay in the outbox")
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _discard_after_rollback(session: Session, previous_transaction) -> None:
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
-        session.info.pop(_PENDING_KEY, None)
+        session.info.pop(_QUEUED_IDS, None)
 
 
 def deliver(msg: EmailMessage) -> None:
+    """Hand one message to the configured backend; raise when it fails."""
     backend = current_app.config["MAIL_BACKEND"]
     if backend == "memory":
         current_app.extensions["mail_outbox"].append(msg)
@@ -115,10 +150,11 @@ def deliver(msg: EmailMessage) -> None:
 def _deliver_smtp(msg: EmailMessage) -> None:
     cfg = current_app.config
     host, port = cfg["MAIL_SERVER"], cfg["MAIL_PORT"]
+    timeout = cfg.get("MAIL_TIMEOUT", 30)
     if cfg["MAIL_USE_SSL"]:
-        smtp = smtplib.SMTP_SSL(host, port, context=ssl.create_default_context(), timeout=30)
+        smtp = smtplib.SMTP_SSL(host, port, context=ssl.create_default_context(), timeout=timeout)
     else:
-        smtp = smtplib.SMTP(host, port, timeout=30)
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
     with smtp:
         if cfg["MAIL_USE_TLS"] and not cfg["MAIL_USE_SSL"]:
             smtp.starttls(context=ssl.create_default_context())

@@ -6,3 +6,4 @@ from .orgs import (Membership, MembershipRole, MembershipStatus, OrgDecision,  #
 from .events import (ACTIVE_REGISTRATION, Event, EventKind, EventSession, EventStatus,  # noqa: F401
                      Registration, RegistrationStatus, SessionStatus, Slot, SlotOrgSeats,
                      Venue, Visibility)
+from .mail import OutboxMessage, OutboxStatus  # noqa: F401

@@ -134,6 +134,10 @@ ROUTES = [
     ("GET", "/staff/venues", "staff_events.venues", staff_only()),
     ("GET", "/staff/venues/new", "staff_events.edit_venue", staff_only()),
     ("GET", f"/staff/venues/{VENUE}", "staff_events.edit_venue", staff_only()),
+    # Mail outbox (staff)
+    ("GET", "/staff/outbox", "mail.outbox_list", staff_only()),
+    ("POST", "/staff/outbox/424242/retry", "mail.retry",
+     {ANON: 302, MEMBER: 403, REP: 403, DOOR: 403, STAFF: 404, ADMIN: 404}),
 ]
 
 NOT_ROUTES = {"static"}

@@ -1,22 +1,31 @@
-"""One function per change people must hear about. The calendar issue adds
-iCalendar invites here; callers stay as they are."""
+"""One function per change people must hear about, each with the matching
+calendar part: an invite (REQUEST) for a seat, an update with a higher
+SEQUENCE for a change, a CANCEL when it ends."""
 from __future__ import annotations
 
+from ..calendar import ical
 from ..mail import send_message
 from ..models.events import Event, EventSession, Registration
 from ..urls import external_url
 
 
-def _send(registration: Registration, template: str, **context) -> None:
+def _send(registration: Registration, template: str, *, invite_sessions=None,
+          cancel_sessions=None, **context) -> None:
     user = registration.user
-    send_message(user.email, template, user.locale, user=user, registration=registration,
-                 event=registration.event, sessions=registration.slot.sessions,
+    calendar = None
+    if invite_sessions:
+        calendar = (ical.REQUEST, ical.invite(invite_sessions, user))
+    elif cancel_sessions:
+        calendar = (ical.CANCEL, ical.cancellation(cancel_sessions, user))
+    send_message(user.email, template, user.locale, calendar=calendar, user=user,
+                 registration=registration, event=registration.event,
+                 sessions=registration.slot.sessions,
                  event_url=external_url("events.detail", event_id=registration.event_id),
                  my_url=external_url("events.my_registrations"), **context)
 
 
 def registration_confirmed(registration: Registration) -> None:
-    _send(registration, "registration_confirmed")
+    _send(registration, "registration_confirmed", invite_sessions=registration.slot.sessions)
 
 
 def registration_waitlisted(registration: Registration, position: int | None,
@@ -26,21 +35,26 @@ def registration_waitlisted(registration: Registration, position: int | None,
 
 
 def registration_promoted(registration: Registration) -> None:
-    _send(registration, "registration_promoted")
+    _send(registration, "registration_promoted", invite_sessions=registration.slot.sessions)
 
 
 def registration_cancelled(registration: Registration) -> None:
-    _send(registration, "registration_cancelled")
+    """A seat that ends takes its sessions out of the calendar; a waiting-list
+    place was never in it."""
+    sessions = registration.slot.sessions if registration.confirmed_at else None
+    _send(registration, "registration_cancelled", cancel_sessions=sessions)
 
 
 def session_changed(session: EventSession, registrations: list[Registration], changes: list[str]) -> None:
     for registration in registrations:
-        _send(registration, "session_changed", session=session, changes=changes)
+        _send(registration, "session_changed", session=session, changes=changes,
+              invite_sessions=[session] if registration.is_confirmed else None)
 
 
 def session_cancelled(session: EventSession, registrations: list[Registration]) -> None:
     for registration in registrations:
-        _send(registration, "session_cancelled", session=session)
+        _send(registration, "session_cancelled", session=session,
+              cancel_sessions=[session] if registration.confirmed_at else None)
 
 
 def event_cancelled(event: Event, registrations: list[Registration]) -> None:
@@ -49,4 +63,6 @@ def event_cancelled(event: Event, registrations: list[Registration]) -> None:
     for registration in registrations:
         if registration.user_id not in told:
             told.add(registration.user_id)
-            _send(registration, "event_cancelled")
+            mine = [r for r in registrations if r.user_id == registration.user_id and r.confirmed_at]
+            sessions = [s for r in mine for s in r.slot.sessions] or None
+            _send(registration, "event_cancelled", cancel_sessions=sessions)

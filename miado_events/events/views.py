@@ -247,3 +247,30 @@ def cancel(registration_id: int):
         return redirect(target)
     return render_template("events/cancel.html", registration=registration, form=form,
                            back_url=target, now=utcnow())
+
+
+def _ics_response(data: bytes, filename: str):
+    from flask import Response
+
+    return Response(data, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/events/<int:event_id>/calendar.ics")
+def event_ics(event_id: int):
+    from ..calendar import ical
+
+    event = _visible_event(event_id, options=queries.EVENT_PAGE_OPTIONS)
+    return _ics_response(ical.event_download(event), f"event-{event.id}.ics")
+
+
+@bp.route("/sessions/<int:session_id>/calendar.ics")
+def session_ics(session_id: int):
+    from ..calendar import ical
+    from ..models.events import EventSession
+
+    session = db.session.get(EventSession, session_id)
+    if session is None:
+        abort(404)
+    _visible_event(session.event_id)
+    return _ics_response(ical.session_download(session), f"session-{session.id}.ics")

@@ -44,9 +44,12 @@ def init_app(app) -> None:
     app.extensions.setdefault("mail_outbox", [])
 
 
-def render_message(to: str, template: str, locale: str, **context) -> EmailMessage:
+def render_message(to: str, template: str, locale: str, *, calendar: tuple[str, bytes] | None = None,
+                   **context) -> EmailMessage:
     """Build the e-mail from ``emails/<template>.txt`` (blocks ``subject`` and
-    ``body``) and ``emails/<template>.html`` (block ``body``)."""
+    ``body``) and ``emails/<template>.html`` (block ``body``). ``calendar`` is
+    ``(method, ics_bytes)``: it goes in as a ``text/calendar; method=…`` part
+    (mail clients show it as an invitation) and as an ``.ics`` attachment."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     with force_locale(locale):
         env = current_app.jinja_env
@@ -64,17 +67,23 @@ def render_message(to: str, template: str, locale: str, **context) -> EmailMessa
     msg["Message-ID"] = make_msgid(domain="mia-do-events")
     msg.set_content(text.strip() + "\n")
     msg.add_alternative(html, subtype="html")
+    if calendar is not None:
+        method, ics = calendar
+        msg.add_alternative(ics.decode("utf-8"), subtype="calendar", params={"method": method})
+        msg.add_attachment(ics, maintype="application", subtype="ics",
+                           filename="cancel.ics" if method == "CANCEL" else "invite.ics")
     msg["Content-Language"] = locale  # after set_content, which clears Content-* headers
     return msg
 
 
-def send_message(to: str, template: str, locale: str | None = None, **context) -> EmailMessage:
+def send_message(to: str, template: str, locale: str | None = None, *,
+                 calendar: tuple[str, bytes] | None = None, **context) -> EmailMessage:
     """Render one e-mail and queue it in the outbox, in the current transaction."""
     from ..extensions import db
     from ..models.mail import OutboxMessage
 
     locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    msg = render_message(to, template, locale, **context)
+    msg = render_message(to, template, locale, calendar=calendar, **context)
     session = db.session()
     if not session.info.get(_SUPPRESSED):
         session.add(OutboxMessage(to_address=to, subject=msg["Subject"][:300], template=template,

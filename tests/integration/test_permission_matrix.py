@@ -134,6 +134,13 @@ ROUTES = [
     ("GET", "/staff/venues", "staff_events.venues", staff_only()),
     ("GET", "/staff/venues/new", "staff_events.edit_venue", staff_only()),
     ("GET", f"/staff/venues/{VENUE}", "staff_events.edit_venue", staff_only()),
+    # Calendar downloads: public for published events, staff only for drafts
+    ("GET", "/events/1/calendar.ics", "events.event_ics", everyone(200)),
+    ("GET", "/events/2/calendar.ics", "events.event_ics",
+     {ANON: 404, MEMBER: 404, REP: 404, DOOR: 404, STAFF: 200, ADMIN: 200}),
+    ("GET", "/sessions/1/calendar.ics", "events.session_ics", everyone(200)),
+    ("GET", "/sessions/2/calendar.ics", "events.session_ics",
+     {ANON: 404, MEMBER: 404, REP: 404, DOOR: 404, STAFF: 200, ADMIN: 200}),
     # Mail outbox (staff)
     ("GET", "/staff/outbox", "mail.outbox_list", staff_only()),
     ("POST", "/staff/outbox/424242/retry", "mail.retry",

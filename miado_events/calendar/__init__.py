@@ -1,0 +1,1 @@
+"""iCalendar: one module builds every invite, update, cancellation and download."""

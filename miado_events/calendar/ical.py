@@ -1,0 +1,142 @@
+"""Everything iCalendar, in one place.
+
+* One stable UID per session (``session-<id>@<host>``), the same in invites,
+  updates, cancellations and downloads.
+* ``SEQUENCE`` is the session's counter, bumped by the services on every
+  change of time, place or status, so calendars apply updates in order.
+* Times are written in Europe/Berlin with a proper ``VTIMEZONE``
+  (the EU rule since 1996 as two RRULEs, as Outlook and Google write it),
+  so they stay right across DST in every client and every future year.
+* Invites are ``METHOD:REQUEST`` with ORGANIZER and ATTENDEE; cancellations
+  are ``METHOD:CANCEL`` with ``STATUS:CANCELLED`` and the same UID.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from icalendar import Calendar, Event as VEvent, Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar import vCalAddress, vRecur, vText
+
+from ..database import utcnow
+from ..models.events import Event, EventSession
+from ..timeutil import LOCAL_TZ
+from ..urls import external_url
+
+PRODID = "-//MIA-DO-KI Stadt Dortmund//MIA-DO Events//DE"
+REQUEST, CANCEL, PUBLISH = "REQUEST", "CANCEL", "PUBLISH"
+
+
+def berlin_vtimezone() -> Timezone:
+    """Europe/Berlin: CEST from the last Sunday of March 02:00, CET from the
+    last Sunday of October 03:00."""
+    tz = Timezone()
+    tz.add("tzid", "Europe/Berlin")
+    summer = TimezoneDaylight()
+    summer.add("tzname", "CEST")
+    summer.add("tzoffsetfrom", timedelta(hours=1))
+    summer.add("tzoffsetto", timedelta(hours=2))
+    summer.add("dtstart", datetime(1970, 3, 29, 2, 0))
+    summer.add("rrule", vRecur(freq="YEARLY", bymonth=3, byday="-1SU"))
+    winter = TimezoneStandard()
+    winter.add("tzname", "CET")
+    winter.add("tzoffsetfrom", timedelta(hours=2))
+    winter.add("tzoffsetto", timedelta(hours=1))
+    winter.add("dtstart", datetime(1970, 10, 25, 3, 0))
+    winter.add("rrule", vRecur(freq="YEARLY", bymonth=10, byday="-1SU"))
+    tz.add_component(summer)
+    tz.add_component(winter)
+    return tz
+
+
+def session_uid(session: EventSession) -> str:
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "mia-do-events"
+    return f"session-{session.id}@{host}"
+
+
+def _organizer() -> vCalAddress:
+    from email.utils import parseaddr
+
+    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    organizer = vCalAddress(f"mailto:{address}")
+    organizer.params["cn"] = vText(name or "MIA-DO-KI")
+    return organizer
+
+
+def _location(session: EventSession) -> str:
+    parts = []
+    if session.venue is not None:
+        venue = session.venue
+        parts = [venue.name, venue.room or "", venue.address]
+    if session.online_url:
+        parts.append(session.online_url)
+    return ", ".join(p for p in parts if p)
+
+
+def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetime) -> VEvent:
+    event = session.event
+    vevent = VEvent()
+    vevent.add("uid", session_uid(session))
+    vevent.add("dtstamp", stamp)
+    vevent.add("dtstart", session.starts_at.astimezone(LOCAL_TZ))
+    vevent.add("dtend", session.ends_at.astimezone(LOCAL_TZ))
+    vevent.add("summary", event.title)
+    vevent.add("sequence", session.sequence)
+    url = external_url("events.detail", event_id=event.id)
+    vevent.add("url", url)
+    description = "\n\n".join(p for p in [event.description or "", url] if p)
+    vevent.add("description", description)
+    location = _location(session)
+    if location:
+        vevent.add("location", location)
+    cancelled = (method == CANCEL or not session.is_scheduled or event.is_cancelled)
+    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    vevent.add("transp", "OPAQUE")
+    if method in (REQUEST, CANCEL):
+        vevent.add("organizer", _organizer())
+    if attendee is not None:
+        address = vCalAddress(f"mailto:{attendee.email}")
+        address.params["cn"] = vText(attendee.name)
+        address.params["role"] = vText("REQ-PARTICIPANT")
+        # NEEDS-ACTION + RSVP makes mail clients show the accept buttons.
+        address.params["partstat"] = vText("NEEDS-ACTION" if method == REQUEST else "DECLINED")
+        address.params["rsvp"] = vText("TRUE" if method == REQUEST else "FALSE")
+        vevent.add("attendee", address)
+    return vevent
+
+
+def build(sessions, *, method: str = PUBLISH, attendee=None, name: str | None = None,
+          feed: bool = False) -> bytes:
+    """A VCALENDAR with one VEVENT per session (with VTIMEZONE)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+    if feed:
+        calendar.add("refresh-interval", "PT1H", parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", "PT1H")
+    calendar.add_component(berlin_vtimezone())
+    stamp = utcnow()
+    for session in sessions:
+        calendar.add_component(_vevent(session, method=method, attendee=attendee, stamp=stamp))
+    return calendar.to_ical()
+
+
+def invite(sessions, attendee) -> bytes:
+    return build(sessions, method=REQUEST, attendee=attendee)
+
+
+def cancellation(sessions, attendee) -> bytes:
+    return build(sessions, method=CANCEL, attendee=attendee)
+
+
+def event_download(event: Event) -> bytes:
+    return build(event.sessions, name=event.title)
+
+
+def session_download(session: EventSession) -> bytes:
+    return build([session], name=session.event.title)

@@ -117,7 +117,7 @@ def build(sessions, *, method: str = PUBLISH, attendee=None, name: str | None = 
     if name:
         calendar.add("x-wr-calname", name)
     if feed:
-        calendar.add("refresh-interval", "PT1H", parameters={"VALUE": "DURATION"})
+        calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", "PT1H")
     calendar.add_component(berlin_vtimezone())
     stamp = utcnow()

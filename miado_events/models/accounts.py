@@ -47,6 +47,8 @@ class User(UserMixin, db.Model):
     # remember-me cookies stop working.
     auth_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Secret part of the person's calendar feed URL; renewing it retires the old URL.
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     tokens: Mapped[list[UserToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

@@ -141,6 +141,12 @@ ROUTES = [
     ("GET", "/sessions/1/calendar.ics", "events.session_ics", everyone(200)),
     ("GET", "/sessions/2/calendar.ics", "events.session_ics",
      {ANON: 404, MEMBER: 404, REP: 404, DOOR: 404, STAFF: 200, ADMIN: 200}),
+    # Calendar feeds
+    ("GET", "/feeds/public.ics", "calendar.public_feed", everyone(200)),
+    ("GET", "/feeds/seminar.ics", "calendar.kind_feed", everyone(200)),
+    ("GET", "/feeds/me/unknown-token.ics", "calendar.personal_feed", everyone(404)),
+    ("GET", "/my/calendar", "calendar.my_calendar", signed_in_only()),
+    ("POST", "/my/calendar/renew", "calendar.renew", signed_in_only(302)),
     # Mail outbox (staff)
     ("GET", "/staff/outbox", "mail.outbox_list", staff_only()),
     ("POST", "/staff/outbox/424242/retry", "mail.retry",

@@ -1,0 +1,76 @@
+"""Calendar feeds and the page where a person subscribes to their own."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ..events.labels import KIND_LABELS
+from ..extensions import db
+from ..permissions import login_required
+from ..urls import external_url
+from ..web import commit_or_flash
+from . import feeds, ical
+
+bp = Blueprint("calendar", __name__)
+
+
+def _feed_response(etag: str, build_sessions, name: str, *, private: bool) -> Response:
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(ical.build(build_sessions(), name=name, feed=True),
+                             mimetype="text/calendar")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = ("private" if private else "public") + ", max-age=300"
+    return response
+
+
+@bp.route("/feeds/public.ics")
+def public_feed():
+    etag, sessions = feeds.public_feed()
+    return _feed_response(etag, sessions, _("MIA-DO Events"), private=False)
+
+
+@bp.route("/feeds/<kind>.ics")
+def kind_feed(kind: str):
+    if kind not in KIND_LABELS:
+        abort(404)
+    etag, sessions = feeds.public_feed(kind)
+    return _feed_response(etag, sessions, f"{_('MIA-DO Events')}: {KIND_LABELS[kind]}", private=False)
+
+
+@bp.route("/feeds/me/<token>.ics")
+def personal_feed(token: str):
+    user = feeds.user_for_feed_token(token)
+    if user is None:
+        abort(404)
+    etag, sessions = feeds.personal_feed(user)
+    return _feed_response(etag, sessions, _("My events (MIA-DO Events)"), private=True)
+
+
+def _feed_urls(token: str) -> dict:
+    https = external_url("calendar.personal_feed", token=token)
+    return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
+
+
+@bp.route("/my/calendar")
+@login_required
+def my_calendar():
+    user = current_user._get_current_object()
+    if not user.feed_token:
+        feeds.ensure_feed_token(user)
+        db.session.commit()
+    return render_template("calendar/my_calendar.html", urls=_feed_urls(user.feed_token),
+                           form=FlaskForm())
+
+
+@bp.route("/my/calendar/renew", methods=["POST"])
+@login_required
+def renew():
+    if FlaskForm().validate_on_submit():
+        commit_or_flash(lambda: feeds.renew_feed_token(current_user._get_current_object()),
+                        _("Your calendar link has been renewed. The old link no longer works; "
+                          "subscribe again with the new one."))
+    return redirect(url_for("calendar.my_calendar"))

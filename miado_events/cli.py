@@ -45,6 +45,19 @@ def init_app(app: Flask) -> None:
                 return
             time.sleep(interval)
 
+    @app.cli.group("reminders")
+    def reminders_group() -> None:
+        """Reminders before sessions."""
+
+    @reminders_group.command("send")
+    def reminders_send() -> None:
+        """Queue reminders for sessions starting within REMINDER_LEAD_HOURS (each once)."""
+        from .events.reminders import send_reminders
+
+        count = send_reminders()
+        db.session.commit()
+        click.echo(f"{count} reminders queued")
+
     @app.cli.command("demo")
     def demo() -> None:
         """Fill the database with fictional demo data (safe to run twice)."""

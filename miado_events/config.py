@@ -91,6 +91,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
         "MAIL_RETRY_BASE_SECONDS": _int("MAIL_RETRY_BASE_SECONDS", 60),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
+        # Reminders go out this many hours before a session starts.
+        "REMINDER_LEAD_HOURS": _int("REMINDER_LEAD_HOURS", 24),
         # Rate limits (Flask-Limiter). Use a shared store (e.g. redis://) with
         # several app processes; memory:// counts per process.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -7,3 +7,4 @@ from .events import (ACTIVE_REGISTRATION, Event, EventKind, EventSession, EventS
                      Registration, RegistrationStatus, SessionStatus, Slot, SlotOrgSeats,
                      Venue, Visibility)
 from .mail import OutboxMessage, OutboxStatus  # noqa: F401
+from .reminders import SentReminder  # noqa: F401

@@ -173,3 +173,11 @@ class StaffAddForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that posts with a CSRF token."""
+
+
+class BroadcastForm(FlaskForm):
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=10000)])
+    audience = CheckboxesField(_l("Send to"), validate_choice=True, default=["confirmed"],
+                               choices=[("confirmed", _l("People with a confirmed seat")),
+                                        ("waitlisted", _l("People on the waiting list"))])

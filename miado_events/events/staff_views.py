@@ -261,3 +261,30 @@ def edit_venue(venue_id: int | None = None):
         if commit_or_flash(lambda: services.save_venue(current_user, form.to_data(), venue), _("The venue has been saved.")):
             return redirect(url_for("staff_events.venues"))
     return render_template("events/staff/venue_form.html", form=form, venue=venue)
+
+
+@bp.route("/events/<int:event_id>/broadcast", methods=["GET", "POST"])
+@require(is_staff)
+def broadcast(event_id: int):
+    from .broadcast import broadcast as send_broadcast
+    from .broadcast import recipients
+    from .forms import BroadcastForm
+
+    event = _event_or_404(event_id)
+    form = BroadcastForm()
+    preview = None
+    if form.validate_on_submit():
+        if request.form.get("send") == "1":
+            sent = {}
+
+            def queue():
+                sent["n"] = send_broadcast(current_user, event, subject=form.subject.data,
+                                           body=form.body.data, audience=form.audience.data)
+
+            if commit_or_flash(queue):
+                flash(_("The message is on its way to %(n)d people.", n=sent["n"]), "success")
+                return redirect(url_for("staff_events.registrations", event_id=event.id))
+        else:
+            preview = {"count": len(recipients(event, form.audience.data or [])),
+                       "subject": form.subject.data, "body": form.body.data}
+    return render_template("events/staff/broadcast.html", event=event, form=form, preview=preview)

@@ -147,6 +147,7 @@ ROUTES = [
     ("GET", "/feeds/me/unknown-token.ics", "calendar.personal_feed", everyone(404)),
     ("GET", "/my/calendar", "calendar.my_calendar", signed_in_only()),
     ("POST", "/my/calendar/renew", "calendar.renew", signed_in_only(302)),
+    ("GET", "/staff/events/1/broadcast", "staff_events.broadcast", staff_only()),
     # Mail outbox (staff)
     ("GET", "/staff/outbox", "mail.outbox_list", staff_only()),
     ("POST", "/staff/outbox/424242/retry", "mail.retry",

@@ -43,12 +43,21 @@ def _personal_filter(user: User, now: datetime):
             (EventSession.id.in_(per_session) | EventSession.event_id.in_(whole_event))]
 
 
-def _etag(conditions, extra: tuple = ()) -> str:
+def _validators(conditions, extra: tuple = (), also_modified=None):
+    """(ETag, Last-Modified) from one aggregate query."""
     row = db.session.execute(
         select(func.count(EventSession.id), func.max(EventSession.id),
                func.coalesce(func.sum(EventSession.sequence), 0), func.max(Event.updated_at))
         .join(Event, Event.id == EventSession.event_id).where(*conditions)).one()
-    return hashlib.sha256(repr((tuple(row), extra)).encode()).hexdigest()[:32]
+    etag = hashlib.sha256(repr((tuple(row), extra)).encode()).hexdigest()[:32]
+    moments = [m for m in (row[3], also_modified) if m is not None]
+    return etag, _as_utc(max(moments)) if moments else None
+
+
+def _as_utc(moment):
+    from datetime import timezone
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _sessions(conditions) -> list[EventSession]:
@@ -59,10 +68,12 @@ def _sessions(conditions) -> list[EventSession]:
 
 
 def public_feed(kind: str | None = None, *, now: datetime | None = None):
-    """(etag, builder) for the public feed; call builder() only when needed."""
+    """(etag, last_modified, builder) for the public feed; call builder() only
+    when the client's copy is stale."""
     now = now or utcnow()
     conditions = _public_filter(kind, now)
-    return _etag(conditions, (kind, now.date())), lambda: _sessions(conditions)
+    etag, modified = _validators(conditions, (kind, now.date()))
+    return etag, modified, lambda: _sessions(conditions)
 
 
 def personal_feed(user: User, *, now: datetime | None = None):
@@ -72,8 +83,10 @@ def personal_feed(user: User, *, now: datetime | None = None):
         select(func.count(Registration.id), func.max(Registration.confirmed_at),
                func.max(Registration.cancelled_at))
         .where(Registration.user_id == user.id)).one()
-    return (_etag(conditions, (tuple(latest), now.date(), user.feed_token)),
-            lambda: _sessions(conditions))
+    changed = max((m for m in latest[1:] if m is not None), default=None)
+    etag, modified = _validators(conditions, (tuple(latest), now.date(), user.feed_token),
+                                 also_modified=changed)
+    return etag, modified, lambda: _sessions(conditions)
 
 
 def user_for_feed_token(token: str) -> User | None:

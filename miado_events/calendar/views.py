@@ -16,29 +16,38 @@ from . import feeds, ical
 bp = Blueprint("calendar", __name__)
 
 
-def _feed_response(etag: str, build_sessions, name: str, *, private: bool) -> Response:
-    if request.if_none_match.contains(etag):
+def _not_modified(etag: str, modified) -> bool:
+    if request.if_none_match:
+        return request.if_none_match.contains(etag)
+    since = request.if_modified_since
+    return bool(since and modified and modified.replace(microsecond=0) <= since)
+
+
+def _feed_response(feed, name: str, *, private: bool) -> Response:
+    etag, modified, build_sessions = feed
+    if _not_modified(etag, modified):
         response = Response(status=304)
     else:
         response = Response(ical.build(build_sessions(), name=name, feed=True),
                              mimetype="text/calendar")
     response.set_etag(etag)
+    if modified is not None:
+        response.last_modified = modified
     response.headers["Cache-Control"] = ("private" if private else "public") + ", max-age=300"
     return response
 
 
 @bp.route("/feeds/public.ics")
 def public_feed():
-    etag, sessions = feeds.public_feed()
-    return _feed_response(etag, sessions, _("MIA-DO Events"), private=False)
+    return _feed_response(feeds.public_feed(), _("MIA-DO Events"), private=False)
 
 
 @bp.route("/feeds/<kind>.ics")
 def kind_feed(kind: str):
     if kind not in KIND_LABELS:
         abort(404)
-    etag, sessions = feeds.public_feed(kind)
-    return _feed_response(etag, sessions, f"{_('MIA-DO Events')}: {KIND_LABELS[kind]}", private=False)
+    return _feed_response(feeds.public_feed(kind), f"{_('MIA-DO Events')}: {KIND_LABELS[kind]}",
+                          private=False)
 
 
 @bp.route("/feeds/me/<token>.ics")
@@ -46,8 +55,7 @@ def personal_feed(token: str):
     user = feeds.user_for_feed_token(token)
     if user is None:
         abort(404)
-    etag, sessions = feeds.personal_feed(user)
-    return _feed_response(etag, sessions, _("My events (MIA-DO Events)"), private=True)
+    return _feed_response(feeds.personal_feed(user), _("My events (MIA-DO Events)"), private=True)
 
 
 def _feed_urls(token: str) -> dict:

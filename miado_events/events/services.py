@@ -225,6 +225,7 @@ def _check_place(data: SessionData) -> None:
 
 def _new_session(event: Event, starts: datetime, ends: datetime, data: SessionData,
                  recurrence_id: str | None = None) -> EventSession:
+    event.updated_at = utcnow()
     session = EventSession(event=event, starts_at=starts, ends_at=ends, venue_id=data.venue_id,
                            online_url=(data.online_url or "").strip() or None,
                            recurrence_id=recurrence_id)
@@ -359,6 +360,7 @@ def update_session(actor: User, session: EventSession, data: SessionData,
         target.starts_at, target.ends_at = new_start, new_end
         target.venue_id, target.online_url = data.venue_id, url
         target.sequence += 1
+        target.event.updated_at = utcnow()  # feeds' Last-Modified
         changed_sessions.append(target)
         if target.event.is_published:
             notifications.session_changed(target, _affected_by_session(target), changes)
@@ -376,6 +378,7 @@ def cancel_session(actor: User, session: EventSession, *, now: datetime | None =
     affected = _affected_by_session(session)
     session.status = SessionStatus.CANCELLED.value
     session.sequence += 1
+    session.event.updated_at = now
     if not session.event.registers_whole_event:
         _cancel_all(affected, actor, now)
     if session.event.is_published:

@@ -88,6 +88,20 @@ def test_conditional_request_answers_304_until_something_changes(client, db, sta
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
 
+def test_if_modified_since_answers_304_until_a_session_changes(client, db, staff):
+    event_ = make_event(db, staff)
+    first = client.get("/feeds/public.ics")
+    modified = first.headers["Last-Modified"]
+    assert client.get("/feeds/public.ics", headers={"If-Modified-Since": modified}).status_code == 304
+    import time as clock
+    clock.sleep(1.1)  # HTTP dates have whole seconds
+    session = event_.sessions[0]
+    services.update_session(staff, session, SessionData(
+        day=session.starts_at.date(), start=time(17), end=time(20), online_url=ONLINE))
+    db.session.commit()
+    assert client.get("/feeds/public.ics", headers={"If-Modified-Since": modified}).status_code == 200
+
+
 def test_personal_feed_shows_own_confirmed_sessions_and_renewing_retires_the_old_link(
         client, db, staff, make_user, login):
     mine = make_event(db, staff, title="Mine")

@@ -17,7 +17,7 @@ from miado_events import create_app
 from miado_events.accounts import services as accounts
 from miado_events.database import utcnow
 from miado_events.extensions import db
-from miado_events.mail import send_message
+from miado_events.mail import send_message, suppressed
 from miado_events.mail.outbox import deliver_due
 from miado_events.models.mail import OutboxMessage
 
@@ -156,3 +156,37 @@ def test_two_senders_deliver_each_message_once(smtp_app, smtp):
     assert len(smtp.messages) == N
     assert statuses() == {"sent": N}
     assert set(db.session.scalars(select(OutboxMessage.attempts))) == {1}
+
+
+def test_registrations_succeed_and_their_invites_arrive_once_after_an_outage(smtp_app, smtp):
+    """The issue's wording: 50 people register while the mail server is down."""
+    from datetime import time as clock
+
+    from miado_events.events import registration as reg
+    from miado_events.events import services as events
+    from miado_events.events.services import EventData, SessionData
+    from miado_events.models.accounts import User
+
+    with suppressed():  # set-up mails are not part of this test
+        staff = User(email="staff@example.org", name="Staff", role="staff", locale="de",
+                     email_verified_at=utcnow())
+        people = [User(email=f"guest{n}@example.org", name=f"Guest {n}", locale="en",
+                       email_verified_at=utcnow()) for n in range(N)]
+        db.session.add_all([staff, *people])
+        db.session.flush()
+        event = events.create_event(staff, EventData(kind="seminar", title="Outage", capacity=N))
+        events.add_session(staff, event, SessionData(day=utcnow().date() + timedelta(days=5),
+                                                     start=clock(18), end=clock(20),
+                                                     online_url="https://meet.example.org/x"))
+        events.publish_event(staff, event)
+        db.session.commit()
+    smtp.stop()
+    for person in people:
+        outcome = reg.register_participant(person, person, event.slots[0])
+        assert outcome.waitlist_reason is None
+        db.session.commit()  # the registration must not depend on the mail server
+    assert statuses() == {"queued": N}
+    smtp.start()
+    assert deliver_due(now=utcnow() + timedelta(hours=1)) == {"sent": N, "queued": 0, "failed": 0}
+    assert smtp.recipients() == Counter({p.email: 1 for p in people})
+    assert all("text/calendar" in str(m) for m in smtp.messages)

@@ -2,6 +2,7 @@
 server named by DATABASE_URL, a client, mail capture and user factories."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 
@@ -172,3 +173,20 @@ def link_from_mail(msg, pattern: str) -> str:
     match = re.search(r"https?://\S*" + pattern + r"\S*", body)
     assert match, f"no link matching {pattern!r} in mail: {body}"
     return match.group(0)
+
+
+@contextlib.contextmanager
+def count_statements(engine):
+    """Collect the SQL statements ``engine`` runs inside the block."""
+    from sqlalchemy import event as sa_event
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)

@@ -255,3 +255,20 @@ def make_live_user(live_server):
         return {"email": email, "name": name, "password": password}
 
     return make
+
+
+@pytest.fixture
+def second_page(browser, page, traffic):
+    """A second, separate browser (another person), recorded in the same
+    ``traffic`` as ``page``: ``page``'s teardown checks for foreign hosts
+    (run after this context is closed) and the CSP checks cover it too."""
+    context = browser.new_context(locale="de-DE")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    second = context.new_page()
+    second.on("request", lambda request: traffic.requests.append(request.url))
+    second.on("response", lambda response: traffic.responses.append(response))
+    try:
+        yield second
+    finally:
+        context.close()

@@ -14,7 +14,6 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from .conftest import TIMEOUT_MS
 from .test_org_registry import assert_pages_had_csp, log_in
 
 try:
@@ -39,22 +38,6 @@ MINE_SCREENSHOT = "/tmp/e2e-my-registrations.png"
 
 
 # --- fixtures and helpers ---------------------------------------------------------
-
-
-@pytest.fixture
-def second_page(browser, page, traffic):
-    """A second, separate browser (the member on the waiting list), recorded
-    in the same ``traffic`` as ``page`` so its checks cover both."""
-    context = browser.new_context(locale="de-DE")
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    second = context.new_page()
-    second.on("request", lambda request: traffic.requests.append(request.url))
-    second.on("response", lambda response: traffic.responses.append(response))
-    try:
-        yield second
-    finally:
-        context.close()
 
 
 @pytest.fixture

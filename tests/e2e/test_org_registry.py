@@ -13,8 +13,6 @@ import time
 
 import pytest
 
-from .conftest import TIMEOUT_MS
-
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or fails in CI)
@@ -47,21 +45,9 @@ DIRECTORY_SCREENSHOT = "/tmp/e2e-directory.png"
 
 
 @pytest.fixture
-def staff_page(browser, page, traffic):
-    """A second, separate browser (for the office), like the ``page`` fixture.
-    Its requests go into the same ``traffic``, so ``page``'s teardown check for
-    foreign hosts (which runs after this context is closed) and the CSP check
-    cover it too."""
-    context = browser.new_context(locale="de-DE")
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    second = context.new_page()
-    second.on("request", lambda request: traffic.requests.append(request.url))
-    second.on("response", lambda response: traffic.responses.append(response))
-    try:
-        yield second
-    finally:
-        context.close()
+def staff_page(second_page):
+    """The office's browser, separate from the applicant's ``page``."""
+    return second_page
 
 
 def make_staff(live_server, make_live_user) -> dict:

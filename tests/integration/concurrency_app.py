@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
 # gunicorn settings (names gunicorn reads from a python: config module).
 # Build the app once in the master and fork the workers from it: they are
 # ready at once instead of each spending seconds on imports. No database

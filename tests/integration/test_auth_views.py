@@ -10,8 +10,14 @@ from miado_events import create_app
 from miado_events.extensions import db as _db
 from miado_events.models.accounts import Role, User
 
-from ..conftest import (PASSWORD, FreshGlobalsClient, app_config, csrf_token, link_from_mail,
-                        reset_schema)
+from ..conftest import (
+    PASSWORD,
+    FreshGlobalsClient,
+    app_config,
+    csrf_token,
+    link_from_mail,
+    reset_schema,
+)
 
 
 def _path(url: str) -> str:

@@ -5,13 +5,11 @@ representative, a member), "my registrations", cancelling, the staff pages
 number of SQL statements per page."""
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import date, datetime, time, timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from miado_events.database import utcnow
@@ -20,7 +18,7 @@ from miado_events.models.events import Event, EventSession, Registration, Slot, 
 from miado_events.models.orgs import Membership, MembershipRole, Organisation
 from miado_events.timeutil import local_to_utc, to_local
 
-from ..conftest import PASSWORD
+from ..conftest import PASSWORD, count_statements
 
 YEAR = utcnow().year + 1  # every date in these tests is in the future
 
@@ -138,18 +136,6 @@ def flashes(response) -> str:
         r'<p class="flash flash-\w+">(.*?)</p>', response.get_data(as_text=True), re.S))
 
 
-@contextlib.contextmanager
-def count_statements(engine):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

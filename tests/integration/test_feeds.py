@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 import vobject
-from sqlalchemy import event
 
 from miado_events.database import utcnow
 from miado_events.events import registration as reg
@@ -15,6 +14,8 @@ from miado_events.events import services
 from miado_events.events.services import EventData, SessionData
 from miado_events.models.accounts import Role, User
 from miado_events.models.events import EventSession, Slot, Venue
+
+from ..conftest import count_statements
 
 ONLINE = "https://meet.example.org/x"
 
@@ -42,18 +43,11 @@ def vevents(response):
 
 
 @contextmanager
-def count_statements(db):
-    statements = []
-
-    def listener(conn, cursor, statement, *args):
-        statements.append(statement)
-
+def fresh_count(db):
+    """Statements of the next request, starting with an empty session."""
     db.session.remove()
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with count_statements(db.engine) as statements:
         yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
 
 
 def test_public_feed_lists_published_sessions_only(client, db, staff):
@@ -148,15 +142,15 @@ def test_public_feed_uses_a_constant_number_of_statements(client, db, staff):
     staff_id = staff.id
     few_event = make_event(db, staff, kind="networking", sessions=1)
     _bulk_sessions(db, few_event, 20)
-    with count_statements(db) as few:
+    with fresh_count(db) as few:
         assert len(vevents(client.get("/feeds/public.ics"))) == 21
     staff = db.session.get(User, staff_id)  # the counter started a fresh session
     _bulk_sessions(db, make_event(db, staff, kind="networking", sessions=1), 1979)
-    with count_statements(db) as many:
+    with fresh_count(db) as many:
         response = client.get("/feeds/public.ics")
     assert response.get_data(as_text=True).count("BEGIN:VEVENT") == 2001
     assert len(many) == len(few) <= 3, many
     etag = response.headers["ETag"]
-    with count_statements(db) as cached:
+    with fresh_count(db) as cached:
         assert client.get("/feeds/public.ics", headers={"If-None-Match": etag}).status_code == 304
     assert len(cached) == 1  # only the aggregate behind the ETag

@@ -2,12 +2,11 @@
 directory, per-object permissions, invitations, bad input, query counts."""
 from __future__ import annotations
 
-import contextlib
 import re
 from html import unescape
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from miado_events.models.accounts import Role, User
 from miado_events.models.orgs import (
@@ -20,7 +19,7 @@ from miado_events.models.orgs import (
     OrgStatus,
 )
 
-from ..conftest import link_from_mail
+from ..conftest import count_statements, link_from_mail
 
 PUBLIC = ["description", "districts", "regions", "languages", "fields_of_work", "website"]
 SECRETS = {"address": "Geheimweg 7", "phone": "0231 999 777", "email": "intern@verein.example",
@@ -623,18 +622,6 @@ def test_edit_with_text_as_founding_year_is_shown_again(client, db, login, two_o
 
 
 # --- query count ----------------------------------------------------------------------
-@contextlib.contextmanager
-def count_statements(engine):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _add_listed_orgs(db, start: int, count: int) -> None:

@@ -2,15 +2,19 @@
 until it is added to ROUTES with the status each role must get."""
 from __future__ import annotations
 
-import pytest
-
 from datetime import timedelta
+
+import pytest
 
 from miado_events.database import utcnow
 from miado_events.models.accounts import Role
 from miado_events.models.events import Event, EventSession, Registration, Slot, Venue
-from miado_events.models.orgs import (Membership, OrgInvitation, Organisation,
-                                      OrganisationTag)
+from miado_events.models.orgs import (
+    Membership,
+    Organisation,
+    OrganisationTag,
+    OrgInvitation,
+)
 
 ANON, MEMBER, REP, DOOR, STAFF, ADMIN = (
     "anonymous", "member", "representative", "door", "staff", "admin")

@@ -211,16 +211,23 @@ def traffic() -> Traffic:
     return Traffic()
 
 
-@pytest.fixture
-def page(browser, live_server, traffic):
-    """A fresh German-language context; at teardown the test fails if the page
-    contacted any host but the live server."""
+def _recorded_page(browser, traffic):
+    """A new German-language browser context and page whose requests and
+    responses go into ``traffic``."""
     context = browser.new_context(locale="de-DE")
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.on("request", lambda request: traffic.requests.append(request.url))
     page.on("response", lambda response: traffic.responses.append(response))
+    return context, page
+
+
+@pytest.fixture
+def page(browser, live_server, traffic):
+    """A fresh German-language context; at teardown the test fails if the page
+    contacted any host but the live server."""
+    context, page = _recorded_page(browser, traffic)
     try:
         yield page
     finally:
@@ -262,12 +269,7 @@ def second_page(browser, page, traffic):
     """A second, separate browser (another person), recorded in the same
     ``traffic`` as ``page``: ``page``'s teardown checks for foreign hosts
     (run after this context is closed) and the CSP checks cover it too."""
-    context = browser.new_context(locale="de-DE")
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    second = context.new_page()
-    second.on("request", lambda request: traffic.requests.append(request.url))
-    second.on("response", lambda response: traffic.responses.append(response))
+    context, second = _recorded_page(browser, traffic)
     try:
         yield second
     finally:

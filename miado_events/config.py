@@ -4,6 +4,7 @@ Every setting the app reads is listed here and in the README's table.
 """
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -35,16 +36,16 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def load_secret_key(instance_path: str) -> str:
-    """SECRET_KEY from the environment, else one generated once into instance/."""
-    from_env = os.environ.get("SECRET_KEY")
+def _env_or_instance_file(env_name: str, instance_path: str, filename: str, make) -> str:
+    """A secret from the environment, else one generated once into instance/."""
+    from_env = os.environ.get(env_name)
     if from_env:
         return from_env
-    path = Path(instance_path) / "secret_key"
+    path = Path(instance_path) / filename
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
+    key = make()
     # O_EXCL: when two processes start at once, the second reads the first's key.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -53,6 +54,17 @@ def load_secret_key(instance_path: str) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def load_secret_key(instance_path: str) -> str:
+    return _env_or_instance_file("SECRET_KEY", instance_path, "secret_key",
+                                 lambda: secrets.token_hex(32))
+
+
+def load_ticket_signing_key(instance_path: str) -> str:
+    """The Ed25519 private key (32-byte seed, URL-safe base64) that signs tickets."""
+    return _env_or_instance_file("TICKET_SIGNING_KEY", instance_path, "ticket_signing_key",
+                                 lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 
 
 def from_environment(instance_path: str) -> dict:
@@ -93,6 +105,13 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
         # Reminders go out this many hours before a session starts.
         "REMINDER_LEAD_HOURS": _int("REMINDER_LEAD_HOURS", 24),
+        # Check-in: tickets are signed with this Ed25519 key; the window opens
+        # this many minutes before a session and closes this many after its end.
+        "TICKET_SIGNING_KEY": load_ticket_signing_key(instance_path),
+        "CHECKIN_OPENS_MINUTES": _int("CHECKIN_OPENS_MINUTES", 60),
+        "CHECKIN_CLOSES_MINUTES": _int("CHECKIN_CLOSES_MINUTES", 30),
+        # The self check-in code on the screen at the entrance changes this often.
+        "SELF_CHECKIN_ROTATE_SECONDS": _int("SELF_CHECKIN_ROTATE_SECONDS", 180),
         # Rate limits (Flask-Limiter). Use a shared store (e.g. redis://) with
         # several app processes; memory:// counts per process.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -45,8 +45,9 @@ def active_registration(user: User, slot: Slot) -> Registration | None:
         Registration.status.in_(("confirmed", "waitlisted"))))
 
 
-def check_slot_open(slot: Slot, now: datetime, *, staff: bool = False) -> None:
-    """Raise why nobody can register for ``slot`` now (staff skip the window)."""
+def check_slot_open(slot: Slot, now: datetime, *, staff: bool = False, at_door: bool = False) -> None:
+    """Raise why nobody can register for ``slot`` now (staff skip the window;
+    at the door, the check-in service decides about the time)."""
     event = slot.event
     if event.is_cancelled:
         raise _err("event_cancelled", _l("This event has been cancelled."))
@@ -55,6 +56,8 @@ def check_slot_open(slot: Slot, now: datetime, *, staff: bool = False) -> None:
     if slot.session is not None and not slot.session.is_scheduled:
         raise _err("session_cancelled", _l("This session has been cancelled."))
     start = slot.starts_at
+    if at_door:
+        return
     if start is None or start <= now:
         raise _err("registration_closed", _l("Registration for this event is closed."))
     if staff:
@@ -89,16 +92,30 @@ def _check_organisation(participant: User, organisation: Organisation | None, sl
                    _l("Please choose the organisation you are registering for."))
 
 
+def default_organisation(participant: User, chosen: Organisation | None = None) -> Organisation | None:
+    """The MSO a registration by someone else counts against: the chosen one
+    if the person is an active member of it, else their first listed MSO."""
+    orgs = active_organisations(participant)
+    if chosen is not None and any(o.id == chosen.id for o in orgs):
+        return chosen
+    return orgs[0] if orgs else None
+
+
 def register_participant(actor: User, participant: User, slot: Slot,
                          organisation: Organisation | None = None,
-                         *, now: datetime | None = None) -> Outcome:
+                         *, now: datetime | None = None, at_door: bool = False) -> Outcome:
     """Register ``participant`` for ``slot``: a seat if one is free (within the
-    MSO's limit), else the waiting list (if the event has one)."""
+    MSO's limit), else the waiting list (if the event has one).
+
+    ``at_door``: a walk-in registered by door staff (see checkin.walkins):
+    only a free seat will do, and the e-mail address need not be confirmed
+    yet (the person stands in front of the door staff)."""
     now = now or utcnow()
     staff = is_staff(actor)
-    check_slot_open(slot, now, staff=staff)
-    _check_actor(actor, participant, organisation)
-    if not participant.is_verified:
+    check_slot_open(slot, now, staff=staff, at_door=at_door)
+    if not at_door:
+        _check_actor(actor, participant, organisation)
+    if not participant.is_verified and not at_door:
         raise _err("email_not_verified", _l("Please confirm your e-mail address first."))
     _check_organisation(participant, organisation, slot)
     if active_registration(participant, slot) is not None:
@@ -106,7 +123,7 @@ def register_participant(actor: User, participant: User, slot: Slot,
 
     org_id = organisation.id if organisation is not None else None
     reason = seats.take_seat(slot, org_id)
-    if reason is not None and not slot.event.waitlist_enabled:
+    if reason is not None and (at_door or not slot.event.waitlist_enabled):
         raise _err(reason, _l("No seats are free.") if reason == seats.EVENT_FULL
                    else _l("Your organisation has already used all the seats it may have."))
     registration = Registration(

@@ -214,11 +214,10 @@ def add_registration(event_id: int):
     if slot is None or slot.event_id != event.id:
         flash(_("Please choose a session."), "error")
         return redirect(target)
-    org = None
-    if form.organisation_id.data:
-        org = db.session.get(Organisation, int(form.organisation_id.data)) if form.organisation_id.data.isdigit() else None
-    elif (orgs := reg_services.active_organisations(user)):
-        org = orgs[0]
+    chosen = None
+    if (form.organisation_id.data or "").isdigit():
+        chosen = db.session.get(Organisation, int(form.organisation_id.data))
+    org = reg_services.default_organisation(user, chosen)
     try:
         outcome = reg_services.register_participant(current_user, user, slot, org)
     except DomainError as err:

@@ -8,3 +8,4 @@ from .events import (ACTIVE_REGISTRATION, Event, EventKind, EventSession, EventS
                      Venue, Visibility)
 from .mail import OutboxMessage, OutboxStatus  # noqa: F401
 from .reminders import SentReminder  # noqa: F401
+from .checkin import Attendance, Certificate, CheckInMethod, DoorAssignment  # noqa: F401

@@ -9,6 +9,7 @@ with CHECK constraints, so the database itself refuses an overbooking.
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, String, Text,
@@ -50,6 +51,21 @@ class RegistrationStatus(str, enum.Enum):
 
 
 ACTIVE_REGISTRATION = ("confirmed", "waitlisted")
+
+# Ticket codes people type at the door: Crockford's base32 (no I, L, O, U),
+# so that 0/O and 1/I/L cannot be confused.
+TICKET_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TICKET_CODE_LENGTH = 8
+
+
+def new_ticket_token() -> str:
+    """The secret a ticket's QR code carries: 128 random bits, URL-safe."""
+    return secrets.token_urlsafe(16)
+
+
+def new_ticket_code() -> str:
+    """A short code for manual entry at the door (40 random bits)."""
+    return "".join(secrets.choice(TICKET_CODE_ALPHABET) for _ in range(TICKET_CODE_LENGTH))
 
 
 class Venue(db.Model):
@@ -254,6 +270,10 @@ class Registration(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The ticket: valid while the registration is confirmed (see checkin.tickets).
+    ticket_token: Mapped[str] = mapped_column(String(32), unique=True, default=new_ticket_token)
+    ticket_code: Mapped[str] = mapped_column(String(TICKET_CODE_LENGTH), unique=True,
+                                             default=new_ticket_code)
 
     slot: Mapped[Slot] = relationship()
     event: Mapped[Event] = relationship()
@@ -272,6 +292,12 @@ class Registration(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_REGISTRATION
+
+    @property
+    def ticket_code_display(self) -> str:
+        """The code as printed: two groups of four, easier to read out."""
+        code = self.ticket_code or ""
+        return f"{code[:4]}-{code[4:]}" if len(code) == TICKET_CODE_LENGTH else code
 
     def cancellation_deadline(self) -> datetime | None:
         start = self.slot.starts_at

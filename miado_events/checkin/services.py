@@ -1,0 +1,503 @@
+"""The check-in service: every rule about letting people in, in one place.
+
+Every entry point goes through ``check_in``: the door scanner (online or its
+offline queue via ``sync``), manual search, self check-in, walk-ins and the
+CLI. The answer is a ``Result`` with a colour the scanner shows (green, amber,
+red) and a message in the current language. Services never commit.
+
+Rules:
+
+* only a confirmed registration is let in, and only for a session it covers
+  (its own session, or any session of a training series);
+* only within the session's check-in window (``CHECKIN_OPENS_MINUTES``
+  before the start to ``CHECKIN_CLOSES_MINUTES`` after the end); staff may
+  override it, door staff may not;
+* a second check-in changes nothing and says when the first one was; two
+  scanners that both recorded someone offline keep the earlier time;
+* door staff check in only for the events assigned to them.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import format_datetime, format_time
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload
+
+from ..database import utcnow
+from ..errors import DomainError, PermissionDenied
+from ..extensions import db
+from ..models.accounts import User
+from ..models.checkin import Attendance, CheckInMethod, DoorAssignment
+from ..models.events import (Event, EventSession, Registration, RegistrationStatus, Slot)
+from ..models.orgs import Organisation
+from ..permissions import is_door_staff, is_staff
+from ..timeutil import to_local
+from . import tickets
+
+GREEN, AMBER, RED = "green", "amber", "red"
+
+# How far ahead of the server's clock an offline scanner's time may be.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class Result:
+    """What the scanner shows after one check-in attempt."""
+
+    outcome: str
+    tone: str
+    message: str
+    registration: Registration | None = None
+    attendance: Attendance | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "checked_in"
+
+    def as_json(self) -> dict:
+        reg = self.registration
+        return {
+            "outcome": self.outcome,
+            "tone": self.tone,
+            "message": self.message,
+            "registration_id": reg.id if reg is not None else None,
+            "name": reg.user.name if reg is not None else None,
+            "organisation": reg.organisation.name if reg is not None and reg.organisation else None,
+            "checked_in_at": self.attendance.checked_in_at.isoformat() if self.attendance else None,
+            **self.extra,
+        }
+
+
+# --- who may check in for what ----------------------------------------------
+
+def can_check_in_for(actor, event: Event) -> bool:
+    """Staff for every event; door staff for the events assigned to them."""
+    if is_staff(actor):
+        return True
+    if not is_door_staff(actor) or event is None:
+        return False
+    return db.session.get(DoorAssignment, (event.id, actor.id)) is not None
+
+
+def _require_door(actor, session: EventSession) -> None:
+    if not can_check_in_for(actor, session.event):
+        raise PermissionDenied("forbidden", _l("You are not assigned to the door of this event."))
+
+
+def assign_door_staff(actor: User, event: Event, user: User) -> None:
+    if not is_staff(actor):
+        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    if not is_door_staff(user):
+        raise DomainError("not_door_staff", _l("This person has no door staff role."))
+    if db.session.get(DoorAssignment, (event.id, user.id)) is None:
+        db.session.add(DoorAssignment(event_id=event.id, user_id=user.id))
+
+
+def unassign_door_staff(actor: User, event: Event, user: User) -> None:
+    if not is_staff(actor):
+        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    db.session.execute(delete(DoorAssignment).where(
+        DoorAssignment.event_id == event.id, DoorAssignment.user_id == user.id))
+
+
+def door_staff_of(event: Event) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(DoorAssignment, DoorAssignment.user_id == User.id)
+        .where(DoorAssignment.event_id == event.id).order_by(User.name)))
+
+
+def door_sessions(actor, now: datetime | None = None, *, days: int = 0) -> list[EventSession]:
+    """Sessions the actor may open the scanner for: today's (local day) and
+    those still in their check-in window, plus ``days`` more days."""
+    now = now or utcnow()
+    local = to_local(now)
+    start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start_of_day + timedelta(days=1 + days)
+    query = (select(EventSession).join(Event, Event.id == EventSession.event_id)
+             .options(contains_eager(EventSession.event), joinedload(EventSession.venue))
+             .where(EventSession.status == "scheduled", Event.status == "published",
+                    EventSession.ends_at >= start_of_day - _closes_after(),
+                    EventSession.starts_at < end)
+             .order_by(EventSession.starts_at, EventSession.id))
+    if not is_staff(actor):
+        query = query.join(DoorAssignment, and_(DoorAssignment.event_id == Event.id,
+                                                DoorAssignment.user_id == actor.id))
+    return list(db.session.scalars(query).unique())
+
+
+# --- the check-in window ------------------------------------------------------
+
+def _opens_before() -> timedelta:
+    return timedelta(minutes=current_app.config["CHECKIN_OPENS_MINUTES"])
+
+
+def _closes_after() -> timedelta:
+    return timedelta(minutes=current_app.config["CHECKIN_CLOSES_MINUTES"])
+
+
+def checkin_window(session: EventSession) -> tuple[datetime, datetime]:
+    return session.starts_at - _opens_before(), session.ends_at + _closes_after()
+
+
+def window_state(session: EventSession, at: datetime) -> str:
+    """``open``, ``not_open`` (too early) or ``closed``."""
+    opens, closes = checkin_window(session)
+    if at < opens:
+        return "not_open"
+    if at > closes:
+        return "closed"
+    return "open"
+
+
+# --- finding registrations ------------------------------------------------------
+
+def covers(registration: Registration, session: EventSession) -> bool:
+    """Whether the registration's slot includes ``session``."""
+    slot = registration.slot
+    if slot.event_id != session.event_id:
+        return False
+    return slot.session_id is None or slot.session_id == session.id
+
+
+def _covering_condition(session: EventSession):
+    return and_(Slot.event_id == session.event_id,
+                or_(Slot.session_id == session.id, Slot.session_id.is_(None)))
+
+
+def _registration_query():
+    return (select(Registration)
+            .options(joinedload(Registration.user), joinedload(Registration.organisation),
+                     joinedload(Registration.slot).joinedload(Slot.session)))
+
+
+def find_by_token(token: str) -> Registration | None:
+    return db.session.scalar(_registration_query().where(Registration.ticket_token == token))
+
+
+def find_by_code(code: str) -> Registration | None:
+    return db.session.scalar(_registration_query().where(Registration.ticket_code == code))
+
+
+def resolve_scan(text: str) -> tuple[str, Registration | None]:
+    """Turn a scanned or typed text into a registration: ``("ok", reg)``,
+    or ``("invalid", None)`` when it is no ticket of this app."""
+    kind, value = tickets.parse_scan(text)
+    if kind == "token":
+        registration = find_by_token(value)
+    elif kind == "code":
+        registration = find_by_code(value)
+    else:
+        registration = None
+    return ("ok", registration) if registration is not None else ("invalid", None)
+
+
+def attendance_of(registration: Registration, session: EventSession) -> Attendance | None:
+    return db.session.scalar(select(Attendance).where(
+        Attendance.registration_id == registration.id, Attendance.session_id == session.id))
+
+
+# --- the rules ------------------------------------------------------------------
+
+def _time(moment: datetime) -> str:
+    return format_time(moment, "short")
+
+
+def _when(moment: datetime) -> str:
+    return format_datetime(moment, "short")
+
+
+def _invalid(message=None) -> Result:
+    return Result("invalid", RED, str(message or _("Not a valid ticket.")))
+
+
+def _judge(registration: Registration, session: EventSession) -> Result | None:
+    """Why ``registration`` may not enter ``session`` (a Result), or None."""
+    name = registration.user.name
+    if registration.event_id != session.event_id:
+        return Result("other_event", RED,
+                      _("This ticket is for another event: %(title)s.", title=registration.event.title),
+                      registration)
+    if registration.status == RegistrationStatus.CANCELLED.value:
+        return Result("cancelled", RED,
+                      _("Not valid: this registration was cancelled."), registration)
+    if not covers(registration, session):
+        other = registration.slot.session
+        return Result("other_session", AMBER,
+                      _("%(name)s is registered for another session: %(when)s.",
+                        name=name, when=_when(other.starts_at) if other else "?"),
+                      registration)
+    if registration.is_waitlisted:
+        return Result("waitlisted", AMBER,
+                      _("%(name)s is on the waiting list and has no confirmed seat.", name=name),
+                      registration)
+    return None
+
+
+def check_in(actor, session: EventSession, registration: Registration, *,
+             method: str | CheckInMethod, now: datetime | None = None, at: datetime | None = None,
+             override: bool = False, client_ref: str | None = None) -> Result:
+    """Record that ``registration``'s person came to ``session``.
+
+    ``at`` is when it happened if not now (an offline scan); ``override`` lets
+    staff check someone in outside the window."""
+    now = now or utcnow()
+    method = CheckInMethod(method).value
+    if method == CheckInMethod.SELF.value:
+        if actor is None or actor.id != registration.user_id:
+            raise PermissionDenied("forbidden", _l("You can only check yourself in."))
+    else:
+        _require_door(actor, session)
+    at = min(at, now) if at is not None and at <= now + CLOCK_SKEW else now
+    if not session.is_scheduled or session.event.is_cancelled:
+        return Result("session_cancelled", RED, _("This session has been cancelled."), registration)
+    refusal = _judge(registration, session)
+    if refusal is not None:
+        return refusal
+    existing = attendance_of(registration, session)
+    if existing is not None:
+        return _already(existing, registration, at)
+    state = window_state(session, at)
+    if state != "open" and not (override and is_staff(actor)):
+        opens, _closes = checkin_window(session)
+        if state == "not_open":
+            return Result("not_open", AMBER,
+                          _("Check-in opens at %(time)s.", time=_time(opens)), registration)
+        return Result("closed", AMBER, _("Check-in for this session has closed."), registration)
+    attendance = Attendance(
+        registration_id=registration.id, session_id=session.id, checked_in_at=at, recorded_at=now,
+        checked_in_by_id=getattr(actor, "id", None), method=method, client_ref=client_ref)
+    try:
+        with db.session.begin_nested():
+            db.session.add(attendance)
+    except IntegrityError:
+        # Another scanner recorded the same person a moment ago.
+        existing = attendance_of(registration, session)
+        return _already(existing, registration, at)
+    return Result("checked_in", GREEN,
+                  _("Welcome, %(name)s!", name=registration.user.name), registration, attendance)
+
+
+def _already(existing: Attendance, registration: Registration, at: datetime) -> Result:
+    """A rescan changes nothing, except that the earliest time wins when two
+    scanners both let the person in (offline)."""
+    if at < existing.checked_in_at:
+        existing.checked_in_at = at
+    return Result("already_checked_in", AMBER,
+                  _("%(name)s is already checked in (since %(time)s).",
+                    name=registration.user.name, time=_time(existing.checked_in_at)),
+                  registration, existing)
+
+
+def check_in_scanned(actor, session: EventSession, text: str, *, method=CheckInMethod.SCAN,
+                     now: datetime | None = None, at: datetime | None = None,
+                     override: bool = False, client_ref: str | None = None) -> Result:
+    """Check in whoever the scanned URL or typed ticket code names."""
+    _require_door(actor, session)
+    status, registration = resolve_scan(text)
+    if registration is None:
+        return _invalid()
+    return check_in(actor, session, registration, method=method, now=now, at=at,
+                    override=override, client_ref=client_ref)
+
+
+def check_in_registration_id(actor, session: EventSession, registration_id, *, method=CheckInMethod.MANUAL,
+                             now=None, at=None, override=False, client_ref=None) -> Result:
+    """Manual check-in from the search list (the registration's id is only
+    ever used by door staff allowed at this session)."""
+    _require_door(actor, session)
+    try:
+        registration = db.session.get(Registration, int(registration_id))
+    except (TypeError, ValueError):
+        registration = None
+    if registration is None:
+        return _invalid()
+    return check_in(actor, session, registration, method=method, now=now, at=at,
+                    override=override, client_ref=client_ref)
+
+
+def undo(actor, session: EventSession, registration: Registration) -> Result:
+    """Take back a check-in made by mistake."""
+    _require_door(actor, session)
+    result = db.session.execute(delete(Attendance).where(
+        Attendance.registration_id == registration.id, Attendance.session_id == session.id))
+    if result.rowcount == 0:
+        return Result("not_checked_in", AMBER,
+                      _("%(name)s was not checked in.", name=registration.user.name), registration)
+    return Result("undone", AMBER,
+                  _("Check-in of %(name)s taken back.", name=registration.user.name), registration)
+
+
+def parse_client_time(value) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def sync(actor, session: EventSession, items: list, *, now: datetime | None = None) -> list[dict]:
+    """Check-ins a scanner queued (offline, or one at a time online). Each
+    item: ``{"ref": id, "scan": text}`` or ``{"ref": id, "registration_id": n}``,
+    with ``"at"`` (ISO time on the device) and optionally ``"undo": true``.
+    Sending the same item again changes nothing. Returns one answer per item."""
+    _require_door(actor, session)
+    answers = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            answers.append({"ref": None, **_invalid().as_json()})
+            continue
+        ref = str(item.get("ref") or "")[:64] or None
+        at = parse_client_time(item.get("at"))
+        method = CheckInMethod.SYNC if item.get("offline") else (
+            CheckInMethod.SCAN if item.get("scan") else CheckInMethod.MANUAL)
+        if item.get("registration_id") is not None:
+            try:
+                registration = db.session.get(Registration, int(item["registration_id"]))
+            except (TypeError, ValueError):
+                registration = None
+        else:
+            _status, registration = resolve_scan(str(item.get("scan") or "")[:500])
+        if registration is None:
+            result = _invalid()
+        elif item.get("undo"):
+            result = undo(actor, session, registration)
+        else:
+            result = check_in(actor, session, registration, method=method, now=now, at=at,
+                              client_ref=ref)
+        answers.append({"ref": ref, **result.as_json()})
+    return answers
+
+
+# --- numbers, lists and search for the scanner --------------------------------------
+
+@dataclass
+class Counts:
+    checked_in: int
+    confirmed: int
+
+
+def counts(session: EventSession) -> Counts:
+    confirmed = db.session.scalar(
+        select(func.count(Registration.id)).join(Slot, Slot.id == Registration.slot_id)
+        .where(_covering_condition(session), Registration.status == RegistrationStatus.CONFIRMED.value))
+    checked_in = db.session.scalar(
+        select(func.count(Attendance.id)).join(Registration, Registration.id == Attendance.registration_id)
+        .where(Attendance.session_id == session.id,
+               Registration.status == RegistrationStatus.CONFIRMED.value))
+    return Counts(checked_in=checked_in or 0, confirmed=confirmed or 0)
+
+
+def roster(session: EventSession) -> list[dict]:
+    """Everyone the scanner must recognise offline: the active registrations
+    of the whole event (so a ticket for another session says so), with the
+    hash of each ticket token (never the token itself) and the ticket code."""
+    rows = db.session.execute(
+        select(Registration, Attendance.checked_in_at)
+        .join(Slot, Slot.id == Registration.slot_id)
+        .outerjoin(Attendance, and_(Attendance.registration_id == Registration.id,
+                                    Attendance.session_id == session.id))
+        .options(joinedload(Registration.user), joinedload(Registration.organisation))
+        .where(Slot.event_id == session.event_id,
+               Registration.status.in_(("confirmed", "waitlisted")))
+        .order_by(Registration.id)).all()
+    slots = {s.id: s.session_id for s in session.event.slots}
+    out = []
+    for registration, checked_in_at in rows:
+        slot_session = slots.get(registration.slot_id)
+        out.append({
+            "id": registration.id,
+            "name": registration.user.name,
+            "organisation": registration.organisation.name if registration.organisation else "",
+            "code": registration.ticket_code,
+            "token_sha256": hashlib.sha256(registration.ticket_token.encode()).hexdigest(),
+            "status": registration.status,
+            "here": slot_session is None or slot_session == session.id,
+            "checked_in_at": checked_in_at.isoformat() if checked_in_at else None,
+        })
+    return out
+
+
+def search(session: EventSession, query: str, *, limit: int = 25) -> list[tuple[Registration, Attendance | None]]:
+    """People registered for the session's event whose name, e-mail or ticket
+    code matches ``query`` (at least two characters)."""
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    code = tickets.normalise_code(query)
+    like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    condition = or_(func.lower(User.name).like(like, escape="\\"),
+                    func.lower(User.email).like(like, escape="\\"))
+    if code is not None:
+        condition = or_(condition, Registration.ticket_code == code)
+    rows = db.session.execute(
+        select(Registration, Attendance)
+        .join(User, User.id == Registration.user_id)
+        .join(Slot, Slot.id == Registration.slot_id)
+        .outerjoin(Attendance, and_(Attendance.registration_id == Registration.id,
+                                    Attendance.session_id == session.id))
+        .options(contains_eager(Registration.user), joinedload(Registration.organisation),
+                 joinedload(Registration.slot).joinedload(Slot.session))
+        .where(Slot.event_id == session.event_id, Registration.status.in_(("confirmed", "waitlisted")),
+               condition)
+        .order_by(User.name, Registration.id).limit(limit)).all()
+    return [(r, a) for r, a in rows]
+
+
+def recent_checkins(session: EventSession, *, limit: int = 5) -> list[Attendance]:
+    return list(db.session.scalars(
+        select(Attendance).options(joinedload(Attendance.registration).joinedload(Registration.user))
+        .where(Attendance.session_id == session.id)
+        .order_by(Attendance.recorded_at.desc(), Attendance.id.desc()).limit(limit)))
+
+
+# --- self check-in ------------------------------------------------------------------
+
+def _bucket(now: datetime) -> int:
+    return int(now.timestamp()) // current_app.config["SELF_CHECKIN_ROTATE_SECONDS"]
+
+
+def self_checkin_code(session: EventSession, now: datetime | None = None, *, bucket: int | None = None) -> str:
+    """The code on the entrance screen; it changes every few minutes."""
+    bucket = _bucket(now or utcnow()) if bucket is None else bucket
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(),
+                      f"self-checkin:{session.id}:{bucket}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:10]).decode("ascii").rstrip("=")
+
+
+def self_checkin_code_valid(session: EventSession, code: str, now: datetime | None = None) -> bool:
+    """The current code and the one before it (someone scanning just as it
+    changes) are accepted; older ones are not."""
+    now = now or utcnow()
+    current = _bucket(now)
+    return any(hmac.compare_digest(self_checkin_code(session, bucket=b), (code or "").upper())
+               for b in (current, current - 1))
+
+
+def self_check_in(user: User, session: EventSession, code: str, *, now: datetime | None = None) -> Result:
+    now = now or utcnow()
+    if not self_checkin_code_valid(session, code, now):
+        return Result("code_expired", RED,
+                      _("This check-in code has expired. Please scan the code on the screen again."))
+    if window_state(session, now) != "open":
+        return Result("closed", AMBER, _("Check-in for this session is not open now."))
+    registrations = list(db.session.scalars(
+        _registration_query().where(Registration.user_id == user.id,
+                                    Registration.event_id == session.event_id,
+                                    Registration.status.in_(("confirmed", "waitlisted")))))
+    if not registrations:
+        return Result("not_registered", RED, _("You are not registered for this event."))
+    # Prefer the registration that lets the person in.
+    registrations.sort(key=lambda r: (not covers(r, session), not r.is_confirmed))
+    return check_in(user, session, registrations[0], method=CheckInMethod.SELF, now=now)

@@ -1,0 +1,127 @@
+"""Tickets: what the QR code carries and how a scanner checks it offline.
+
+A ticket's QR code is a URL of this app, ``<BASE_URL>/t/<token>.<signature>``:
+
+* ``token`` is the registration's random ticket token (128 bits; never a
+  database id), so the URL cannot be guessed or derived from another ticket;
+* ``signature`` is an Ed25519 signature of ``miado-ticket-v1:<token>`` by the
+  app's private key (``TICKET_SIGNING_KEY``).
+
+Why a signature when the token is already unguessable: the door scanner holds
+only the public key (and the session's attendee list). Offline it can tell a
+ticket this app issued from any other QR code, a typo, or a code printed by
+someone else, without asking the server; and a lost door phone holds nothing
+that could sign a new ticket. Ed25519 because signatures are short (64 bytes,
+so the QR code stays small enough for a cheap camera) and verifying one in the
+browser takes a small, audited library (TweetNaCl, vendored in ``static/``).
+
+Whether the ticket is *valid* (the registration still confirmed, for this
+session) is decided by the check-in service; a cancelled registration's
+ticket verifies but is refused.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+
+import qrcode
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from flask import current_app
+
+from ..models.events import TICKET_CODE_ALPHABET, TICKET_CODE_LENGTH, Registration
+from ..urls import external_url
+
+MESSAGE_PREFIX = b"miado-ticket-v1:"
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+# /t/<token>.<signature> anywhere in a scanned text (the host may differ).
+TICKET_PATH_RE = re.compile(r"/t/([A-Za-z0-9_-]{16,32})\.([A-Za-z0-9_-]{86})(?:[?#].*)?$")
+
+
+def _b64e(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _b64d(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _private_key() -> Ed25519PrivateKey:
+    cache = current_app.extensions.setdefault("miado_ticket_keys", {})
+    seed = current_app.config["TICKET_SIGNING_KEY"]
+    key = cache.get(seed)
+    if key is None:
+        key = cache[seed] = Ed25519PrivateKey.from_private_bytes(_b64d(seed))
+    return key
+
+
+def _public_key() -> Ed25519PublicKey:
+    return _private_key().public_key()
+
+
+def public_key_b64() -> str:
+    """The raw 32-byte public key, URL-safe base64: what scanners download."""
+    return _b64e(_public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+def sign(token: str) -> str:
+    return _b64e(_private_key().sign(MESSAGE_PREFIX + token.encode("ascii")))
+
+
+def verify(token: str, signature: str) -> bool:
+    if not TOKEN_RE.match(token or ""):
+        return False
+    try:
+        _public_key().verify(_b64d(signature), MESSAGE_PREFIX + token.encode("ascii"))
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
+def payload(registration: Registration) -> str:
+    return f"{registration.ticket_token}.{sign(registration.ticket_token)}"
+
+
+def ticket_url(registration: Registration) -> str:
+    return external_url("checkin.ticket_link", payload=payload(registration))
+
+
+def parse_scan(text: str) -> tuple[str | None, str | None]:
+    """What a scanned or typed text names: ``("token", t)`` for a correctly
+    signed ticket URL, ``("code", c)`` for something shaped like a ticket
+    code, ``("forged", None)`` for a ticket URL whose signature is wrong,
+    ``(None, None)`` otherwise."""
+    text = (text or "").strip()
+    match = TICKET_PATH_RE.search(text)
+    if match:
+        token, signature = match.groups()
+        return ("token", token) if verify(token, signature) else ("forged", None)
+    code = normalise_code(text)
+    if code is not None:
+        return "code", code
+    return None, None
+
+
+_CODE_FIXES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+
+
+def normalise_code(text: str) -> str | None:
+    """A typed ticket code, forgiving case, spaces, dashes and the letters
+    Crockford's base32 leaves out; None if it cannot be one."""
+    cleaned = re.sub(r"[\s-]", "", text or "").upper().translate(_CODE_FIXES)
+    if len(cleaned) == TICKET_CODE_LENGTH and all(c in TICKET_CODE_ALPHABET for c in cleaned):
+        return cleaned
+    return None
+
+
+def qr_png(data: str, *, box_size: int = 8) -> bytes:
+    """A QR code as PNG, black on white with the standard quiet zone."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4)
+    code.add_data(data)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,107 @@
+"""Check-in: who may check people in for an event (door staff assignments),
+attendance per session, and certificates of participation.
+
+Invariants live in the database: one attendance per registration and
+session (a rescan or an offline sync arriving twice records nothing new), one
+valid certificate per person and series, unique verification codes.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from .accounts import User
+from .events import Event, EventSession, Registration
+
+
+class CheckInMethod(str, enum.Enum):
+    SCAN = "scan"          # the door scanner read the ticket's QR code
+    MANUAL = "manual"      # found by name or ticket code at the door
+    SELF = "self"          # the member scanned the session's rotating code
+    SYNC = "sync"          # recorded offline by a scanner, sent later
+    WALK_IN = "walk_in"    # registered and checked in at the door
+    CLI = "cli"            # flask --app app checkin …
+
+
+CHECKIN_METHODS = tuple(m.value for m in CheckInMethod)
+
+
+class DoorAssignment(db.Model):
+    """Door staff may check people in for the events assigned to them."""
+
+    __tablename__ = "door_assignments"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Attendance(db.Model):
+    __tablename__ = "attendances"
+    __table_args__ = (
+        UniqueConstraint("registration_id", "session_id"),
+        CheckConstraint("method IN ('scan', 'manual', 'self', 'sync', 'walk_in', 'cli')",
+                        name="method_valid"),
+        Index("ix_attendances_session_id", "session_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id", ondelete="CASCADE"))
+    #: When the person came in (for an offline scan: the time on the device).
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the server stored it.
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    method: Mapped[str] = mapped_column(String(16))
+    #: The scanner's id for a queued check-in, to recognise it when it is sent again.
+    client_ref: Mapped[str | None] = mapped_column(String(64))
+
+    registration: Mapped[Registration] = relationship()
+    session: Mapped[EventSession] = relationship()
+    checked_in_by: Mapped[User | None] = relationship()
+
+
+class Certificate(db.Model):
+    """A Teilnahmebescheinigung. The holder's name is kept as printed."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        Index("uq_certificates_valid_per_person", "event_id", "user_id", unique=True,
+              sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(120))
+    organisation_name: Mapped[str | None] = mapped_column(String(200))
+    sessions_attended: Mapped[int]
+    sessions_total: Mapped[int]
+    minutes_attended: Mapped[int]
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Staff member who issued it by hand; None when earned by attendance.
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoke_reason: Mapped[str | None] = mapped_column(String(300))
+
+    event: Mapped[Event] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def code_display(self) -> str:
+        return "-".join(self.code[i:i + 4] for i in range(0, len(self.code), 4))

@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from .events.staff_views import bp as staff_events_bp
     from .events.views import bp as events_bp
     from .calendar.views import bp as calendar_bp
+    from .checkin.views import bp as checkin_bp
     from .mail.views import bp as mail_bp
     from .orgs.views import bp as orgs_bp
     from .pages.views import bp as pages_bp
@@ -111,3 +112,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_events_bp, url_prefix="/staff")
     app.register_blueprint(mail_bp, url_prefix="/staff")
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(checkin_bp)

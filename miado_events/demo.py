@@ -18,7 +18,7 @@ from .models.accounts import Role, User
 from .events import registration as registration_services
 from .events import services as event_services
 from .events.services import EventData, RecurrenceData, SessionData, VenueData
-from .models.events import Event
+from .models.events import Event, Venue
 from .models.orgs import Membership, MembershipRole, MembershipStatus, Organisation
 from .orgs import services as org_services
 from .orgs.services import OrgProfile
@@ -201,6 +201,71 @@ def _demo_events(admin: User, now) -> None:
         registration_services.register_participant(admin, person, slot, orgs[0] if orgs else None, now=now)
 
 
+CHECKIN_TITLE = "Vernetzungscafé heute – Einlass-Probe (Demo)"
+FINISHED_SERIES_TITLE = "Weiterbildungsreihe Öffentlichkeitsarbeit (Demo, abgeschlossen)"
+
+
+def _demo_checkin(admin: User, now) -> None:
+    """A session running today (check-in open, two people in, door staff
+    assigned) and a finished series with attendance and one certificate."""
+    from .checkin import certificates as certificate_services
+    from .checkin import services as checkin_services
+    from .models.checkin import CheckInMethod
+
+    if db.session.scalar(select(Event.id).where(Event.title == CHECKIN_TITLE)):
+        return
+    venue = db.session.scalar(select(Venue).order_by(Venue.id))
+    local_now = to_local(now)
+    start = (local_now - timedelta(minutes=30)).replace(second=0, microsecond=0)
+    cafe = event_services.create_event(admin, EventData(
+        kind="networking", title=CHECKIN_TITLE, capacity=30, languages=["de", "en"],
+        description="Ein offenes Treffen zum Ausprobieren des Einlasses: Tickets scannen, "
+                    "Namen suchen, Walk-ins anmelden."), now=now)
+    event_services.add_session(admin, cafe, SessionData(
+        day=start.date(), start=start.time(), end=(start + timedelta(hours=3)).time()
+        if (start + timedelta(hours=3)).date() == start.date() else time(23, 59),
+        venue_id=venue.id if venue else None))
+    event_services.publish_event(admin, cafe, now=now)
+    db.session.flush()
+    door = get_user_by_email(f"door@{DOMAIN}")
+    checkin_services.assign_door_staff(admin, cafe, door)
+    slot = cafe.slots[0]
+    people = [get_user_by_email(f"member@{DOMAIN}"), get_user_by_email(f"member2@{DOMAIN}")] + [
+        get_user_by_email(f"rep{i}@{DOMAIN}") for i in range(1, 7)]
+    session = cafe.sessions[0]
+    registrations = []
+    for person in people:
+        orgs = registration_services.active_organisations(person)
+        registrations.append(registration_services.register_participant(
+            admin, person, slot, orgs[0] if orgs else None, now=now - timedelta(days=3)).registration)
+    for registration in registrations[2:4]:
+        checkin_services.check_in(door, session, registration, method=CheckInMethod.SCAN, now=now)
+
+    # A series that ended last month: four sessions, attendance recorded.
+    first = (local_now - timedelta(days=60)).date()
+    series = event_services.create_event(admin, EventData(
+        kind="series", title=FINISHED_SERIES_TITLE, capacity=20, languages=["de"],
+        certificate_threshold=75, description="Pressearbeit, Social Media, Fotos und Texte für Vereine."),
+        now=now - timedelta(days=90))
+    for week in range(4):
+        event_services.add_session(admin, series, SessionData(
+            day=first + timedelta(days=7 * week), start=time(17, 30), end=time(20, 0),
+            venue_id=venue.id if venue else None))
+    event_services.publish_event(admin, series, now=now - timedelta(days=90))
+    db.session.flush()
+    series_slot = series.slots[0]
+    attended_counts = {"member": 4, "rep1": 3, "rep2": 2}
+    for local, count in attended_counts.items():
+        person = get_user_by_email(f"{local}@{DOMAIN}")
+        orgs = registration_services.active_organisations(person)
+        registration = registration_services.register_participant(
+            admin, person, series_slot, orgs[0] if orgs else None, now=now - timedelta(days=80)).registration
+        for s in series.sessions[:count]:
+            checkin_services.check_in(admin, s, registration, method=CheckInMethod.MANUAL,
+                                      now=s.starts_at + timedelta(minutes=5))
+    certificate_services.claim(get_user_by_email(f"member@{DOMAIN}"), series, now=now)
+
+
 def load_demo_data() -> list[str]:
     """Create what is missing; return the lines to print (the demo log-ins)."""
     now = utcnow()
@@ -211,6 +276,7 @@ def load_demo_data() -> list[str]:
         _demo_memberships(now)
         db.session.flush()
         _demo_events(users["admin"], now)
+        _demo_checkin(users["admin"], now)
         db.session.commit()
     lines = [f"Demo log-ins (password for all: {DEMO_PASSWORD}):"]
     lines += [f"  {role.value:<7} {local}@{DOMAIN}" for local, _, role, _ in DEMO_ACCOUNTS]

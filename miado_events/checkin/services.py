@@ -361,7 +361,7 @@ def sync(actor, session: EventSession, items: list, *, now: datetime | None = No
         ref = str(item.get("ref") or "")[:64] or None
         at = parse_client_time(item.get("at"))
         method = CheckInMethod.SYNC if item.get("offline") else (
-            CheckInMethod.SCAN if item.get("scan") else CheckInMethod.MANUAL)
+            CheckInMethod.SCAN if item.get("scan") or item.get("method") == "scan" else CheckInMethod.MANUAL)
         if item.get("registration_id") is not None:
             try:
                 registration = db.session.get(Registration, int(item["registration_id"]))
@@ -399,6 +399,12 @@ def counts(session: EventSession) -> Counts:
     return Counts(checked_in=checked_in or 0, confirmed=confirmed or 0)
 
 
+def token_hash(token: str) -> str:
+    """What the scanner's list holds instead of a ticket token: the first 128
+    bits of its SHA-512 (the hash TweetNaCl offers in the browser)."""
+    return hashlib.sha512(token.encode("ascii")).hexdigest()[:32]
+
+
 def roster(session: EventSession) -> list[dict]:
     """Everyone the scanner must recognise offline: the active registrations
     of the whole event (so a ticket for another session says so), with the
@@ -421,7 +427,7 @@ def roster(session: EventSession) -> list[dict]:
             "name": registration.user.name,
             "organisation": registration.organisation.name if registration.organisation else "",
             "code": registration.ticket_code,
-            "token_sha256": hashlib.sha256(registration.ticket_token.encode()).hexdigest(),
+            "token_hash": token_hash(registration.ticket_token),
             "status": registration.status,
             "here": slot_session is None or slot_session == session.id,
             "checked_in_at": checked_in_at.isoformat() if checked_in_at else None,

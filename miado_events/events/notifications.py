@@ -8,16 +8,26 @@ from ..mail import send_message
 from ..models.events import Event, EventSession, Registration
 from ..urls import external_url
 
+TICKET_CID = "ticket-qr"
+
 
 def _send(registration: Registration, template: str, *, invite_sessions=None,
-          cancel_sessions=None, **context) -> None:
+          cancel_sessions=None, with_ticket: bool = False, **context) -> None:
     user = registration.user
+    images = None
+    if with_ticket:
+        # The ticket travels with the seat: its QR code inline, its link and code in the text.
+        from ..checkin import tickets
+
+        context["ticket_url"] = tickets.ticket_url(registration)
+        context["ticket_page_url"] = external_url("checkin.ticket", registration_id=registration.id)
+        images = {TICKET_CID: tickets.qr_png(context["ticket_url"], box_size=6)}
     calendar = None
     if invite_sessions:
         calendar = (ical.REQUEST, ical.invite(invite_sessions, user))
     elif cancel_sessions:
         calendar = (ical.CANCEL, ical.cancellation(cancel_sessions, user))
-    send_message(user.email, template, user.locale, calendar=calendar, user=user,
+    send_message(user.email, template, user.locale, calendar=calendar, images=images, user=user,
                  registration=registration, event=registration.event,
                  sessions=registration.slot.sessions,
                  event_url=external_url("events.detail", event_id=registration.event_id),
@@ -25,7 +35,8 @@ def _send(registration: Registration, template: str, *, invite_sessions=None,
 
 
 def registration_confirmed(registration: Registration) -> None:
-    _send(registration, "registration_confirmed", invite_sessions=registration.slot.sessions)
+    _send(registration, "registration_confirmed", invite_sessions=registration.slot.sessions,
+          with_ticket=True)
 
 
 def registration_waitlisted(registration: Registration, position: int | None,
@@ -35,7 +46,8 @@ def registration_waitlisted(registration: Registration, position: int | None,
 
 
 def registration_promoted(registration: Registration) -> None:
-    _send(registration, "registration_promoted", invite_sessions=registration.slot.sessions)
+    _send(registration, "registration_promoted", invite_sessions=registration.slot.sessions,
+          with_ticket=True)
 
 
 def registration_cancelled(registration: Registration) -> None:

@@ -45,11 +45,13 @@ def init_app(app) -> None:
 
 
 def render_message(to: str, template: str, locale: str, *, calendar: tuple[str, bytes] | None = None,
-                   **context) -> EmailMessage:
+                   images: dict[str, bytes] | None = None, **context) -> EmailMessage:
     """Build the e-mail from ``emails/<template>.txt`` (blocks ``subject`` and
     ``body``) and ``emails/<template>.html`` (block ``body``). ``calendar`` is
     ``(method, ics_bytes)``: it goes in as a ``text/calendar; method=…`` part
-    (mail clients show it as an invitation) and as an ``.ics`` attachment."""
+    (mail clients show it as an invitation) and as an ``.ics`` attachment.
+    ``images`` maps a content id to PNG bytes shown inline by the HTML part
+    (``<img src="cid:<id>">``), e.g. the ticket's QR code."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     with force_locale(locale):
         env = current_app.jinja_env
@@ -67,6 +69,9 @@ def render_message(to: str, template: str, locale: str, *, calendar: tuple[str, 
     msg["Message-ID"] = make_msgid(domain="mia-do-events")
     msg.set_content(text.strip() + "\n")
     msg.add_alternative(html, subtype="html")
+    for cid, png in (images or {}).items():
+        msg.get_body(("html",)).add_related(png, maintype="image", subtype="png",
+                                            cid=f"<{cid}>", filename=f"{cid}.png")
     if calendar is not None:
         method, ics = calendar
         msg.add_alternative(ics.decode("utf-8"), subtype="calendar", params={"method": method})
@@ -77,13 +82,14 @@ def render_message(to: str, template: str, locale: str, *, calendar: tuple[str, 
 
 
 def send_message(to: str, template: str, locale: str | None = None, *,
-                 calendar: tuple[str, bytes] | None = None, **context) -> EmailMessage:
+                 calendar: tuple[str, bytes] | None = None, images: dict[str, bytes] | None = None,
+                 **context) -> EmailMessage:
     """Render one e-mail and queue it in the outbox, in the current transaction."""
     from ..extensions import db
     from ..models.mail import OutboxMessage
 
     locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    msg = render_message(to, template, locale, calendar=calendar, **context)
+    msg = render_message(to, template, locale, calendar=calendar, images=images, **context)
     session = db.session()
     if not session.info.get(_SUPPRESSED):
         session.add(OutboxMessage(to_address=to, subject=msg["Subject"][:300], template=template,

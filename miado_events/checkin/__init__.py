@@ -1,0 +1,1 @@
+"""Check-in: tickets, the door scanner, attendance, self check-in and certificates."""

@@ -1,0 +1,58 @@
+"""The printable ticket: event, session(s), name, MSO, QR code and code."""
+from __future__ import annotations
+
+import io
+import os
+
+from flask import current_app
+from flask_babel import format_date, format_time
+from flask_babel import gettext as _
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from ..models.events import Registration
+from . import tickets
+
+
+def ticket_pdf(registration: Registration) -> bytes:
+    event = registration.event
+    pdf = FPDF(format="A4")
+    pdf.set_title(_("Ticket: %(title)s", title=event.title))
+    pdf.set_author("MIA-DO-KI, Stadt Dortmund")
+    fonts = os.path.join(current_app.static_folder, "fonts")
+    pdf.add_font("DejaVu", "", os.path.join(fonts, "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", os.path.join(fonts, "DejaVuSans-Bold.ttf"))
+    pdf.set_margins(20, 20, 20)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 10)
+    pdf.cell(0, 6, _("MIA-DO Events – ticket"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "B", 18)
+    pdf.multi_cell(0, 9, event.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "", 12)
+    for session in registration.slot.sessions:
+        where = str(session.venue) if session.venue else (session.online_url or "")
+        line = "{}, {}–{}".format(format_date(session.starts_at, "full"),
+                                  format_time(session.starts_at, "short"), format_time(session.ends_at, "short"))
+        pdf.multi_cell(0, 6.5, line + (" · " + where if where else ""), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.multi_cell(0, 8, registration.user.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if registration.organisation is not None:
+        pdf.set_font("DejaVu", "", 12)
+        pdf.multi_cell(0, 7, registration.organisation.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    y = pdf.get_y() + 6
+    pdf.image(io.BytesIO(tickets.qr_png(tickets.ticket_url(registration), box_size=8)),
+              x=20, y=y, w=70, h=70)
+    pdf.set_xy(96, y + 20)
+    pdf.set_font("DejaVu", "", 11)
+    pdf.cell(0, 6, _("Ticket code"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_x(96)
+    pdf.set_font("DejaVu", "B", 20)
+    pdf.cell(0, 11, registration.ticket_code_display, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_xy(20, y + 76)
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(0, 5.5, _("Show the QR code at the entrance (on paper or on your phone). "
+                             "Without it, the door staff can find you by name or by the ticket code."))
+    return bytes(pdf.output())

@@ -1,0 +1,431 @@
+"""Tickets, the door scanner (HTML that works without JavaScript, plus the
+JSON API the offline scanner script uses), self check-in and certificates."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect,
+                   render_template, request, send_from_directory, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..errors import DomainError, PermissionDenied
+from ..extensions import db
+from ..models.accounts import User
+from ..models.checkin import Certificate, CheckInMethod
+from ..models.events import Event, EventSession, Registration
+from ..models.orgs import Organisation
+from ..permissions import is_door_staff, is_staff, login_required, require
+from ..web import commit_or_flash
+from . import certificates, services, tickets, walkins
+from .forms import CheckInForm, DoorStaffForm, RevokeForm, SelfCheckInForm, UndoForm, WalkInForm
+from .ticket_pdf import ticket_pdf
+
+bp = Blueprint("checkin", __name__)
+
+
+def _session_for_door(session_id: int) -> EventSession:
+    """The session, if the current user may run its door (404 / 403 otherwise)."""
+    session = db.session.get(EventSession, session_id) or abort(404)
+    if not services.can_check_in_for(current_user, session.event):
+        abort(403)
+    return session
+
+
+def _own_registration(registration_id: int) -> Registration:
+    """A registration its person (or staff) may see; 404 for everyone else,
+    so that ids reveal nothing."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or not (registration.user_id == current_user.id or is_staff(current_user)):
+        abort(404)
+    return registration
+
+
+def _pdf_response(data: bytes, filename: str):
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- tickets --------------------------------------------------------------------------
+
+@bp.route("/my/registrations/<int:registration_id>/ticket")
+@login_required
+def ticket(registration_id: int):
+    registration = _own_registration(registration_id)
+    return render_template("checkin/ticket.html", registration=registration,
+                           ticket_url=tickets.ticket_url(registration) if registration.is_confirmed else None)
+
+
+@bp.route("/my/registrations/<int:registration_id>/ticket.png")
+@login_required
+def ticket_png(registration_id: int):
+    registration = _own_registration(registration_id)
+    if not registration.is_confirmed:
+        abort(404)
+    response = make_response(tickets.qr_png(tickets.ticket_url(registration)))
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/my/registrations/<int:registration_id>/ticket.pdf")
+@login_required
+def ticket_pdf_download(registration_id: int):
+    registration = _own_registration(registration_id)
+    if not registration.is_confirmed:
+        abort(404)
+    return _pdf_response(ticket_pdf(registration), f"ticket-{registration.ticket_code}.pdf")
+
+
+@bp.route("/t/<payload>")
+def ticket_link(payload: str):
+    """Where a ticket's QR code points. Door staff scanning it with the
+    phone's own camera land here and can check the person in; anyone else
+    learns only that it is a ticket (no personal data)."""
+    kind, token = tickets.parse_scan("/t/" + payload)
+    registration = services.find_by_token(token) if kind == "token" else None
+    if registration is None:
+        return render_template("checkin/ticket_link.html", registration=None, valid=False), 404
+    if is_door_staff(current_user) and services.can_check_in_for(current_user, registration.event):
+        sessions = [s for s in services.door_sessions(current_user) if s.event_id == registration.event_id]
+        return render_template("checkin/ticket_link.html", registration=registration, valid=True,
+                               sessions=sessions, form=CheckInForm(), door=True)
+    if current_user.is_authenticated and current_user.id == registration.user_id:
+        return redirect(url_for("checkin.ticket", registration_id=registration.id))
+    return render_template("checkin/ticket_link.html", registration=None, valid=True, door=False)
+
+
+# --- the door ---------------------------------------------------------------------------
+
+@bp.route("/door/")
+@require(is_door_staff)
+def door():
+    now = utcnow()
+    sessions = services.door_sessions(current_user, now, days=1)
+    return render_template("checkin/door.html", sessions=sessions, now=now,
+                           window_state=services.window_state)
+
+
+def _door_context(session: EventSession, **extra) -> dict:
+    query = request.args.get("q", "")
+    walk_in = WalkInForm(prefix="walkin")
+    walk_in.organisation_id.choices = [("", _("— none —"))] + [
+        (str(o.id), o.name) for o in db.session.scalars(
+            select(Organisation).where(Organisation.status == "listed").order_by(Organisation.name))]
+    return {
+        "event_session": session, "event": session.event, "query": query,
+        "matches": services.search(session, query) if query else [],
+        "counts": services.counts(session), "recent": services.recent_checkins(session),
+        "window": services.checkin_window(session),
+        "window_state": services.window_state(session, utcnow()),
+        "form": CheckInForm(), "undo_form": UndoForm(), "walk_in": walk_in,
+        "public_key": tickets.public_key_b64(), **extra,
+    }
+
+
+@bp.route("/door/sessions/<int:session_id>")
+@require(is_door_staff)
+def scanner(session_id: int):
+    session = _session_for_door(session_id)
+    return render_template("checkin/scanner.html", **_door_context(session))
+
+
+def _show_result(session: EventSession, result: services.Result):
+    """After a form post (no JavaScript): the answer on the scanner page."""
+    return render_template("checkin/scanner.html", result=result, **_door_context(session))
+
+
+def _after(session: EventSession, action):
+    try:
+        result = action()
+    except DomainError as err:
+        db.session.rollback()
+        result = services.Result(err.code, services.RED, str(err.message))
+    else:
+        db.session.commit()
+    return _show_result(session, result)
+
+
+@bp.route("/door/sessions/<int:session_id>/checkin", methods=["POST"])
+@require(is_door_staff)
+def manual_checkin(session_id: int):
+    session = _session_for_door(session_id)
+    form = CheckInForm()
+    if not form.validate_on_submit():
+        abort(400)
+    override = bool(form.override.data) and is_staff(current_user)
+    if form.registration_id.data:
+        return _after(session, lambda: services.check_in_registration_id(
+            current_user, session, form.registration_id.data, override=override))
+    if form.code.data:
+        return _after(session, lambda: services.check_in_scanned(
+            current_user, session, form.code.data, method=CheckInMethod.MANUAL, override=override))
+    return _show_result(session, services.Result("empty", services.AMBER,
+                                                 _("Please enter a ticket code or search for a name.")))
+
+
+@bp.route("/door/sessions/<int:session_id>/undo", methods=["POST"])
+@require(is_door_staff)
+def undo(session_id: int):
+    session = _session_for_door(session_id)
+    form = UndoForm()
+    if not form.validate_on_submit() or not form.registration_id.data.isdigit():
+        abort(400)
+    registration = db.session.get(Registration, int(form.registration_id.data))
+    if registration is None or registration.event_id != session.event_id:
+        abort(404)
+    return _after(session, lambda: services.undo(current_user, session, registration))
+
+
+@bp.route("/door/sessions/<int:session_id>/walk-in", methods=["POST"])
+@require(is_door_staff)
+def walk_in(session_id: int):
+    session = _session_for_door(session_id)
+    form = WalkInForm(prefix="walkin")
+    if not form.validate_on_submit():
+        ctx = _door_context(session)
+        form.organisation_id.choices = ctx["walk_in"].organisation_id.choices
+        ctx["walk_in"] = form
+        return render_template("checkin/scanner.html", walk_in_open=True, **ctx), 422
+    org = None
+    if (form.organisation_id.data or "").isdigit():
+        org = db.session.get(Organisation, int(form.organisation_id.data))
+    return _after(session, lambda: walkins.walk_in(current_user, session, name=form.name.data,
+                                                     email=form.email.data, organisation=org))
+
+
+# --- the scanner's JSON API -------------------------------------------------------------
+
+def _json_session(session_id: int) -> EventSession:
+    session = db.session.get(EventSession, session_id)
+    if session is None:
+        abort(404)
+    if not services.can_check_in_for(current_user, session.event):
+        abort(403)
+    return session
+
+
+def _counts_json(session: EventSession) -> dict:
+    counts = services.counts(session)
+    return {"checked_in": counts.checked_in, "confirmed": counts.confirmed}
+
+
+@bp.route("/door/api/sessions/<int:session_id>/roster")
+@require(is_door_staff)
+def api_roster(session_id: int):
+    """What the scanner stores for offline use (IndexedDB)."""
+    session = _json_session(session_id)
+    opens, closes = services.checkin_window(session)
+    response = jsonify({
+        "session": {"id": session.id, "event_id": session.event_id, "title": session.event.title,
+                    "starts_at": session.starts_at.isoformat(), "ends_at": session.ends_at.isoformat(),
+                    "window_opens": opens.isoformat(), "window_closes": closes.isoformat()},
+        "public_key": tickets.public_key_b64(),
+        "generated_at": utcnow().isoformat(),
+        "csrf_token": generate_csrf(),
+        "entries": services.roster(session),
+        "counts": _counts_json(session),
+    })
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/door/api/sessions/<int:session_id>/sync", methods=["POST"])
+@require(is_door_staff)
+def api_sync(session_id: int):
+    """Check-ins from the scanner, one or a queued batch, each answered."""
+    session = _json_session(session_id)
+    data = request.get_json(silent=True)
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list) or len(items) > 500:
+        return jsonify({"error": _("The request was not understood.")}), 400
+    try:
+        results = services.sync(current_user, session, items)
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    return jsonify({"results": results, "counts": _counts_json(session)})
+
+
+@bp.route("/door/api/sessions/<int:session_id>/counts")
+@require(is_door_staff)
+def api_counts(session_id: int):
+    session = _json_session(session_id)
+    response = jsonify(_counts_json(session))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/door/sw.js")
+def service_worker():
+    """The scanner's service worker, served from /door/ so that it may
+    control the scanner pages (its scope is /door/)."""
+    response = send_from_directory(current_app.static_folder, "js/door-sw.js", max_age=0)
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Service-Worker-Allowed"] = "/door/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/door/manifest.webmanifest")
+def manifest():
+    response = jsonify({
+        "name": _("MIA-DO Events – door"), "short_name": _("Door"), "start_url": url_for("checkin.door"),
+        "scope": url_for("checkin.door"), "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#1f4e79",
+    })
+    response.headers["Content-Type"] = "application/manifest+json"
+    return response
+
+
+# --- self check-in ---------------------------------------------------------------------------
+
+@bp.route("/door/sessions/<int:session_id>/self-checkin")
+@require(is_door_staff)
+def self_checkin_screen(session_id: int):
+    """The code shown on a screen at the entrance; the page reloads itself
+    (no JavaScript needed) before the code changes."""
+    session = _session_for_door(session_id)
+    now = utcnow()
+    rotate = current_app.config["SELF_CHECKIN_ROTATE_SECONDS"]
+    refresh = max(5, rotate - int(now.timestamp()) % rotate + 1)
+    response = make_response(render_template(
+        "checkin/self_screen.html", event_session=session, event=session.event, refresh=refresh,
+        window_state=services.window_state(session, now), window=services.checkin_window(session),
+        counts=services.counts(session)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/door/sessions/<int:session_id>/self-checkin.png")
+@require(is_door_staff)
+def self_checkin_png(session_id: int):
+    session = _session_for_door(session_id)
+    url = self_checkin_url(session)
+    response = make_response(tickets.qr_png(url, box_size=10))
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def self_checkin_url(session: EventSession) -> str:
+    from ..urls import external_url
+
+    return external_url("checkin.self_checkin", session_id=session.id,
+                        code=services.self_checkin_code(session))
+
+
+@bp.route("/checkin/<int:session_id>/<code>", methods=["GET", "POST"])
+@login_required
+def self_checkin(session_id: int, code: str):
+    session = db.session.get(EventSession, session_id) or abort(404)
+    form = SelfCheckInForm()
+    result = None
+    if form.validate_on_submit():
+        try:
+            result = services.self_check_in(current_user, session, code)
+        except DomainError as err:
+            db.session.rollback()
+            result = services.Result(err.code, services.RED, str(err.message))
+        else:
+            db.session.commit()
+    elif not services.self_checkin_code_valid(session, code):
+        result = services.Result("code_expired", services.RED,
+                                 _("This check-in code has expired. Please scan the code on the screen again."))
+    return render_template("checkin/self_checkin.html", event_session=session, event=session.event,
+                           form=form, result=result, code=code)
+
+
+# --- certificates ----------------------------------------------------------------------------
+
+@bp.route("/my/certificates")
+@login_required
+def my_certificates():
+    now = utcnow()
+    rows = [(event, certificates.standing(event, current_user)) for event in certificates.series_of(current_user)]
+    return render_template("checkin/my_certificates.html", rows=rows, now=now,
+                           is_finished=certificates.is_finished, form=SelfCheckInForm())
+
+
+@bp.route("/my/certificates/<int:event_id>.pdf", methods=["GET", "POST"])
+@login_required
+def certificate_download(event_id: int):
+    event = db.session.get(Event, event_id) or abort(404)
+    try:
+        certificate = certificates.claim(current_user, event)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+        return redirect(url_for("checkin.my_certificates"))
+    db.session.commit()
+    return _pdf_response(certificates.certificate_pdf(certificate), f"certificate-{certificate.code}.pdf")
+
+
+@bp.route("/certificates/verify")
+@bp.route("/certificates/verify/<code>")
+def verify_code(code: str | None = None):
+    code = code or request.args.get("code", "")
+    certificate = certificates.lookup(code) if code else None
+    return render_template("checkin/verify.html", code=code, certificate=certificate,
+                           checked=bool(code)), (200 if certificate or not code else 404)
+
+
+@bp.route("/staff/events/<int:event_id>/attendance")
+@require(is_staff)
+def attendance(event_id: int):
+    event = db.session.get(Event, event_id) or abort(404)
+    rows = certificates.standings(event)
+    return render_template("checkin/attendance.html", event=event, rows=rows,
+                           sessions=event.scheduled_sessions, form=SelfCheckInForm(),
+                           revoke_form=RevokeForm(), finished=certificates.is_finished(event, utcnow()))
+
+
+@bp.route("/staff/events/<int:event_id>/certificates/<int:user_id>", methods=["POST"])
+@require(is_staff)
+def issue_certificate(event_id: int, user_id: int):
+    event = db.session.get(Event, event_id) or abort(404)
+    user = db.session.get(User, user_id) or abort(404)
+    if SelfCheckInForm().validate_on_submit():
+        commit_or_flash(lambda: certificates.issue_by_hand(current_user, event, user),
+                        _("A certificate has been issued to %(name)s.", name=user.name))
+    return redirect(url_for("checkin.attendance", event_id=event.id))
+
+
+@bp.route("/staff/certificates/<int:certificate_id>/revoke", methods=["POST"])
+@require(is_staff)
+def revoke_certificate(certificate_id: int):
+    certificate = db.session.get(Certificate, certificate_id) or abort(404)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        commit_or_flash(lambda: certificates.revoke(current_user, certificate, form.reason.data),
+                        _("The certificate has been revoked."))
+    else:
+        flash(_("Please give a reason."), "error")
+    return redirect(url_for("checkin.attendance", event_id=certificate.event_id))
+
+
+@bp.route("/staff/events/<int:event_id>/door", methods=["GET", "POST"])
+@require(is_staff)
+def door_staff(event_id: int):
+    event = db.session.get(Event, event_id) or abort(404)
+    form = DoorStaffForm()
+    candidates = db.session.scalars(select(User).where(User.role == "door").order_by(User.name)).all()
+    form.user_id.choices = [(str(u.id), f"{u.name} <{u.email}>") for u in candidates]
+    if form.validate_on_submit():
+        user = db.session.get(User, int(form.user_id.data)) if form.user_id.data.isdigit() else None
+        if user is None:
+            abort(400)
+        if request.form.get("remove") == "1":
+            commit_or_flash(lambda: services.unassign_door_staff(current_user, event, user),
+                            _("%(name)s no longer works the door of this event.", name=user.name))
+        else:
+            commit_or_flash(lambda: services.assign_door_staff(current_user, event, user),
+                            _("%(name)s now works the door of this event.", name=user.name))
+        return redirect(url_for("checkin.door_staff", event_id=event.id))
+    return render_template("checkin/door_staff.html", event=event, form=form,
+                           assigned=services.door_staff_of(event), remove_form=DoorStaffForm())

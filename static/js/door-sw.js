@@ -1,0 +1,70 @@
+/* Service worker of the door scanner (scope /door/).
+ *
+ * Keeps the scanner working without network: the scanner pages are fetched
+ * from the network when possible and from the cache otherwise; scripts,
+ * styles and fonts come from the cache and are refreshed in the background.
+ * The JSON API is never cached here: the scanner keeps its attendee list and
+ * its queue of check-ins in IndexedDB itself.
+ */
+"use strict";
+
+var CACHE = "miado-door-v1";
+var ASSETS = [
+  "/static/css/app.css",
+  "/static/js/scanner.js",
+  "/static/vendor/jsqr/jsQR.min.js",
+  "/static/vendor/tweetnacl/nacl-fast.min.js"
+];
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return cache.addAll(ASSETS);
+  }).then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) {
+      return k.indexOf("miado-door-") === 0 && k !== CACHE;
+    }).map(function (k) { return caches.delete(k); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+function networkFirst(request) {
+  return fetch(request).then(function (response) {
+    if (response.ok) {
+      var copy = response.clone();
+      caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+    }
+    return response;
+  }).catch(function () {
+    return caches.match(request, { ignoreSearch: true }).then(function (hit) {
+      return hit || Response.error();
+    });
+  });
+}
+
+function staleWhileRevalidate(request) {
+  return caches.open(CACHE).then(function (cache) {
+    return cache.match(request, { ignoreSearch: true }).then(function (hit) {
+      var refresh = fetch(request).then(function (response) {
+        if (response.ok) { cache.put(request, response.clone()); }
+        return response;
+      }).catch(function () { return hit || Response.error(); });
+      return hit || refresh;
+    });
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") { return; }
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) { return; }
+  if (url.pathname.indexOf("/door/api/") === 0) { return; }
+  if (url.pathname.indexOf("/static/") === 0) {
+    event.respondWith(staleWhileRevalidate(request));
+  } else if (request.mode === "navigate" && url.pathname.indexOf("/door/") === 0) {
+    event.respondWith(networkFirst(request));
+  }
+});

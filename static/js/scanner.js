@@ -1,0 +1,623 @@
+/* MIA-DO Events door scanner.
+ *
+ * Progressive enhancement of the scanner page (which works without
+ * JavaScript through its forms):
+ *  - reads tickets with the camera (getUserMedia + jsQR) and checks their
+ *    Ed25519 signature with the app's public key (TweetNaCl);
+ *  - keeps the session's attendee list in IndexedDB, so that scanning,
+ *    name search and check-in keep working offline;
+ *  - queues offline check-ins in IndexedDB and sends them when the network
+ *    is back (the server's check-in service decides, exactly once);
+ *  - answers each scan in words, colour, icon, sound and vibration.
+ */
+(function () {
+  "use strict";
+
+  var configEl = document.getElementById("scanner-config");
+  if (!configEl) { return; }
+  var config = JSON.parse(configEl.textContent);
+  var T = config.text;
+  var SESSION = config.sessionId;
+
+  var state = {
+    roster: null,        // {session, entries, public_key, csrf_token, counts}
+    byHash: {},          // token hash -> entry
+    byCode: {},          // ticket code -> entry
+    byId: {},            // registration id -> entry
+    lastCheckedIn: null, // registration id of the last green answer
+    lastText: null, lastTextAt: 0,
+    syncing: false,
+    stream: null
+  };
+
+  // ---------------------------------------------------------------- helpers
+  function $(id) { return document.getElementById(id); }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, key) {
+      return values[key] !== undefined ? String(values[key]) : m;
+    });
+  }
+
+  function formatTime(iso) {
+    try {
+      return new Date(iso).toLocaleTimeString(config.locale, { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Berlin" });
+    } catch (e) {
+      return new Date(iso).toLocaleTimeString();
+    }
+  }
+
+  function b64urlToBytes(text) {
+    var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+    while (b64.length % 4) { b64 += "="; }
+    var raw = atob(b64);
+    var out = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { out[i] = raw.charCodeAt(i); }
+    return out;
+  }
+
+  function asciiBytes(text) {
+    var out = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) { out[i] = text.charCodeAt(i) & 0xff; }
+    return out;
+  }
+
+  function hex(bytes) {
+    var s = "";
+    for (var i = 0; i < bytes.length; i++) { s += ("0" + bytes[i].toString(16)).slice(-2); }
+    return s;
+  }
+
+  // The roster holds a hash of each ticket token, never the token itself.
+  function tokenHash(token) {
+    return hex(window.nacl.hash(asciiBytes(token))).slice(0, 32);
+  }
+
+  var CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  function normaliseCode(text) {
+    var cleaned = (text || "").replace(/[\s-]/g, "").toUpperCase()
+      .replace(/O/g, "0").replace(/[IL]/g, "1").replace(/U/g, "V");
+    if (cleaned.length !== 8) { return null; }
+    for (var i = 0; i < cleaned.length; i++) {
+      if (CODE_ALPHABET.indexOf(cleaned[i]) < 0) { return null; }
+    }
+    return cleaned;
+  }
+
+  var TICKET_RE = /\/t\/([A-Za-z0-9_-]{16,32})\.([A-Za-z0-9_-]{86})(?:[?#].*)?$/;
+
+  // {kind: "token"|"code"|"forged"|null, value}
+  function parseScan(text) {
+    var m = TICKET_RE.exec((text || "").trim());
+    if (m) {
+      var ok = false;
+      try {
+        ok = window.nacl.sign.detached.verify(
+          asciiBytes("miado-ticket-v1:" + m[1]), b64urlToBytes(m[2]), b64urlToBytes(config.publicKey));
+      } catch (e) { ok = false; }
+      return ok ? { kind: "token", value: m[1] } : { kind: "forged" };
+    }
+    var code = normaliseCode(text);
+    return code ? { kind: "code", value: code } : { kind: null };
+  }
+
+  // ---------------------------------------------------------------- IndexedDB
+  var dbPromise = null;
+  function openDb() {
+    if (dbPromise) { return dbPromise; }
+    dbPromise = new Promise(function (resolve, reject) {
+      if (!window.indexedDB) { reject(new Error("no indexedDB")); return; }
+      var req = indexedDB.open("miado-door", 1);
+      req.onupgradeneeded = function () {
+        var db = req.result;
+        db.createObjectStore("rosters", { keyPath: "sessionId" });
+        var queue = db.createObjectStore("queue", { keyPath: "ref" });
+        queue.createIndex("session", "sessionId");
+      };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+    return dbPromise;
+  }
+
+  function tx(store, mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var t = db.transaction(store, mode);
+        var result = work(t.objectStore(store));
+        t.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
+        t.onerror = function () { reject(t.error); };
+        t.onabort = function () { reject(t.error); };
+      });
+    });
+  }
+
+  function saveRoster(roster) {
+    return tx("rosters", "readwrite", function (s) { return s.put({ sessionId: SESSION, roster: roster }); });
+  }
+
+  function loadRoster() {
+    return tx("rosters", "readonly", function (s) { return s.get(SESSION); })
+      .then(function (row) { return row ? row.roster : null; });
+  }
+
+  function queueItems() {
+    return tx("queue", "readonly", function (s) { return s.index("session").getAll(SESSION); });
+  }
+
+  function enqueue(item) {
+    item.sessionId = SESSION;
+    return tx("queue", "readwrite", function (s) { return s.put(item); });
+  }
+
+  function dequeue(refs) {
+    return tx("queue", "readwrite", function (s) {
+      refs.forEach(function (ref) { s.delete(ref); });
+    });
+  }
+
+  function newRef() {
+    var bytes = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return hex(bytes);
+  }
+
+  // ---------------------------------------------------------------- roster
+  function indexRoster(roster) {
+    state.roster = roster;
+    state.byHash = {}; state.byCode = {}; state.byId = {};
+    (roster.entries || []).forEach(function (e) {
+      state.byHash[e.token_hash] = e;
+      state.byCode[e.code] = e;
+      state.byId[e.id] = e;
+    });
+    if (roster.public_key) { config.publicKey = roster.public_key; }
+  }
+
+  function applyQueued(items) {
+    items.forEach(function (item) {
+      var entry = item.registration_id ? state.byId[item.registration_id] : null;
+      if (entry && !item.undo && !entry.checked_in_at) { entry.checked_in_at = item.at; }
+      if (entry && item.undo) { entry.checked_in_at = null; }
+    });
+  }
+
+  function fetchRoster() {
+    return fetch(config.rosterUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) {
+        if (!r.ok) { throw new Error("HTTP " + r.status); }
+        return r.json();
+      })
+      .then(function (roster) {
+        indexRoster(roster);
+        setCounts(roster.counts);
+        return saveRoster(roster).catch(function () {}).then(queueItems).then(applyQueued, function () {});
+      });
+  }
+
+  function localCounts() {
+    var confirmed = 0, inside = 0;
+    (state.roster ? state.roster.entries : []).forEach(function (e) {
+      if (e.status === "confirmed" && e.here) {
+        confirmed += 1;
+        if (e.checked_in_at) { inside += 1; }
+      }
+    });
+    return { checked_in: inside, confirmed: confirmed };
+  }
+
+  function setCounts(counts) {
+    if (!counts) { return; }
+    $("count-checked-in").textContent = counts.checked_in;
+    $("count-confirmed").textContent = counts.confirmed;
+  }
+
+  // ---------------------------------------------------------------- answers
+  var audio = null;
+  function feedback(tone) {
+    var pattern = tone === "green" ? [120] : tone === "amber" ? [100, 80, 100] : [400];
+    if (navigator.vibrate) { try { navigator.vibrate(pattern); } catch (e) { /* ignore */ } }
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = tone === "green" ? 880 : tone === "amber" ? 520 : 220;
+      gain.gain.value = 0.15;
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(); osc.stop(audio.currentTime + (tone === "red" ? 0.45 : 0.18));
+    } catch (e) { /* no sound available */ }
+  }
+
+  function showAnswer(tone, message, organisation) {
+    var box = $("answer");
+    box.hidden = false;
+    box.className = "answer answer-" + tone;
+    box.textContent = "";
+    var p = document.createElement("p");
+    p.className = "answer-text";
+    var icon = document.createElement("span");
+    icon.className = "answer-icon";
+    icon.setAttribute("aria-hidden", "true");
+    icon.textContent = tone === "green" ? "✓" : tone === "amber" ? "!" : "✕";
+    var word = document.createElement("span");
+    word.className = "answer-word";
+    word.textContent = (tone === "green" ? T.wordGreen : tone === "amber" ? T.wordAmber : T.wordRed) + ": ";
+    p.appendChild(icon); p.appendChild(document.createTextNode(" ")); p.appendChild(word);
+    p.appendChild(document.createTextNode(message));
+    box.appendChild(p);
+    if (organisation) {
+      var org = document.createElement("p");
+      org.className = "answer-org";
+      org.textContent = organisation;
+      box.appendChild(org);
+    }
+    $("undo-last").hidden = !state.lastCheckedIn;
+    feedback(tone);
+  }
+
+  // What the server would answer, decided from the stored list (offline).
+  function localJudge(entry) {
+    if (!entry) { return { tone: "red", outcome: "invalid", message: T.unknown }; }
+    if (!entry.here) { return { tone: "amber", outcome: "other_session", message: fill(T.otherSession, { name: entry.name }) }; }
+    if (entry.status !== "confirmed") { return { tone: "amber", outcome: "waitlisted", message: fill(T.waitlisted, { name: entry.name }) }; }
+    if (entry.checked_in_at) {
+      return { tone: "amber", outcome: "already_checked_in", message: fill(T.already, { name: entry.name, time: formatTime(entry.checked_in_at) }) };
+    }
+    var now = new Date(), session = state.roster.session;
+    if (now < new Date(session.window_opens)) { return { tone: "amber", outcome: "not_open", message: fill(T.notOpen, { time: formatTime(session.window_opens) }) }; }
+    if (now > new Date(session.window_closes)) { return { tone: "amber", outcome: "closed", message: T.closed }; }
+    return { tone: "green", outcome: "checked_in", message: fill(T.welcome, { name: entry.name }) };
+  }
+
+  function entryForScan(parsed) {
+    if (parsed.kind === "token") { return state.byHash[tokenHash(parsed.value)] || null; }
+    if (parsed.kind === "code") { return state.byCode[parsed.value] || null; }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- check-in
+  function post(items) {
+    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    if (state.roster && state.roster.csrf_token) { headers["X-CSRFToken"] = state.roster.csrf_token; }
+    return fetch(config.syncUrl, {
+      method: "POST", credentials: "same-origin", headers: headers,
+      body: JSON.stringify({ items: items })
+    }).then(function (r) {
+      if (!r.ok) { var err = new Error("HTTP " + r.status); err.status = r.status; throw err; }
+      return r.json();
+    });
+  }
+
+  function publicItem(item) {
+    var out = { ref: item.ref, at: item.at };
+    if (item.registration_id) { out.registration_id = item.registration_id; }
+    if (item.scan) { out.scan = item.scan; }
+    if (item.offline) { out.offline = true; }
+    if (item.undo) { out.undo = true; }
+    if (item.method) { out.method = item.method; }
+    return out;
+  }
+
+  function rememberServerAnswer(res) {
+    var entry = res.registration_id ? state.byId[res.registration_id] : null;
+    if (entry && res.checked_in_at) { entry.checked_in_at = res.checked_in_at; }
+    if (entry && res.outcome === "undone") { entry.checked_in_at = null; }
+  }
+
+  // One attempt: the server decides when it can be reached; otherwise the
+  // stored list decides and the check-in waits in the queue.
+  function attempt(item, entry) {
+    return post([publicItem(item)]).then(function (data) {
+      var res = data.results[0];
+      rememberServerAnswer(res);
+      if (res.outcome === "checked_in") { state.lastCheckedIn = res.registration_id; }
+      showAnswer(res.tone, res.message, res.organisation);
+      setCounts(data.counts);
+      addRecent(res);
+    }, function (err) {
+      if (err && err.status && err.status !== 0 && err.status < 500 && err.status !== 408) {
+        // The server answered with a refusal (e.g. signed out): say so, queue nothing.
+        showAnswer("red", T.invalid);
+        return;
+      }
+      offlineDecision(item, entry);
+    });
+  }
+
+  function offlineDecision(item, entry) {
+    if (item.undo) {
+      if (entry) { entry.checked_in_at = null; }
+      enqueue(item).then(updateNetwork);
+      showAnswer("amber", fill(T.undone, { name: entry ? entry.name : "" }));
+      setCounts(localCounts());
+      return;
+    }
+    var verdict = localJudge(entry);
+    if (verdict.outcome === "checked_in") {
+      item.offline = true;
+      entry.checked_in_at = item.at;
+      item.registration_id = entry.id;
+      state.lastCheckedIn = entry.id;
+      enqueue(item).then(updateNetwork);
+      showAnswer("green", verdict.message + " " + T.queued, entry.organisation);
+      setCounts(localCounts());
+      addRecent({ name: entry.name, checked_in_at: item.at });
+    } else {
+      showAnswer(verdict.tone, verdict.message, entry ? entry.organisation : null);
+    }
+  }
+
+  function handleScan(text, viaCamera) {
+    var parsed = parseScan(text);
+    if (parsed.kind === "forged" || parsed.kind === null) {
+      showAnswer("red", T.invalid);
+      return;
+    }
+    var entry = entryForScan(parsed);
+    var item = { ref: newRef(), at: new Date().toISOString(), method: viaCamera ? "scan" : "manual" };
+    if (entry) { item.registration_id = entry.id; } else { item.scan = text.slice(0, 500); }
+    if (!viaCamera && !entry && !navigator.onLine) { showAnswer("red", T.unknown); return; }
+    attempt(item, entry);
+  }
+
+  function checkInId(id) {
+    var entry = state.byId[id] || null;
+    attempt({ ref: newRef(), at: new Date().toISOString(), registration_id: id }, entry);
+  }
+
+  function undoLast() {
+    if (!state.lastCheckedIn) { return; }
+    var id = state.lastCheckedIn;
+    state.lastCheckedIn = null;
+    attempt({ ref: newRef(), at: new Date().toISOString(), registration_id: id, undo: true }, state.byId[id] || null);
+  }
+
+  // ---------------------------------------------------------------- sync
+  function updateNetwork() {
+    return queueItems().then(function (items) {
+      var el = $("network-status");
+      el.hidden = false;
+      if (!navigator.onLine || items.length) {
+        el.className = "scanner-network scanner-offline";
+        el.textContent = navigator.onLine ? fill(T.syncing, { n: items.length }) : fill(T.offline, { n: items.length });
+      } else {
+        el.className = "scanner-network scanner-online";
+        el.textContent = T.online;
+      }
+      return items;
+    }, function () { /* no IndexedDB */ });
+  }
+
+  function syncQueue() {
+    if (state.syncing || !navigator.onLine) { return Promise.resolve(); }
+    state.syncing = true;
+    return queueItems().then(function (items) {
+      if (!items || !items.length) { return null; }
+      // A fresh list first: it also renews the CSRF token after a long time offline.
+      return fetchRoster().catch(function () {}).then(function () {
+        return post(items.map(publicItem)).then(function (data) {
+          var conflicts = [];
+          data.results.forEach(function (res, i) {
+            rememberServerAnswer(res);
+            if (res.outcome === "already_checked_in" && items[i].offline) { conflicts.push(res.name); }
+          });
+          setCounts(data.counts);
+          return dequeue(items.map(function (it) { return it.ref; })).then(function () {
+            var message = fill(T.synced, { n: items.length });
+            conflicts.forEach(function (name) { message += " " + fill(T.conflict, { name: name }); });
+            var el = $("network-status");
+            el.hidden = false;
+            el.className = "scanner-network scanner-online";
+            el.textContent = message;
+            return null;
+          });
+        });
+      });
+    }).catch(function () { /* still offline; try again later */ })
+      .then(function () { state.syncing = false; });
+  }
+
+  // ---------------------------------------------------------------- recent list
+  function addRecent(res) {
+    if (!res || !res.checked_in_at || !res.name || res.outcome === "already_checked_in") { return; }
+    var list = $("recent-list");
+    if (!list) {
+      var empty = $("recent-empty");
+      list = document.createElement("ul");
+      list.className = "match-list";
+      list.id = "recent-list";
+      if (empty) { empty.replaceWith(list); } else { return; }
+    }
+    var li = document.createElement("li");
+    var name = document.createElement("span");
+    name.className = "match-name";
+    name.textContent = res.name;
+    var when = document.createElement("span");
+    when.className = "meta";
+    when.textContent = " · " + formatTime(res.checked_in_at);
+    li.appendChild(name); li.appendChild(when);
+    list.insertBefore(li, list.firstChild);
+  }
+
+  // ---------------------------------------------------------------- search
+  function renderMatches(query) {
+    var box = $("search-results");
+    box.textContent = "";
+    var q = query.trim().toLowerCase();
+    if (q.length < 2 || !state.roster) { return; }
+    var code = normaliseCode(query);
+    var matches = state.roster.entries.filter(function (e) {
+      return e.name.toLowerCase().indexOf(q) >= 0 || (code && e.code === code) ||
+        (e.code.toLowerCase().indexOf(q.replace(/-/g, "")) === 0 && q.replace(/-/g, "").length >= 4);
+    }).slice(0, 25);
+    if (!matches.length) {
+      var p = document.createElement("p");
+      p.className = "empty-state";
+      p.textContent = T.noMatch;
+      box.appendChild(p);
+      return;
+    }
+    var ul = document.createElement("ul");
+    ul.className = "match-list";
+    matches.forEach(function (e) {
+      var li = document.createElement("li");
+      var name = document.createElement("span");
+      name.className = "match-name";
+      name.textContent = e.name;
+      li.appendChild(name);
+      var meta = document.createElement("span");
+      meta.className = "meta";
+      meta.textContent = (e.organisation ? " · " + e.organisation : "") + " · " + e.code.slice(0, 4) + "-" + e.code.slice(4);
+      li.appendChild(meta);
+      if (e.checked_in_at) {
+        var s = document.createElement("span");
+        s.className = "status status-listed";
+        s.textContent = fill(T.checkedInAt, { time: formatTime(e.checked_in_at) });
+        li.appendChild(document.createTextNode(" ")); li.appendChild(s);
+      } else {
+        if (e.status !== "confirmed") {
+          var w = document.createElement("span");
+          w.className = "status status-pending";
+          w.textContent = T.waitingList;
+          li.appendChild(document.createTextNode(" ")); li.appendChild(w);
+        }
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "button button-small";
+        b.textContent = T.checkIn;
+        var hidden = document.createElement("span");
+        hidden.className = "visually-hidden";
+        hidden.textContent = " " + e.name;
+        b.appendChild(hidden);
+        b.addEventListener("click", function () {
+          checkInId(e.id);
+          $("q").value = "";
+          box.textContent = "";
+          $("answer").focus();
+        });
+        li.appendChild(document.createTextNode(" ")); li.appendChild(b);
+      }
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
+  }
+
+  // ---------------------------------------------------------------- camera
+  var canvas = document.createElement("canvas");
+  var ctx = canvas.getContext("2d", { willReadFrequently: true });
+  var lastDecode = 0;
+
+  function cameraMessage(text) { $("camera-message").textContent = text; }
+
+  function startCamera() {
+    if (!window.isSecureContext) { cameraMessage(T.cameraInsecure); return; }
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { cameraMessage(T.cameraMissing); return; }
+    cameraMessage(T.cameraStarting);
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+      .then(function (stream) {
+        state.stream = stream;
+        var video = $("camera-video");
+        video.srcObject = stream;
+        video.setAttribute("playsinline", "");
+        return video.play().then(function () {
+          cameraMessage(T.cameraReady);
+          $("camera-start").hidden = true;
+          $("camera-stop").hidden = false;
+          requestAnimationFrame(tick);
+        });
+      })
+      .catch(function (err) {
+        cameraMessage(err && err.name === "NotFoundError" ? T.cameraMissing : T.cameraDenied);
+      });
+  }
+
+  function stopCamera() {
+    if (state.stream) { state.stream.getTracks().forEach(function (t) { t.stop(); }); }
+    state.stream = null;
+    $("camera-start").hidden = false;
+    $("camera-stop").hidden = true;
+    cameraMessage("");
+  }
+
+  function tick(time) {
+    if (!state.stream) { return; }
+    var video = $("camera-video");
+    if (time - lastDecode > 150 && video.readyState >= 2 && window.jsQR) {
+      lastDecode = time;
+      // Decode a downscaled frame: fast enough on a cheap phone.
+      var scale = Math.min(1, 640 / (video.videoWidth || 640));
+      var w = Math.floor((video.videoWidth || 640) * scale), h = Math.floor((video.videoHeight || 480) * scale);
+      if (w > 0 && h > 0) {
+        canvas.width = w; canvas.height = h;
+        ctx.drawImage(video, 0, 0, w, h);
+        var img = ctx.getImageData(0, 0, w, h);
+        var code = window.jsQR(img.data, w, h, { inversionAttempts: "dontInvert" });
+        if (code && code.data) {
+          var now = Date.now();
+          // The same code stays in view for a while: answer it once per 4 seconds.
+          if (code.data !== state.lastText || now - state.lastTextAt > 4000) {
+            state.lastText = code.data;
+            state.lastTextAt = now;
+            handleScan(code.data, true);
+          }
+        }
+      }
+    }
+    requestAnimationFrame(tick);
+  }
+
+  // ---------------------------------------------------------------- start
+  function init() {
+    $("camera").hidden = false;
+    $("camera-start").addEventListener("click", startCamera);
+    $("camera-stop").addEventListener("click", stopCamera);
+    $("undo-last").addEventListener("click", undoLast);
+
+    $("search-form").addEventListener("submit", function (ev) {
+      if (!state.roster) { return; } // no list yet: the server searches
+      ev.preventDefault();
+      renderMatches($("q").value);
+    });
+    $("q").addEventListener("input", function () { if (state.roster) { renderMatches($("q").value); } });
+    $("code-form").addEventListener("submit", function (ev) {
+      var override = $("override");
+      if (!state.roster || (override && override.checked)) { return; } // the form does it
+      ev.preventDefault();
+      var text = $("code").value;
+      $("code").value = "";
+      handleScan(text, false);
+    });
+
+    if ("serviceWorker" in navigator && window.isSecureContext) {
+      navigator.serviceWorker.register(config.swUrl, { scope: config.swScope }).catch(function () {});
+    }
+
+    loadRoster().then(function (roster) {
+      if (roster && !state.roster) {
+        indexRoster(roster);
+        return queueItems().then(applyQueued).then(function () { setCounts(localCounts()); });
+      }
+      return null;
+    }).catch(function () {}).then(function () {
+      return fetchRoster().catch(function () {});
+    }).then(function () {
+      updateNetwork();
+      syncQueue().then(updateNetwork);
+    });
+
+    window.addEventListener("online", function () { updateNetwork(); syncQueue().then(updateNetwork); });
+    window.addEventListener("offline", updateNetwork);
+    setInterval(function () {
+      if (!navigator.onLine) { return; }
+      syncQueue().then(updateNetwork);
+      fetch(config.countsUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (c) { if (c) { setCounts(c); } }, function () {});
+    }, 10000);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+}());

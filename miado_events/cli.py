@@ -58,6 +58,36 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{count} reminders queued")
 
+    @app.cli.group("checkin")
+    def checkin_group() -> None:
+        """Check people in from the command line (same rules as the scanner)."""
+
+    @checkin_group.command("scan")
+    @click.argument("session_id", type=int)
+    @click.argument("ticket")
+    @click.option("--as", "actor_email", required=True, help="E-mail of the door staff or staff member.")
+    @click.option("--override", is_flag=True, help="Staff: ignore the check-in window.")
+    def checkin_scan(session_id: int, ticket: str, actor_email: str, override: bool) -> None:
+        """Check in the ticket (URL from the QR code, or ticket code) for a session."""
+        from .accounts.services import get_user_by_email
+        from .checkin import services
+        from .models.checkin import CheckInMethod
+        from .models.events import EventSession
+
+        actor = get_user_by_email(actor_email)
+        session = db.session.get(EventSession, session_id)
+        if actor is None or session is None:
+            raise click.ClickException("Unknown user or session.")
+        try:
+            result = services.check_in_scanned(actor, session, ticket, method=CheckInMethod.CLI,
+                                               override=override)
+        except DomainError as err:
+            raise click.ClickException(str(err.message)) from err
+        db.session.commit()
+        click.echo(f"{result.tone.upper()}: {result.message}")
+        if not result.ok:
+            raise SystemExit(1)
+
     @app.cli.command("demo")
     def demo() -> None:
         """Fill the database with fictional demo data (safe to run twice)."""

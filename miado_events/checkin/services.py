@@ -229,7 +229,7 @@ def _judge(registration: Registration, session: EventSession) -> Result | None:
                       registration)
     if registration.status == RegistrationStatus.CANCELLED.value:
         return Result("cancelled", RED,
-                      _("Not valid: this registration was cancelled."), registration)
+                      _("This ticket belongs to a cancelled registration."), registration)
     if not covers(registration, session):
         other = registration.slot.session
         return Result("other_session", AMBER,

@@ -522,6 +522,7 @@
           cameraMessage(T.cameraReady);
           $("camera-start").hidden = true;
           $("camera-stop").hidden = false;
+          $("camera-frame").hidden = false;
           requestAnimationFrame(tick);
         });
       })
@@ -535,6 +536,7 @@
     state.stream = null;
     $("camera-start").hidden = false;
     $("camera-stop").hidden = true;
+    $("camera-frame").hidden = true;
     cameraMessage("");
   }
 

@@ -2,12 +2,15 @@
 until it is added to ROUTES with the status each role must get."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 
+from miado_events.checkin import tickets
 from miado_events.database import utcnow
-from miado_events.models.accounts import Role
+from miado_events.models.accounts import Role, User
+from miado_events.models.checkin import Attendance, Certificate, DoorAssignment
 from miado_events.models.events import Event, EventSession, Registration, Slot, Venue
 from miado_events.models.orgs import (
     Membership,
@@ -29,6 +32,18 @@ SEMINAR_SESSION, DRAFT_SESSION = 1, 2
 SEMINAR_SLOT, DRAFT_SLOT = 1, 2
 REP_REGISTRATION = 1            # REP's seat in the seminar, for LISTED
 YEAR = utcnow().year + 1
+# Check-in: MEMBER (user 3) and DOOR (user 4) are fixed users of the world.
+MEMBER_USER, DOOR_USER = 3, 4
+TODAY, TODAY_SESSION = 3, 3     # a seminar running now; DOOR works its door
+MEMBER_REGISTRATION = 2         # MEMBER's confirmed seat (with its ticket) in it
+SERIES = 4                      # a finished training series (sessions 4 and 5)
+REP_SERIES_REGISTRATION = 3     # REP attended both sessions and holds CERTIFICATE
+CERTIFICATE = 1
+CERTIFICATE_CODE = "7K3M9PQR2XWZ"
+MISSING = 424242                # no object has this id
+# Placeholders replaced when the test runs (the signature needs the app's key):
+MEMBER_TICKET = "<member-ticket>"        # MEMBER's signed ticket payload
+TAMPERED_TICKET = "<tampered-ticket>"    # the same with a changed signature
 
 
 def everyone(status):
@@ -45,6 +60,16 @@ def admin_only(ok=200):
 
 def staff_only(ok=200):
     return {ANON: 302, MEMBER: 403, REP: 403, DOOR: 403, STAFF: ok, ADMIN: ok}
+
+
+def door_only(ok=200):
+    """Door staff (for the event assigned to them), staff and admins."""
+    return {ANON: 302, MEMBER: 403, REP: 403, DOOR: ok, STAFF: ok, ADMIN: ok}
+
+
+def owner_or_staff(owner, ok=200):
+    """A registration's person and staff; 404 for everybody else (ids reveal nothing)."""
+    return {ANON: 302, MEMBER: 404, REP: 404, DOOR: 404, STAFF: ok, ADMIN: ok, owner: ok}
 
 
 def org_managers(ok=200):
@@ -156,6 +181,74 @@ ROUTES = [
     ("GET", "/staff/outbox", "mail.outbox_list", staff_only()),
     ("POST", "/staff/outbox/424242/retry", "mail.retry",
      {ANON: 302, MEMBER: 403, REP: 403, DOOR: 403, STAFF: 404, ADMIN: 404}),
+    # Tickets: the registration's person and staff; 404 for everybody else
+    ("GET", f"/my/registrations/{MEMBER_REGISTRATION}/ticket", "checkin.ticket", owner_or_staff(MEMBER)),
+    ("GET", f"/my/registrations/{REP_REGISTRATION}/ticket", "checkin.ticket", owner_or_staff(REP)),
+    ("GET", f"/my/registrations/{MISSING}/ticket", "checkin.ticket", signed_in_only(404)),
+    ("GET", f"/my/registrations/{MEMBER_REGISTRATION}/ticket.png", "checkin.ticket_png",
+     owner_or_staff(MEMBER)),
+    ("GET", f"/my/registrations/{REP_REGISTRATION}/ticket.png", "checkin.ticket_png", owner_or_staff(REP)),
+    ("GET", f"/my/registrations/{MEMBER_REGISTRATION}/ticket.pdf", "checkin.ticket_pdf_download",
+     owner_or_staff(MEMBER)),
+    ("GET", f"/my/registrations/{REP_REGISTRATION}/ticket.pdf", "checkin.ticket_pdf_download",
+     owner_or_staff(REP)),
+    # The ticket link: its person goes to the ticket page, everyone else sees
+    # a page (with the check-in button for the event's door staff); a link
+    # that is no ticket of this app is 404 for all
+    ("GET", f"/t/{MEMBER_TICKET}", "checkin.ticket_link", {**everyone(200), MEMBER: 302}),
+    ("GET", f"/t/{TAMPERED_TICKET}", "checkin.ticket_link", everyone(404)),
+    ("GET", "/t/not-a-ticket", "checkin.ticket_link", everyone(404)),
+    # The door: door staff for the events assigned to them (TODAY), staff for all
+    ("GET", "/door/", "checkin.door", door_only()),
+    ("GET", f"/door/sessions/{TODAY_SESSION}", "checkin.scanner", door_only()),
+    ("GET", f"/door/sessions/{SEMINAR_SESSION}", "checkin.scanner", staff_only()),
+    ("GET", f"/door/sessions/{MISSING}", "checkin.scanner", door_only(404)),
+    # (empty posts: "enter a code" answer, bad undo form, walk-in form errors)
+    ("POST", f"/door/sessions/{TODAY_SESSION}/checkin", "checkin.manual_checkin", door_only()),
+    ("POST", f"/door/sessions/{SEMINAR_SESSION}/checkin", "checkin.manual_checkin", staff_only()),
+    ("POST", f"/door/sessions/{TODAY_SESSION}/undo", "checkin.undo", door_only(400)),
+    ("POST", f"/door/sessions/{SEMINAR_SESSION}/undo", "checkin.undo", staff_only(400)),
+    ("POST", f"/door/sessions/{TODAY_SESSION}/walk-in", "checkin.walk_in", door_only(422)),
+    ("POST", f"/door/sessions/{SEMINAR_SESSION}/walk-in", "checkin.walk_in", staff_only(422)),
+    ("GET", f"/door/api/sessions/{TODAY_SESSION}/roster", "checkin.api_roster", door_only()),
+    ("GET", f"/door/api/sessions/{SEMINAR_SESSION}/roster", "checkin.api_roster", staff_only()),
+    ("GET", f"/door/api/sessions/{MISSING}/roster", "checkin.api_roster", door_only(404)),
+    ("POST", f"/door/api/sessions/{TODAY_SESSION}/sync", "checkin.api_sync", door_only(400)),
+    ("POST", f"/door/api/sessions/{SEMINAR_SESSION}/sync", "checkin.api_sync", staff_only(400)),
+    ("GET", f"/door/api/sessions/{TODAY_SESSION}/counts", "checkin.api_counts", door_only()),
+    ("GET", f"/door/api/sessions/{SEMINAR_SESSION}/counts", "checkin.api_counts", staff_only()),
+    ("GET", "/door/sw.js", "checkin.service_worker", everyone(200)),
+    ("GET", "/door/manifest.webmanifest", "checkin.manifest", everyone(200)),
+    ("GET", f"/door/sessions/{TODAY_SESSION}/self-checkin", "checkin.self_checkin_screen", door_only()),
+    ("GET", f"/door/sessions/{SEMINAR_SESSION}/self-checkin", "checkin.self_checkin_screen", staff_only()),
+    ("GET", f"/door/sessions/{TODAY_SESSION}/self-checkin.png", "checkin.self_checkin_png", door_only()),
+    ("GET", f"/door/sessions/{SEMINAR_SESSION}/self-checkin.png", "checkin.self_checkin_png",
+     staff_only()),
+    # Self check-in: signed in (a stale code is answered on the page)
+    ("GET", f"/checkin/{TODAY_SESSION}/STALECODE", "checkin.self_checkin", signed_in_only()),
+    ("POST", f"/checkin/{TODAY_SESSION}/STALECODE", "checkin.self_checkin", signed_in_only()),
+    ("GET", f"/checkin/{MISSING}/STALECODE", "checkin.self_checkin", signed_in_only(404)),
+    # Certificates: one's own (others are sent back with a message), public verification
+    ("GET", "/my/certificates", "checkin.my_certificates", signed_in_only()),
+    ("GET", f"/my/certificates/{SERIES}.pdf", "checkin.certificate_download",
+     {**signed_in_only(302), REP: 200}),
+    ("GET", f"/my/certificates/{SEMINAR}.pdf", "checkin.certificate_download", signed_in_only(302)),
+    ("GET", f"/my/certificates/{MISSING}.pdf", "checkin.certificate_download", signed_in_only(404)),
+    ("GET", "/certificates/verify", "checkin.verify_code", everyone(200)),
+    ("GET", f"/certificates/verify/{CERTIFICATE_CODE}", "checkin.verify_code", everyone(200)),
+    ("GET", "/certificates/verify/ZZZZZZZZZZZZ", "checkin.verify_code", everyone(404)),
+    # Staff: attendance, certificates by hand, revoking, door staff
+    ("GET", f"/staff/events/{SERIES}/attendance", "checkin.attendance", staff_only()),
+    ("GET", f"/staff/events/{MISSING}/attendance", "checkin.attendance", staff_only(404)),
+    ("POST", f"/staff/events/{SERIES}/certificates/{MEMBER_USER}", "checkin.issue_certificate",
+     staff_only(302)),
+    ("POST", f"/staff/events/{SERIES}/certificates/{MISSING}", "checkin.issue_certificate",
+     staff_only(404)),
+    ("POST", f"/staff/certificates/{CERTIFICATE}/revoke", "checkin.revoke_certificate", staff_only(302)),
+    ("POST", f"/staff/certificates/{MISSING}/revoke", "checkin.revoke_certificate", staff_only(404)),
+    ("GET", f"/staff/events/{TODAY}/door", "checkin.door_staff", staff_only()),
+    ("POST", f"/staff/events/{TODAY}/door", "checkin.door_staff", staff_only()),
+    ("GET", f"/staff/events/{MISSING}/door", "checkin.door_staff", staff_only(404)),
 ]
 
 NOT_ROUTES = {"static"}
@@ -168,14 +261,27 @@ def test_every_route_is_in_the_matrix(app):
     assert covered - endpoints == set(), "ROUTES names endpoints that do not exist"
 
 
+@dataclass
+class World:
+    rep: User
+    member: User
+    door: User
+
+
 @pytest.fixture
 def world(db, make_user):
     """User 1 (target of role changes) represents LISTED; user 2 asks to join it.
     A published seminar (one session, one slot) in which REP has a seat for
-    LISTED, and a draft event with one session, both at one venue."""
+    LISTED, and a draft event with one session, both at one venue.
+    For check-in: MEMBER (user 3) has a confirmed seat in a seminar running
+    now, whose door DOOR (user 4) works; REP attended both sessions of a
+    finished training series and holds its certificate."""
     now = utcnow()
     rep = make_user(Role.MEMBER, email="rep@example.org")
     requester = make_user(Role.MEMBER, email="requester@example.org")
+    member = make_user(Role.MEMBER, email="member@example.org", name="Mira Mitglied")
+    door = make_user(Role.DOOR, email="door@example.org")
+    assert (member.id, door.id) == (MEMBER_USER, DOOR_USER)
     listed = Organisation(name="Listed MSO", legal_form="ev", status="listed",
                           published_fields=["districts"],
                           tags=[OrganisationTag(kind="district", value="Eving")])
@@ -211,14 +317,66 @@ def world(db, make_user):
     assert (seminar_session.id, draft_session.id) == (SEMINAR_SESSION, DRAFT_SESSION)
     assert (seminar_slot.id, draft.slots[0].id) == (SEMINAR_SLOT, DRAFT_SLOT)
     assert registration.id == REP_REGISTRATION
-    return rep
+
+    # A seminar running now (inside its check-in window); DOOR works its door.
+    today = Event(kind="seminar", title="Vernetzungscafé heute", status="published", capacity=10,
+                  languages=["de"])
+    today_session = EventSession(event=today, starts_at=now - timedelta(minutes=30),
+                                 ends_at=now + timedelta(minutes=90), venue=venue)
+    today_slot = Slot(event=today, session=today_session, capacity=10, confirmed_count=1)
+    db.session.add_all([today, today_session, today_slot])
+    db.session.flush()
+    member_registration = Registration(slot=today_slot, event_id=today.id, user=member,
+                                       status="confirmed", confirmed_at=now)
+    db.session.add_all([member_registration, DoorAssignment(event_id=today.id, user_id=door.id)])
+    db.session.flush()
+
+    # A finished training series: REP attended both sessions, has the certificate.
+    series = Event(kind="series", title="Weiterbildungsreihe Vereinsfinanzen", status="published",
+                   capacity=10, languages=["de"], certificate_threshold=50)
+    db.session.add(series)
+    db.session.flush()
+    series_sessions = []
+    for weeks in (3, 2):
+        start = now - timedelta(weeks=weeks)
+        series_sessions.append(EventSession(event=series, starts_at=start,
+                                            ends_at=start + timedelta(hours=2), venue=venue))
+        db.session.add(series_sessions[-1])
+        db.session.flush()
+    series_slot = Slot(event=series, session=None, capacity=10, confirmed_count=1)
+    db.session.add(series_slot)
+    db.session.flush()
+    series_registration = Registration(slot=series_slot, event_id=series.id, user=rep,
+                                       organisation=listed, status="confirmed",
+                                       confirmed_at=now - timedelta(weeks=4))
+    db.session.add(series_registration)
+    db.session.flush()
+    for session in series_sessions:
+        db.session.add(Attendance(registration_id=series_registration.id, session_id=session.id,
+                                  checked_in_at=session.starts_at, recorded_at=session.starts_at,
+                                  method="scan"))
+    certificate = Certificate(event_id=series.id, user_id=rep.id, code=CERTIFICATE_CODE,
+                              holder_name=rep.name, organisation_name=listed.name,
+                              sessions_attended=2, sessions_total=2, minutes_attended=240,
+                              issued_at=now - timedelta(weeks=1))
+    db.session.add(certificate)
+    db.session.commit()
+    assert (today.id, today_session.id, series.id) == (TODAY, TODAY_SESSION, SERIES)
+    assert [s.id for s in series_sessions] == [4, 5]
+    assert (member_registration.id, series_registration.id) == (MEMBER_REGISTRATION, REP_SERIES_REGISTRATION)
+    assert certificate.id == CERTIFICATE
+    return World(rep=rep, member=member, door=door)
 
 
 @pytest.fixture
 def as_role(client, world, make_user, login):
     def become(role: str):
         if role == REP:
-            login(world)
+            login(world.rep)
+        elif role == MEMBER:
+            login(world.member)
+        elif role == DOOR:
+            login(world.door)
         elif role != ANON:
             login(make_user(Role(role)))
         return client
@@ -226,11 +384,23 @@ def as_role(client, world, make_user, login):
     return become
 
 
+def resolve(db, url: str) -> str:
+    """Fill in the ticket placeholders (signed with this app's key)."""
+    if MEMBER_TICKET in url or TAMPERED_TICKET in url:
+        payload = tickets.payload(db.session.get(Registration, MEMBER_REGISTRATION))
+        token, signature = payload.split(".")
+        flipped = "A" if signature[10] != "A" else "B"
+        tampered = f"{token}.{signature[:10]}{flipped}{signature[11:]}"
+        url = url.replace(MEMBER_TICKET, payload).replace(TAMPERED_TICKET, tampered)
+    return url
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("method,url,endpoint,expected", ROUTES,
                          ids=[f"{m} {u}" for m, u, _, _ in ROUTES])
-def test_route_answers_each_role_as_expected(as_role, role, method, url, endpoint, expected):
+def test_route_answers_each_role_as_expected(db, as_role, role, method, url, endpoint, expected):
     client = as_role(role)
+    url = resolve(db, url)
     response = client.open(url, method=method)
     assert response.status_code == expected[role], (
         f"{role} {method} {url}: {response.status_code}")

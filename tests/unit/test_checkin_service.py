@@ -344,7 +344,7 @@ def test_sync_answers_garbage_with_red_invalid_and_changes_nothing(db, staff, ma
     event = make_event()
     registration = seat(db, make_user(), event)
     url = tickets.ticket_url(registration)
-    token, signature = url.rsplit("/", 1)[1].split(".")
+    _token, signature = url.rsplit("/", 1)[1].split(".")
     forged = url.replace(signature, signature[:40] + ("A" if signature[40] != "A" else "B") + signature[41:])
     garbage = [
         "just text", 42, None, ["a", "list"],
@@ -365,6 +365,16 @@ def test_sync_answers_garbage_with_red_invalid_and_changes_nothing(db, staff, ma
     assert {(a["outcome"], a["tone"]) for a in answers} == {("invalid", "red")}
     assert attendances(db) == []
     assert checkin.sync(staff, event.sessions[0], {"items": "not a list"}, now=AT_DOOR) == []
+
+
+def test_manual_check_in_by_id_answers_bad_ids_with_red_invalid(db, staff, make_user, make_event):
+    event = make_event()
+    registration = seat(db, make_user(), event)
+    for bad in (None, "", "abc", "-1", "999999", str(10 ** 20)):
+        result = checkin.check_in_registration_id(staff, event.sessions[0], bad, now=AT_DOOR)
+        assert (result.outcome, result.tone) == ("invalid", "red"), bad
+    assert checkin.check_in_registration_id(staff, event.sessions[0], str(registration.id),
+                                            now=AT_DOOR).outcome == "checked_in"
 
 
 def test_sync_ignores_a_garbage_time_and_uses_now(db, staff, make_user, make_event):
@@ -484,7 +494,7 @@ def test_search_shows_who_is_already_in(db, staff, three_people):
     event, registrations = three_people
     checkin.check_in(staff, event.sessions[0], registrations[2], method="scan", now=AT_DOOR)
     db.session.commit()
-    [(registration, attendance)] = checkin.search(event.sessions[0], "olena")
+    [(_registration, attendance)] = checkin.search(event.sessions[0], "olena")
     assert attendance is not None and attendance.checked_in_at == AT_DOOR
 
 

@@ -60,24 +60,32 @@ def ticket(registration_id: int):
                            ticket_url=tickets.ticket_url(registration) if registration.is_confirmed else None)
 
 
-@bp.route("/my/registrations/<int:registration_id>/ticket.png")
-@login_required
-def ticket_png(registration_id: int):
+def _valid_ticket(registration_id: int) -> Registration:
+    """Only a confirmed registration has a ticket to show."""
     registration = _own_registration(registration_id)
     if not registration.is_confirmed:
         abort(404)
-    response = make_response(tickets.qr_png(tickets.ticket_url(registration)))
+    return registration
+
+
+def _png_response(data: bytes):
+    response = make_response(data)
     response.headers["Content-Type"] = "image/png"
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
+@bp.route("/my/registrations/<int:registration_id>/ticket.png")
+@login_required
+def ticket_png(registration_id: int):
+    registration = _valid_ticket(registration_id)
+    return _png_response(tickets.qr_png(tickets.ticket_url(registration)))
+
+
 @bp.route("/my/registrations/<int:registration_id>/ticket.pdf")
 @login_required
 def ticket_pdf_download(registration_id: int):
-    registration = _own_registration(registration_id)
-    if not registration.is_confirmed:
-        abort(404)
+    registration = _valid_ticket(registration_id)
     return _pdf_response(ticket_pdf(registration), f"ticket-{registration.ticket_code}.pdf")
 
 
@@ -306,11 +314,7 @@ def self_checkin_screen(session_id: int):
 @require(is_door_staff)
 def self_checkin_png(session_id: int):
     session = _session_for_door(session_id)
-    url = self_checkin_url(session)
-    response = make_response(tickets.qr_png(url, box_size=10))
-    response.headers["Content-Type"] = "image/png"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _png_response(tickets.qr_png(self_checkin_url(session), box_size=10))
 
 
 def self_checkin_url(session: EventSession) -> str:

@@ -68,3 +68,16 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(networkFirst(request));
   }
 });
+
+// The scanner page asks for itself to be stored (its first load happened
+// before this worker controlled it).
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type !== "cache-page" || typeof data.url !== "string") { return; }
+  var url = new URL(data.url, self.location.href);
+  if (url.origin !== self.location.origin || url.pathname.indexOf("/door/") !== 0) { return; }
+  event.waitUntil(fetch(url.href, { credentials: "same-origin" }).then(function (response) {
+    if (response.ok) { return caches.open(CACHE).then(function (cache) { return cache.put(url.href, response); }); }
+    return null;
+  }).catch(function () {}));
+});

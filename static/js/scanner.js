@@ -408,12 +408,17 @@
             el.hidden = false;
             el.className = "scanner-network scanner-online";
             el.textContent = message;
-            return null;
+            return true;
           });
         });
       });
     }).catch(function () { /* still offline; try again later */ })
-      .then(function () { state.syncing = false; });
+      .then(function (shown) { state.syncing = false; return shown; });
+  }
+
+  // After a sync that reported what it sent, keep that message on screen.
+  function syncThenShow() {
+    return syncQueue().then(function (shown) { if (!shown) { return updateNetwork(); } return null; });
   }
 
   // ---------------------------------------------------------------- recent list
@@ -590,7 +595,13 @@
     });
 
     if ("serviceWorker" in navigator && window.isSecureContext) {
-      navigator.serviceWorker.register(config.swUrl, { scope: config.swScope }).catch(function () {});
+      navigator.serviceWorker.register(config.swUrl, { scope: config.swScope })
+        .then(function () { return navigator.serviceWorker.ready; })
+        .then(function (reg) {
+          // This page was loaded before the worker existed: have it stored now.
+          if (reg.active) { reg.active.postMessage({ type: "cache-page", url: location.href }); }
+        })
+        .catch(function () {});
     }
 
     loadRoster().then(function (roster) {
@@ -603,14 +614,14 @@
       return fetchRoster().catch(function () {});
     }).then(function () {
       updateNetwork();
-      syncQueue().then(updateNetwork);
+      syncThenShow();
     });
 
-    window.addEventListener("online", function () { updateNetwork(); syncQueue().then(updateNetwork); });
+    window.addEventListener("online", function () { updateNetwork(); syncThenShow(); });
     window.addEventListener("offline", updateNetwork);
     setInterval(function () {
       if (!navigator.onLine) { return; }
-      syncQueue().then(updateNetwork);
+      syncThenShow();
       fetch(config.countsUrl, { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (c) { if (c) { setCounts(c); } }, function () {});

@@ -27,10 +27,9 @@ from .conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, missing
 from .test_org_registry import assert_pages_had_csp, log_in
 
 try:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or fails in CI)
-    expect = PlaywrightTimeoutError = None
+    expect = None
 
 EVENT_TITLE = "Seminar Vereinsrecht kompakt"
 ORG_NAME = "Afrika-Forum Dortmund e.V."
@@ -382,8 +381,9 @@ def test_offline_check_ins_are_sent_when_the_network_is_back(page, live_server, 
     later = []
     try:
         expect(page.locator("#network-status")).to_have_text("3 check-ins sent.", timeout=3_000)
-    except AssertionError as err:
-        later.append(f"after the sync #network-status does not say '3 check-ins sent.': {err}")
+    except AssertionError:
+        shown = page.locator("#network-status").text_content()
+        later.append(f"after the sync #network-status says {shown!r}, not '3 check-ins sent.'")
     # Nothing more arrives later (the queue is empty).
     _time.sleep(0.5)
     assert len(attendance_rows(live_server, door_world["session"])) == 3
@@ -410,9 +410,11 @@ def test_scanner_page_reloads_offline_from_the_service_worker(page, live_server,
     scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
     assert scope == f"{live_server.url}/door/"
     # The page itself is stored for offline use (in whichever cache).
-    try:
-        page.wait_for_function("() => caches.match(location.href).then(hit => !!hit)", timeout=TIMEOUT_MS)
-    except PlaywrightTimeoutError:
+    deadline = _time.monotonic() + TIMEOUT_MS / 1000
+    while not page.evaluate("caches.match(location.href).then(hit => !!hit)"):
+        if _time.monotonic() < deadline:
+            _time.sleep(0.1)
+            continue
         stored = page.evaluate("""async () => {
             const out = [];
             for (const name of await caches.keys()) {
@@ -431,6 +433,8 @@ def test_scanner_page_reloads_offline_from_the_service_worker(page, live_server,
     assert not [r for r in server_requests if r.startswith("GET /door/sessions/")], server_requests
     expect(page.locator("main h1")).to_have_text(EVENT_TITLE)
     expect(page.locator("#camera")).to_be_visible()  # the script ran (from the cache too)
+    # It has read its stored list and knows it is offline.
+    expect(page.locator("#network-status")).to_have_text("Offline — 0 waiting to sync")
 
     check_in_by_code(page, person["code"])
     expect(answer(page)).to_have_class("answer answer-green")

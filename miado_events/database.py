@@ -49,3 +49,21 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+MAX_ID = 2**31 - 1
+
+
+def get_by_id(model, value):
+    """The row of ``model`` a form or a client names by id, or None for
+    anything that is not a plausible id (text, negative, larger than the
+    column holds — which would otherwise be a database error)."""
+    from .extensions import db
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        return None
+    return db.session.get(model, value)

@@ -32,13 +32,12 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..database import utcnow
+from ..database import get_by_id, utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models.accounts import User
 from ..models.checkin import Attendance, CheckInMethod, DoorAssignment
 from ..models.events import (Event, EventSession, Registration, RegistrationStatus, Slot)
-from ..models.orgs import Organisation
 from ..permissions import is_door_staff, is_staff
 from ..timeutil import to_local
 from . import tickets
@@ -310,15 +309,16 @@ def check_in_scanned(actor, session: EventSession, text: str, *, method=CheckInM
                     override=override, client_ref=client_ref)
 
 
+def registration_by_id(value) -> Registration | None:
+    return get_by_id(Registration, value)
+
+
 def check_in_registration_id(actor, session: EventSession, registration_id, *, method=CheckInMethod.MANUAL,
                              now=None, at=None, override=False, client_ref=None) -> Result:
     """Manual check-in from the search list (the registration's id is only
     ever used by door staff allowed at this session)."""
     _require_door(actor, session)
-    try:
-        registration = db.session.get(Registration, int(registration_id))
-    except (TypeError, ValueError):
-        registration = None
+    registration = registration_by_id(registration_id)
     if registration is None:
         return _invalid()
     return check_in(actor, session, registration, method=method, now=now, at=at,
@@ -363,10 +363,7 @@ def sync(actor, session: EventSession, items: list, *, now: datetime | None = No
         method = CheckInMethod.SYNC if item.get("offline") else (
             CheckInMethod.SCAN if item.get("scan") or item.get("method") == "scan" else CheckInMethod.MANUAL)
         if item.get("registration_id") is not None:
-            try:
-                registration = db.session.get(Registration, int(item["registration_id"]))
-            except (TypeError, ValueError):
-                registration = None
+            registration = registration_by_id(item["registration_id"])
         else:
             _status, registration = resolve_scan(str(item.get("scan") or "")[:500])
         if registration is None:

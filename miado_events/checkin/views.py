@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from ..database import utcnow
+from ..database import get_by_id, utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models.accounts import User
@@ -181,9 +181,9 @@ def manual_checkin(session_id: int):
 def undo(session_id: int):
     session = _session_for_door(session_id)
     form = UndoForm()
-    if not form.validate_on_submit() or not form.registration_id.data.isdigit():
+    if not form.validate_on_submit():
         abort(400)
-    registration = db.session.get(Registration, int(form.registration_id.data))
+    registration = services.registration_by_id(form.registration_id.data)
     if registration is None or registration.event_id != session.event_id:
         abort(404)
     return _after(session, lambda: services.undo(current_user, session, registration))
@@ -199,9 +199,7 @@ def walk_in(session_id: int):
         form.organisation_id.choices = ctx["walk_in"].organisation_id.choices
         ctx["walk_in"] = form
         return render_template("checkin/scanner.html", walk_in_open=True, **ctx), 422
-    org = None
-    if (form.organisation_id.data or "").isdigit():
-        org = db.session.get(Organisation, int(form.organisation_id.data))
+    org = get_by_id(Organisation, form.organisation_id.data)
     return _after(session, lambda: walkins.walk_in(current_user, session, name=form.name.data,
                                                      email=form.email.data, organisation=org))
 
@@ -421,7 +419,7 @@ def door_staff(event_id: int):
     candidates = db.session.scalars(select(User).where(User.role == "door").order_by(User.name)).all()
     form.user_id.choices = [(str(u.id), f"{u.name} <{u.email}>") for u in candidates]
     if form.validate_on_submit():
-        user = db.session.get(User, int(form.user_id.data)) if form.user_id.data.isdigit() else None
+        user = get_by_id(User, form.user_id.data)
         if user is None:
             abort(400)
         if request.form.get("remove") == "1":

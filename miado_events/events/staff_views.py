@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.services import get_user_by_email
+from ..database import get_by_id
 from ..errors import DomainError
 from ..extensions import db
 from ..models.events import Event, EventSession, Registration, Slot, Venue
@@ -204,19 +205,14 @@ def add_registration(event_id: int):
         _flash_form_errors(form)
         return redirect(target)
     user = get_user_by_email(form.email.data)
-    try:
-        slot = db.session.get(Slot, int(form.slot_id.data or 0))
-    except ValueError:
-        slot = None
+    slot = get_by_id(Slot, form.slot_id.data)
     if user is None:
         flash(_("There is no account with this e-mail address. The person needs to sign up first."), "error")
         return redirect(target)
     if slot is None or slot.event_id != event.id:
         flash(_("Please choose a session."), "error")
         return redirect(target)
-    chosen = None
-    if (form.organisation_id.data or "").isdigit():
-        chosen = db.session.get(Organisation, int(form.organisation_id.data))
+    chosen = get_by_id(Organisation, form.organisation_id.data)
     org = reg_services.default_organisation(user, chosen)
     try:
         outcome = reg_services.register_participant(current_user, user, slot, org)

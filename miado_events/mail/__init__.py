@@ -71,7 +71,8 @@ def render_message(to: str, template: str, locale: str, *, calendar: tuple[str, 
     msg.add_alternative(html, subtype="html")
     for cid, png in (images or {}).items():
         msg.get_body(("html",)).add_related(png, maintype="image", subtype="png",
-                                            cid=f"<{cid}>", filename=f"{cid}.png")
+                                            cid=f"<{cid}>", filename=f"{cid}.png",
+                                            disposition="inline")
     if calendar is not None:
         method, ics = calendar
         msg.add_alternative(ics.decode("utf-8"), subtype="calendar", params={"method": method})
@@ -128,6 +129,10 @@ def _remember_queued(session: Session, _flush_context) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session: Session) -> None:
+    # Releasing a savepoint fires this too; only the real commit makes the
+    # rows visible to the sender.
+    if session.in_nested_transaction():
+        return
     ids = session.info.pop(_QUEUED_IDS, None)
     if not ids or not current_app.config.get("MAIL_SEND_INLINE", True):
         return

@@ -11,6 +11,7 @@ from miado_events.checkin import services as checkin
 from miado_events.checkin import tickets
 from miado_events.checkin.ticket_pdf import ticket_pdf
 from miado_events.events import registration as reg
+from miado_events.models.events import new_ticket_token
 
 from .checkin_support import decode_qr, english, seat
 from .events_support import NOW, SESSION_START, body
@@ -109,6 +110,10 @@ def test_qr_code_reads_back_as_the_ticket_url(db, make_user, make_event):
     registration = seat(db, make_user(), make_event())
     url = tickets.ticket_url(registration)
     assert decode_qr(tickets.qr_png(url)) == url
+    for _ in range(10):  # tokens are random: a few more, as other tickets would have
+        token = new_ticket_token()
+        other = f"http://localhost/t/{token}.{tickets.sign(token)}"
+        assert decode_qr(tickets.qr_png(other)) == other
 
 
 def test_confirmation_mail_carries_the_qr_code_inline(db, make_user, make_event, outbox):

@@ -100,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     from .events.views import bp as events_bp
     from .calendar.views import bp as calendar_bp
     from .checkin.views import bp as checkin_bp
+    from .voting.staff_views import bp as staff_voting_bp
+    from .voting.views import bp as voting_bp
     from .mail.views import bp as mail_bp
     from .orgs.views import bp as orgs_bp
     from .pages.views import bp as pages_bp
@@ -113,3 +115,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp, url_prefix="/staff")
     app.register_blueprint(calendar_bp)
     app.register_blueprint(checkin_bp)
+    app.register_blueprint(voting_bp)
+    app.register_blueprint(staff_voting_bp, url_prefix="/staff")

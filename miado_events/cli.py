@@ -88,6 +88,19 @@ def init_app(app: Flask) -> None:
         if not result.ok:
             raise SystemExit(1)
 
+    @app.cli.group("rounds")
+    def rounds_group() -> None:
+        """Topic rounds."""
+
+    @rounds_group.command("advance")
+    def rounds_advance() -> None:
+        """Move rounds to the phase their dates say and send the mails that are due."""
+        from .voting.services import advance_all
+
+        changed = advance_all()
+        db.session.commit()
+        click.echo(f"{changed} round(s) or series updated.")
+
     @app.cli.command("demo")
     def demo() -> None:
         """Fill the database with fictional demo data (safe to run twice)."""

@@ -20,6 +20,7 @@ from .events import services as event_services
 from .events.services import EventData, RecurrenceData, SessionData, VenueData
 from .models.events import Event, Venue
 from .models.orgs import Membership, MembershipRole, MembershipStatus, Organisation
+from .models.voting import TopicRound
 from .orgs import services as org_services
 from .orgs.services import OrgProfile
 from .timeutil import to_local
@@ -266,6 +267,67 @@ def _demo_checkin(admin: User, now) -> None:
     certificate_services.claim(get_user_by_email(f"member@{DOMAIN}"), series, now=now)
 
 
+CLOSED_ROUND_TITLE = "Themenrunde Herbst 2026 (Demo, abgeschlossen)"
+OPEN_ROUND_TITLE = "Themenrunde Frühjahr 2027 (Demo)"
+
+DEMO_TOPICS = [
+    # title, format, languages, proposer (local part), description
+    ("Fördermittel beantragen Schritt für Schritt", "series", ["de", "tr"], "rep1",
+     "Welche Programme gibt es, wie schreibt man einen Antrag, wie rechnet man ab?"),
+    ("Social Media für kleine Vereine", "evening", ["de", "ar"], "rep3",
+     "Instagram, Facebook und WhatsApp-Kanäle sinnvoll und datenschutzgerecht nutzen."),
+    ("Vorstandsarbeit und Vereinsrecht", "weekend", ["de"], "rep4",
+     "Satzung, Mitgliederversammlung, Haftung des Vorstands."),
+    ("Ehrenamtliche gewinnen und halten", "evening", ["de", "ru"], "rep7",
+     "Wie finden Vereine neue Aktive, und wie bleiben sie dabei?"),
+    ("Interkulturelle Elternarbeit in Schulen", "series", ["de", "pl", "uk"], "rep4",
+     "Zusammenarbeit mit Schulen, Elternabende, Dolmetschen."),
+]
+
+
+def _demo_voting(admin: User, now) -> None:
+    """One round with published results and one round open for voting."""
+    from .voting import ballots as ballot_services
+    from .voting import services as voting_services
+
+    if db.session.scalar(select(TopicRound.id).where(TopicRound.title == CLOSED_ROUND_TITLE)):
+        return
+    days = timedelta(days=1)
+
+    def round_with_topics(title, start, topics, ballots_by_rep, final_phase):
+        round_ = voting_services.create_round(admin, voting_services.RoundData(
+            title=title, description="Welche Seminare soll das Büro als Nächstes anbieten? "
+                                     "Jede MSO hat 5 Punkte, höchstens 3 für ein Thema.",
+            proposals_open_at=start, moderation_at=start + 14 * days, voting_opens_at=start + 21 * days,
+            voting_closes_at=start + 35 * days,
+            results_at=start + 36 * days if final_phase == "published" else None), now=start - days)
+        voting_services.set_phase(admin, round_, "proposals", now=start)
+        created = []
+        for title_, format_, languages, proposer, description in topics:
+            user = get_user_by_email(f"{proposer}@{DOMAIN}")
+            org = voting_services.member_organisations(user, round_)[0]
+            topic = voting_services.propose(user, round_, org, voting_services.TopicData(
+                title=title_, description=description, why="Viele Vereine haben danach gefragt.",
+                languages=languages, format=format_), now=start + days)
+            voting_services.approve(admin, topic)
+            created.append(topic)
+        voting_services.set_phase(admin, round_, "voting", now=start + 21 * days)
+        for rep, points in ballots_by_rep.items():
+            user = get_user_by_email(f"{rep}@{DOMAIN}")
+            org = voting_services.member_organisations(user, round_)[0]
+            ballot_services.cast(user, round_, org, {created[i].id: p for i, p in points.items()},
+                                 now=start + 25 * days)
+        if final_phase != "voting":
+            voting_services.set_phase(admin, round_, final_phase, now=start + 36 * days)
+        return round_
+
+    round_with_topics(CLOSED_ROUND_TITLE, now - 120 * days, DEMO_TOPICS[:4], {
+        "rep1": {0: 3, 1: 2}, "rep2": {0: 2, 2: 3}, "rep3": {1: 3, 3: 2}, "rep4": {2: 3, 0: 2},
+        "rep5": {1: 3, 3: 2}, "rep6": {0: 3, 1: 2}, "rep8": {3: 3, 2: 2}}, "published")
+    round_with_topics(OPEN_ROUND_TITLE, now - 25 * days, DEMO_TOPICS[1:], {
+        "rep2": {0: 2, 3: 3}, "rep3": {1: 3, 0: 2}}, "voting")
+
+
 def load_demo_data() -> list[str]:
     """Create what is missing; return the lines to print (the demo log-ins)."""
     now = utcnow()
@@ -277,6 +339,7 @@ def load_demo_data() -> list[str]:
         db.session.flush()
         _demo_events(users["admin"], now)
         _demo_checkin(users["admin"], now)
+        _demo_voting(users["admin"], now)
         db.session.commit()
     lines = [f"Demo log-ins (password for all: {DEMO_PASSWORD}):"]
     lines += [f"  {role.value:<7} {local}@{DOMAIN}" for local, _, role, _ in DEMO_ACCOUNTS]

@@ -157,6 +157,10 @@ def publish_event(actor: User, event: Event, *, now: datetime | None = None) -> 
         raise DomainError("no_sessions", _l("Add at least one session before publishing."))
     event.status = EventStatus.PUBLISHED.value
     event.updated_at = now or utcnow()
+    # A series made from a voted topic: its supporters hear that it opened.
+    from ..voting.notifications import series_registration_open
+
+    series_registration_open(event.updated_at)
 
 
 def _active_registrations(event: Event, slot_ids=None) -> list[Registration]:

@@ -9,3 +9,5 @@ from .events import (ACTIVE_REGISTRATION, Event, EventKind, EventSession, EventS
 from .mail import OutboxMessage, OutboxStatus  # noqa: F401
 from .reminders import SentReminder  # noqa: F401
 from .checkin import Attendance, Certificate, CheckInMethod, DoorAssignment  # noqa: F401
+from .voting import (Ballot, BallotChange, BallotPoints, Phase, RoundOrganisation, Topic,  # noqa: F401
+                     TopicComment, TopicFormat, TopicRound, TopicStatus, TopicSupport)

@@ -1,0 +1,1 @@
+"""Topic voting: rounds, proposals, moderation, one ballot per MSO, results."""

@@ -43,6 +43,7 @@ def _init_extensions(app: Flask) -> None:
     from sqlalchemy import event
 
     from . import models  # noqa: F401  (register every table)
+    from .database import sqlite_local_month
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale, select_timezone
 
@@ -87,6 +88,7 @@ def _init_extensions(app: Flask) -> None:
             # SQLite's lower() folds ASCII only; searches need Ä → ä as well.
             dbapi_connection.create_function(
                 "lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True)
+            dbapi_connection.create_function("local_month", 1, sqlite_local_month, deterministic=True)
 
     from .mail import init_app as init_mail
 
@@ -100,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from .events.views import bp as events_bp
     from .calendar.views import bp as calendar_bp
     from .checkin.views import bp as checkin_bp
+    from .dashboard.views import bp as dashboard_bp
     from .voting.staff_views import bp as staff_voting_bp
     from .voting.views import bp as voting_bp
     from .mail.views import bp as mail_bp
@@ -115,5 +118,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp, url_prefix="/staff")
     app.register_blueprint(calendar_bp)
     app.register_blueprint(checkin_bp)
+    app.register_blueprint(dashboard_bp, url_prefix="/staff")
     app.register_blueprint(voting_bp)
     app.register_blueprint(staff_voting_bp, url_prefix="/staff")

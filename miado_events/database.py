@@ -67,3 +67,14 @@ def get_by_id(model, value):
     if not isinstance(value, int) or not 1 <= value <= MAX_ID:
         return None
     return db.session.get(model, value)
+
+
+def sqlite_local_month(value):
+    """SQL function ``local_month`` on SQLite (PostgreSQL has time zones):
+    ``YYYY-MM`` in Berlin time of a stored UTC timestamp."""
+    if value is None:
+        return None
+    from .timeutil import to_local
+
+    moment = datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc)
+    return to_local(moment).strftime("%Y-%m")

@@ -8,6 +8,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .. import audit
 from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -219,9 +220,11 @@ def invite_staff(actor: User, *, email: str, name: str, role: str,
     email = normalise_email(email)
     user = get_user_by_email(email)
     if user is not None:
+        old_role = user.role
         user.role = role
         send_message(user.email, "role_changed", user.locale, user=user,
                      login_url=external_url("accounts.login"))
+        audit.record(actor, "user.role", user, user.name, now=now, old=old_role, new=role)
         return user
     user = User(email=email, name=name.strip(), role=role,
                 locale=current_app.config["BABEL_DEFAULT_LOCALE"], created_at=now or utcnow())
@@ -230,6 +233,8 @@ def invite_staff(actor: User, *, email: str, name: str, role: str,
     send_message(user.email, "staff_invite", user.locale, user=user, inviter=actor,
                  invite_url=external_url("accounts.accept_invite", token=raw),
                  hours=_hours("INVITE_TOKEN_HOURS"))
+    db.session.flush()
+    audit.record(actor, "user.invite", user, user.name, now=now, role=role)
     return user
 
 
@@ -255,6 +260,8 @@ def change_role(actor: User, target: User, role: str) -> None:
         raise PermissionDenied("forbidden", _l("You are not allowed to change this role."))
     if role not in ROLE_VALUES:
         raise DomainError("role_invalid", _l("Please choose a valid role."))
+    if target.role != role:
+        audit.record(actor, "user.role", target, target.name, old=target.role, new=role)
     target.role = role
 
 

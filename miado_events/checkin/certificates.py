@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import audit
 from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -187,7 +188,9 @@ def issue_by_hand(actor: User, event: Event, user: User, *, now: datetime | None
     st = standing(event, user)
     if st.certificate is not None:
         raise DomainError("already_issued", _l("This person already has a certificate for this series."))
-    return _create(event, st, issued_by=actor, now=now)
+    certificate = _create(event, st, issued_by=actor, now=now)
+    audit.record(actor, "certificate.issue", certificate, f"{user.name}: {event.title}", now=now)
+    return certificate
 
 
 def revoke(actor: User, certificate: Certificate, reason: str, *, now: datetime | None = None) -> None:
@@ -201,6 +204,8 @@ def revoke(actor: User, certificate: Certificate, reason: str, *, now: datetime 
     certificate.revoked_at = now or utcnow()
     certificate.revoked_by_id = actor.id
     certificate.revoke_reason = reason[:300]
+    audit.record(actor, "certificate.revoke", certificate, certificate.holder_name, now=certificate.revoked_at,
+                 reason=certificate.revoke_reason)
 
 
 def lookup(text: str) -> Certificate | None:

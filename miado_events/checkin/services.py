@@ -32,6 +32,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
+from .. import audit
 from ..database import get_by_id, utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -100,13 +101,16 @@ def assign_door_staff(actor: User, event: Event, user: User) -> None:
         raise DomainError("not_door_staff", _l("This person has no door staff role."))
     if db.session.get(DoorAssignment, (event.id, user.id)) is None:
         db.session.add(DoorAssignment(event_id=event.id, user_id=user.id))
+        audit.record(actor, "door.assign", event, f"{user.name}: {event.title}", user_id=user.id)
 
 
 def unassign_door_staff(actor: User, event: Event, user: User) -> None:
     if not is_staff(actor):
         raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
-    db.session.execute(delete(DoorAssignment).where(
+    result = db.session.execute(delete(DoorAssignment).where(
         DoorAssignment.event_id == event.id, DoorAssignment.user_id == user.id))
+    if result.rowcount:
+        audit.record(actor, "door.unassign", event, f"{user.name}: {event.title}", user_id=user.id)
 
 
 def door_staff_of(event: Event) -> list[User]:
@@ -266,7 +270,8 @@ def check_in(actor, session: EventSession, registration: Registration, *,
     if existing is not None:
         return _already(existing, registration, at)
     state = window_state(session, at)
-    if state != "open" and not (override and is_staff(actor)):
+    overridden = state != "open" and override and is_staff(actor)
+    if state != "open" and not overridden:
         opens, _closes = checkin_window(session)
         if state == "not_open":
             return Result("not_open", AMBER,
@@ -282,6 +287,9 @@ def check_in(actor, session: EventSession, registration: Registration, *,
         # Another scanner recorded the same person a moment ago.
         existing = attendance_of(registration, session)
         return _already(existing, registration, at)
+    if overridden:
+        audit.record(actor, "checkin.override", attendance, registration.user.name, now=now,
+                     session_id=session.id, window=state)
     return Result("checked_in", GREEN,
                   _("Welcome, %(name)s!", name=registration.user.name), registration, attendance)
 

@@ -15,6 +15,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
+from .. import audit
 from ..accounts.services import get_user_by_email, normalise_email
 from ..accounts.tokens import issue_token
 from ..database import utcnow
@@ -78,4 +79,6 @@ def walk_in(actor: User, session: EventSession, *, name: str, email: str,
             return services.check_in(actor, session, existing, method=CheckInMethod.MANUAL, now=now)
     org = reg_services.default_organisation(user, organisation)
     outcome = reg_services.register_participant(actor, user, slot, org, now=now, at_door=True)
+    audit.record(actor, "checkin.walk_in", outcome.registration, f"{user.name}: {session.event.title}",
+                 now=now, session_id=session.id)
     return services.check_in(actor, session, outcome.registration, method=CheckInMethod.WALK_IN, now=now)

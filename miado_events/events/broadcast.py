@@ -5,6 +5,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import audit
+from ..models.mail import Mailing
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..mail import send_message
@@ -43,4 +45,9 @@ def broadcast(actor: User, event: Event, *, subject: str, body: str, audience) -
         send_message(user.email, "broadcast", user.locale, user=user, event=event,
                      broadcast_subject=subject, broadcast_body=body, sender=actor,
                      event_url=external_url("events.detail", event_id=event.id))
+    mailing = Mailing(event_id=event.id, sender_id=actor.id, sender_name=actor.name[:120], subject=subject[:200],
+                      body=body, audience=list(audience), recipients=len(people))
+    db.session.add(mailing)
+    db.session.flush()
+    audit.record(actor, "mailing.send", mailing, f"{subject} ({event.title})", recipients=len(people))
     return len(people)

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -143,6 +144,9 @@ def register_participant(actor: User, participant: User, slot: Slot,
         notifications.registration_confirmed(registration)
     else:
         notifications.registration_waitlisted(registration, waitlist_position(registration), reason)
+    if staff and actor.id != participant.id and not at_door:
+        audit.record(actor, "registration.add", registration, f"{participant.name}: {slot.event.title}",
+                     now=now, status=registration.status)
     return Outcome(registration, reason)
 
 
@@ -199,6 +203,9 @@ def cancel_registration(actor: User, registration: Registration,
         raise _err("already_cancelled", _l("This registration has already been cancelled."))
     db.session.expire(registration)
     notifications.registration_cancelled(registration)
+    if is_staff(actor) and actor.id != registration.user_id:
+        audit.record(actor, "registration.cancel", registration,
+                     f"{registration.user.name}: {registration.event.title}", now=now)
     if not was_confirmed:
         return []
     seats.release_seat(registration.slot, registration.organisation_id)
@@ -269,3 +276,5 @@ def promote_by_hand(actor: User, registration: Registration, *, now: datetime | 
     if reason is not None:
         raise _err("not_waitlisted", _l("This person is not on the waiting list."))
     notifications.registration_promoted(registration)
+    audit.record(actor, "registration.promote", registration,
+                 f"{registration.user.name}: {registration.event.title}", now=now)

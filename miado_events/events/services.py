@@ -10,6 +10,7 @@ from dateutil import rrule
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
+from .. import audit
 from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -89,6 +90,7 @@ def create_event(actor: User, data: EventData, *, now: datetime | None = None) -
     if event.registers_whole_event:
         db.session.add(Slot(event=event, capacity=event.capacity))
     db.session.flush()
+    audit.record(actor, "event.create", event, event.title, now=now)
     return event
 
 
@@ -114,6 +116,7 @@ def update_event(actor: User, event: Event, data: EventData, *, now: datetime | 
     if limit_changed:
         _recount_org_seats(event)
     db.session.flush()
+    audit.record(actor, "event.update", event, event.title, now=now)
     for slot in event.slots:
         reg_services.fill_free_seats(slot, now=now)
 
@@ -157,6 +160,7 @@ def publish_event(actor: User, event: Event, *, now: datetime | None = None) -> 
         raise DomainError("no_sessions", _l("Add at least one session before publishing."))
     event.status = EventStatus.PUBLISHED.value
     event.updated_at = now or utcnow()
+    audit.record(actor, "event.publish", event, event.title, now=event.updated_at)
     # A series made from a voted topic: its supporters hear that it opened.
     from ..voting.notifications import series_registration_open
 
@@ -195,6 +199,7 @@ def cancel_event(actor: User, event: Event, *, now: datetime | None = None) -> l
     _cancel_all(affected, actor, now)
     if was_published:
         notifications.event_cancelled(event, affected)
+    audit.record(actor, "event.cancel", event, event.title, now=now, registrations=len(affected))
     return affected
 
 
@@ -247,6 +252,7 @@ def add_session(actor: User, event: Event, data: SessionData) -> EventSession:
     starts, ends = _session_times(data)
     session = _new_session(event, starts, ends, data)
     db.session.flush()
+    audit.record(actor, "session.add", session, event.title, starts_at=starts.isoformat())
     return session
 
 
@@ -319,6 +325,7 @@ def create_recurring_sessions(actor: User, event: Event, data: RecurrenceData) -
         starts, ends = _session_times(SessionData(day=day, start=data.start, end=data.end))
         created.append(_new_session(event, starts, ends, place, recurrence_id))
     db.session.flush()
+    audit.record(actor, "session.add", event, event.title, sessions=len(created), recurrence=data.frequency)
     return created
 
 
@@ -369,6 +376,9 @@ def update_session(actor: User, session: EventSession, data: SessionData,
         if target.event.is_published:
             notifications.session_changed(target, _affected_by_session(target), changes)
     db.session.flush()
+    if changed_sessions:
+        audit.record(actor, "session.update", session, session.event.title,
+                     sessions=[s.id for s in changed_sessions])
     return changed_sessions
 
 
@@ -387,6 +397,8 @@ def cancel_session(actor: User, session: EventSession, *, now: datetime | None =
         _cancel_all(affected, actor, now)
     if session.event.is_published:
         notifications.session_cancelled(session, affected)
+    audit.record(actor, "session.cancel", session, session.event.title, now=now,
+                 starts_at=session.starts_at.isoformat())
 
 
 # --- venues -----------------------------------------------------------------------------
@@ -416,4 +428,6 @@ def save_venue(actor: User, data: VenueData, venue: Venue | None = None) -> Venu
     venue.directions = (data.directions or "").strip() or None
     db.session.add(venue)
     db.session.flush()
+    db.session.flush()
+    audit.record(actor, "venue.save", venue, venue.name)
     return venue

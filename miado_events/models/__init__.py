@@ -6,8 +6,9 @@ from .orgs import (Membership, MembershipRole, MembershipStatus, OrgDecision,  #
 from .events import (ACTIVE_REGISTRATION, Event, EventKind, EventSession, EventStatus,  # noqa: F401
                      Registration, RegistrationStatus, SessionStatus, Slot, SlotOrgSeats,
                      Venue, Visibility)
-from .mail import OutboxMessage, OutboxStatus  # noqa: F401
+from .mail import Mailing, OutboxMessage, OutboxStatus  # noqa: F401
 from .reminders import SentReminder  # noqa: F401
 from .checkin import Attendance, Certificate, CheckInMethod, DoorAssignment  # noqa: F401
 from .voting import (Ballot, BallotChange, BallotPoints, Phase, RoundOrganisation, Topic,  # noqa: F401
                      TopicComment, TopicFormat, TopicRound, TopicStatus, TopicSupport)
+from .audit import AuditEntry  # noqa: F401

@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import audit
 from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -251,6 +252,7 @@ def decide_application(actor: User, org: Organisation, decision: str, message: s
     org.decided_by = actor
     org.decided_at = org.updated_at = now
     _record(org, actor, action, message or None, now=now)
+    audit.record(actor, "org.decision", org, org.name, now=now, decision=decision)
     _notify_representatives(org, template, message=message,
                             org_url=external_url("orgs.mine"))
 
@@ -268,6 +270,7 @@ def set_active(actor: User, org: Organisation, active: bool, reason: str = "",
     org.status_message = (reason or "").strip() or None
     org.decided_by, org.decided_at, org.updated_at = actor, now, now
     _record(org, actor, "reactivated" if active else "deactivated", org.status_message, now=now)
+    audit.record(actor, "org.active", org, org.name, now=now, active=active)
 
 
 # --- profile changes ---------------------------------------------------------------
@@ -300,6 +303,8 @@ def update_profile(actor: User, org: Organisation, profile: OrgProfile,
         if org.is_listed and not staff:
             _notify_office("org_profile_changed_office", org=org, actor=actor, changed=changed,
                            org_url=external_url("orgs.detail", org_id=org.id))
+        if staff:
+            audit.record(actor, "org.profile", org, org.name, now=now, fields=changed)
     return changed
 
 
@@ -318,6 +323,7 @@ def decide_name_change(actor: User, org: Organisation, approve: bool, reason: st
     org.updated_at = now
     _record(org, actor, "name_approved" if approve else "name_rejected",
             (reason or "").strip() or None, snapshot=before, now=now)
+    audit.record(actor, "org.name_decision", org, org.name, now=now, approved=approve, requested=requested)
     _notify_representatives(org, "org_name_decided", approved=approve, requested=requested,
                             message=(reason or "").strip())
 

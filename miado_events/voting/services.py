@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .. import audit
 from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -90,6 +91,7 @@ def create_round(actor: User, data: RoundData, *, now: datetime | None = None) -
     _apply(round_, data)
     db.session.add(round_)
     db.session.flush()
+    audit.record(actor, "round.create", round_, round_.title, now=now)
     return round_
 
 
@@ -100,6 +102,7 @@ def update_round(actor: User, round_: TopicRound, data: RoundData) -> None:
             data.points_budget != round_.points_budget or data.max_per_topic != round_.max_per_topic):
         raise DomainError("points_locked", _l("The points cannot change once voting has started."))
     _apply(round_, data)
+    audit.record(actor, "round.update", round_, round_.title)
 
 
 def _phase_by_date(round_: TopicRound, now: datetime) -> str:
@@ -134,6 +137,7 @@ def set_phase(actor: User, round_: TopicRound, phase: str, *, now: datetime | No
     _require_staff(actor)
     if phase not in PHASE_ORDER:
         raise DomainError("phase_invalid", _l("Please choose a valid phase."))
+    audit.record(actor, "round.phase", round_, round_.title, now=now, old=round_.phase, new=phase)
     round_.phase = phase
     notifications.send_due(round_, now or utcnow())
 
@@ -285,6 +289,7 @@ def hide_comment(actor: User, item: TopicComment, *, now: datetime | None = None
     _require_staff(actor)
     item.hidden_at = now or utcnow()
     item.hidden_by_id = actor.id
+    audit.record(actor, "comment.hide", item, item.body[:100], now=now)
 
 
 def visible_comments(topic: Topic) -> list[TopicComment]:
@@ -329,6 +334,7 @@ def approve(actor: User, topic: Topic) -> None:
         raise DomainError("merged", _l("This topic has been merged into another one."))
     topic.status = TopicStatus.APPROVED.value
     topic.reject_reason = None
+    audit.record(actor, "topic.moderate", topic, topic.title, decision="approve")
 
 
 def edit(actor: User, topic: Topic, data: TopicData, note: str) -> None:
@@ -344,6 +350,7 @@ def edit(actor: User, topic: Topic, data: TopicData, note: str) -> None:
     topic.languages = list(data.languages)
     topic.format = data.format
     topic.moderation_note = note.strip()[:500]
+    audit.record(actor, "topic.moderate", topic, topic.title, decision="edit", note=topic.moderation_note)
 
 
 def reject(actor: User, topic: Topic, reason: str) -> None:
@@ -356,6 +363,7 @@ def reject(actor: User, topic: Topic, reason: str) -> None:
         raise DomainError("merged", _l("This topic has been merged into another one."))
     topic.status = TopicStatus.REJECTED.value
     topic.reject_reason = reason[:500]
+    audit.record(actor, "topic.moderate", topic, topic.title, decision="reject", reason=topic.reject_reason)
     notifications.topic_rejected(topic)
 
 
@@ -380,6 +388,7 @@ def merge(actor: User, duplicate: Topic, kept: Topic) -> None:
         item.topic_id = kept.id
     duplicate.status = TopicStatus.MERGED.value
     duplicate.merged_into_id = kept.id
+    audit.record(actor, "topic.moderate", duplicate, duplicate.title, decision="merge", into=kept.id)
     notifications.topic_merged(duplicate, kept)
 
 
@@ -402,6 +411,7 @@ def create_series(actor: User, topic: Topic, *, now: datetime | None = None) -> 
         kind=EventKind.SERIES.value, title=topic.title[:200], description=description[:5000],
         languages=[lang for lang in topic.languages], capacity=20), now=now)
     topic.series_event_id = event.id
+    audit.record(actor, "topic.series", topic, topic.title, now=now, event_id=event.id)
     return event
 
 

@@ -1,0 +1,185 @@
+"""Exports for staff: an event's participant list (CSV, Excel, PDF sign-in
+sheet) and a series' attendance per session (CSV, Excel).
+
+They hold only the fields the work needs: name, MSO, session, status and
+attendance — no e-mail addresses, phone numbers or account data. Every
+export is written to the audit log by the view that serves it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import format_date, format_datetime, format_time
+from flask_babel import gettext as _
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..events.labels import REGISTRATION_STATUS_LABELS
+from ..extensions import db
+from ..models.checkin import Attendance
+from ..models.events import Event, EventSession, Registration, Slot
+from ..models.accounts import User
+from ..orgs.exports import csv_safe, sort_key
+
+
+@dataclass
+class Participant:
+    name: str
+    organisation: str
+    session: str
+    status: str
+
+
+def participants(event: Event, *, statuses=("confirmed", "waitlisted")) -> list[Participant]:
+    rows = db.session.scalars(
+        select(Registration).join(User, User.id == Registration.user_id)
+        .options(joinedload(Registration.user), joinedload(Registration.organisation),
+                 joinedload(Registration.slot).joinedload(Slot.session))
+        .where(Registration.event_id == event.id, Registration.status.in_(statuses))).all()
+    out = []
+    for r in rows:
+        session = r.slot.session
+        out.append(Participant(
+            name=r.user.name, organisation=r.organisation.name if r.organisation else "",
+            session=format_datetime(session.starts_at, "short") if session else _("Whole series"),
+            status=str(REGISTRATION_STATUS_LABELS.get(r.status, r.status))))
+    return sorted(out, key=lambda p: (p.session, p.status, sort_key(p.name)))
+
+
+def _headers() -> list[str]:
+    return [_("Name"), _("Organisation"), _("Session"), _("Status")]
+
+
+def participants_csv(event: Event) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_headers())
+    for p in participants(event):
+        writer.writerow([csv_safe(p.name), csv_safe(p.organisation), p.session, p.status])
+    return buffer.getvalue()
+
+
+def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        # Text that looks like a formula stays text.
+        sheet.append([csv_safe(v) if isinstance(v, str) else v for v in row])
+    for column in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 50)
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def participants_xlsx(event: Event) -> bytes:
+    rows = [[p.name, p.organisation, p.session, p.status] for p in participants(event)]
+    return _workbook(_("Participants"), _headers(), rows)
+
+
+# --- attendance per session -------------------------------------------------------------
+
+def attendance_matrix(event: Event) -> tuple[list[EventSession], list[tuple[str, str, list[bool]]]]:
+    """Sessions, and per confirmed participant: name, MSO, present per session."""
+    sessions = event.scheduled_sessions
+    ids = [s.id for s in sessions]
+    registrations = db.session.scalars(
+        select(Registration).options(joinedload(Registration.user), joinedload(Registration.organisation))
+        .where(Registration.event_id == event.id, Registration.status == "confirmed")).all()
+    present = set(db.session.execute(
+        select(Attendance.registration_id, Attendance.session_id)
+        .join(Registration, Registration.id == Attendance.registration_id)
+        .where(Registration.event_id == event.id, Attendance.session_id.in_(ids))).all())
+    rows = []
+    for r in sorted(registrations, key=lambda r: sort_key(r.user.name)):
+        covered = [r.slot.session_id in (None, s.id) for s in sessions]
+        rows.append((r.user.name, r.organisation.name if r.organisation else "",
+                     [(r.id, s.id) in present if c else None for s, c in zip(sessions, covered)]))
+    return sessions, rows
+
+
+def _attendance_rows(event: Event):
+    sessions, rows = attendance_matrix(event)
+    header = [_("Name"), _("Organisation")] + [format_datetime(s.starts_at, "short") for s in sessions] + [_("Attended")]
+    out = []
+    for name, org, marks in rows:
+        cells = ["x" if m else ("" if m is None else "–") for m in marks]
+        out.append([name, org, *cells, sum(1 for m in marks if m)])
+    return header, out
+
+
+def attendance_csv(event: Event) -> str:
+    header, rows = _attendance_rows(event)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_safe(v) if isinstance(v, str) else v for v in row])
+    return buffer.getvalue()
+
+
+def attendance_xlsx(event: Event) -> bytes:
+    header, rows = _attendance_rows(event)
+    return _workbook(_("Attendance"), header, rows)
+
+
+# --- the paper fallback ------------------------------------------------------------------
+
+def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes:
+    """A4 sign-in sheet: name, MSO and an empty signature column for the
+    confirmed participants of one session (or of the whole series)."""
+    condition = Registration.event_id == event.id
+    if session is not None:
+        condition = and_(condition, Slot.event_id == event.id,
+                         or_(Slot.session_id == session.id, Slot.session_id.is_(None)))
+    registrations = db.session.scalars(
+        select(Registration).join(Slot, Slot.id == Registration.slot_id)
+        .options(joinedload(Registration.user), joinedload(Registration.organisation))
+        .where(condition, Registration.status == "confirmed")).all()
+    people = sorted({r.user_id: r for r in registrations}.values(), key=lambda r: sort_key(r.user.name))
+    pdf = FPDF(format="A4")
+    pdf.set_title(_("Sign-in sheet: %(title)s", title=event.title))
+    pdf.set_author("MIA-DO-KI, Stadt Dortmund")
+    fonts = os.path.join(current_app.static_folder, "fonts")
+    pdf.add_font("DejaVu", "", os.path.join(fonts, "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", os.path.join(fonts, "DejaVuSans-Bold.ttf"))
+    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(True, 15)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.multi_cell(0, 8, _("Sign-in sheet: %(title)s", title=event.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("DejaVu", "", 11)
+    if session is not None:
+        pdf.cell(0, 7, "{}, {}–{}".format(format_date(session.starts_at, "full"), format_time(session.starts_at, "short"),
+                                          format_time(session.ends_at, "short")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 7, _("%(n)d confirmed participants", n=len(people)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
+    widths = (62, 62, 56)
+    with pdf.table(col_widths=widths, line_height=9, text_align="LEFT", first_row_as_headings=True) as table:
+        head = table.row()
+        for text in (_("Name"), _("Organisation"), _("Signature")):
+            head.cell(text)
+        for r in people:
+            row = table.row()
+            row.cell(r.user.name)
+            row.cell(r.organisation.name if r.organisation else "")
+            row.cell("")
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(0, 5, _("For the attendance record of this event only. Please keep it safe and destroy it "
+                           "once the attendance has been entered."))
+    return bytes(pdf.output())

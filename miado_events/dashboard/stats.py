@@ -1,0 +1,222 @@
+"""Statistics for the office, computed in SQL.
+
+Definitions (the numbers on /staff/statistics):
+
+* A session *counts* when it is scheduled, its event is published (not a
+  draft, not cancelled), it has ended, and its start lies in the filter's
+  date range (local dates, Europe/Berlin) and kind.
+* *Expected* for a session: the confirmed registrations that cover it (its
+  own slot, or the whole series). *Attended*: those with a check-in for it.
+  Attendance rate = attended / expected; no-show rate = 1 − attendance rate.
+* *MSOs reached*: listed MSOs with at least one confirmed registration (made
+  for that MSO) for a counted session, out of all listed MSOs — in all, per
+  year, per district and per region of origin (an MSO with several districts
+  counts in each).
+* *Participants per MSO*: distinct people with a confirmed registration for
+  a counted session, per MSO.
+* *Turnout* of a topic round: MSOs whose ballot gives points / MSOs that
+  could vote.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, distinct, func, literal_column, or_, select
+
+from ..database import utcnow
+from ..extensions import db
+from ..models.checkin import Attendance
+from ..models.events import Event, EventSession, Registration, Slot
+from ..models.orgs import Organisation, OrganisationTag, OrgStatus
+from ..models.voting import Ballot, Phase, TopicRound
+from ..timeutil import local_to_utc
+
+
+@dataclass
+class Filters:
+    date_from: date | None = None
+    date_to: date | None = None
+    kind: str | None = None
+
+
+@dataclass
+class Rate:
+    label: str
+    expected: int
+    attended: int
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return self.attended / self.expected if self.expected else None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        rate = self.attendance_rate
+        return None if rate is None else 1 - rate
+
+
+@dataclass
+class Reach:
+    label: str
+    reached: int
+    listed: int
+
+    @property
+    def share(self) -> float | None:
+        return self.reached / self.listed if self.listed else None
+
+
+@dataclass
+class Statistics:
+    filters: Filters
+    sessions: int
+    by_kind: list[Rate]
+    by_month: list[Rate]
+    total: Rate
+    reached: Reach
+    reached_by_year: list[Reach]
+    reached_by_district: list[Reach]
+    reached_by_region: list[Reach]
+    participants_per_org: list[tuple[str, int]]
+    turnout: list[Reach] = field(default_factory=list)
+
+
+def local_month(column, dialect: str):
+    """``YYYY-MM`` of a UTC timestamp in Berlin time, in SQL."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("Europe/Berlin", column), "YYYY-MM")
+    return func.local_month(column)  # registered on each SQLite connection
+
+
+def _session_conditions(filters: Filters, now: datetime) -> list:
+    conditions = [EventSession.status == "scheduled", Event.status == "published", EventSession.ends_at <= now]
+    if filters.date_from:
+        conditions.append(EventSession.starts_at >= local_to_utc(filters.date_from, time(0)))
+    if filters.date_to:
+        conditions.append(EventSession.starts_at < local_to_utc(filters.date_to + timedelta(days=1), time(0)))
+    if filters.kind:
+        conditions.append(Event.kind == filters.kind)
+    return conditions
+
+
+def _covering_join():
+    """Sessions joined to the confirmed registrations covering them."""
+    return (select(EventSession.id.label("session_id"), Event.kind.label("kind"),
+                   EventSession.starts_at.label("starts_at"), Registration.id.label("registration_id"),
+                   Registration.user_id.label("user_id"), Registration.organisation_id.label("organisation_id"))
+            .select_from(EventSession)
+            .join(Event, Event.id == EventSession.event_id)
+            .join(Slot, and_(Slot.event_id == EventSession.event_id,
+                             or_(Slot.session_id == EventSession.id, Slot.session_id.is_(None))))
+            .join(Registration, and_(Registration.slot_id == Slot.id, Registration.status == "confirmed")))
+
+
+def compute(filters: Filters | None = None, *, now: datetime | None = None) -> Statistics:
+    filters = filters or Filters()
+    now = now or utcnow()
+    dialect = db.session.get_bind().dialect.name
+    conditions = _session_conditions(filters, now)
+    pairs = _covering_join().where(*conditions).subquery()
+    attended = (select(pairs.c.session_id, pairs.c.registration_id, pairs.c.kind, pairs.c.starts_at)
+                .join(Attendance, and_(Attendance.session_id == pairs.c.session_id,
+                                       Attendance.registration_id == pairs.c.registration_id))
+                .subquery())
+
+    sessions = db.session.scalar(select(func.count(EventSession.id))
+                                 .join(Event, Event.id == EventSession.event_id).where(*conditions)) or 0
+
+    def grouped(key_expected, key_attended) -> dict:
+        expected = dict(db.session.execute(select(key_expected, func.count()).group_by(key_expected)).all())
+        came = dict(db.session.execute(select(key_attended, func.count()).group_by(key_attended)).all())
+        return {k: (expected.get(k, 0), came.get(k, 0)) for k in sorted(set(expected) | set(came))}
+
+    by_kind = [Rate(k, e, a) for k, (e, a) in grouped(pairs.c.kind, attended.c.kind).items()]
+    month_e = local_month(pairs.c.starts_at, dialect).label("month")
+    month_a = local_month(attended.c.starts_at, dialect).label("month")
+    by_month = [Rate(k, e, a) for k, (e, a) in grouped(month_e, month_a).items()]
+    total = Rate("all", sum(r.expected for r in by_kind), sum(r.attended for r in by_kind))
+
+    listed = select(Organisation.id).where(Organisation.status == OrgStatus.LISTED.value).subquery()
+    reached_orgs = (select(pairs.c.organisation_id)
+                    .where(pairs.c.organisation_id.in_(select(listed.c.id))).distinct().subquery())
+    listed_count = db.session.scalar(select(func.count()).select_from(listed)) or 0
+    reached_count = db.session.scalar(select(func.count()).select_from(reached_orgs)) or 0
+
+    year_expr = func.substr(local_month(pairs.c.starts_at, dialect), 1, 4)
+    per_year = db.session.execute(
+        select(year_expr, func.count(distinct(pairs.c.organisation_id)))
+        .where(pairs.c.organisation_id.in_(select(listed.c.id)))
+        .group_by(year_expr).order_by(year_expr)).all()
+
+    def by_tag(kind: str) -> list[Reach]:
+        totals = dict(db.session.execute(
+            select(OrganisationTag.value, func.count())
+            .where(OrganisationTag.kind == kind, OrganisationTag.organisation_id.in_(select(listed.c.id)))
+            .group_by(OrganisationTag.value)).all())
+        reached = dict(db.session.execute(
+            select(OrganisationTag.value, func.count())
+            .where(OrganisationTag.kind == kind,
+                   OrganisationTag.organisation_id.in_(select(reached_orgs.c.organisation_id)))
+            .group_by(OrganisationTag.value)).all())
+        return [Reach(value, reached.get(value, 0), n) for value, n in sorted(totals.items())]
+
+    per_org = db.session.execute(
+        select(Organisation.name, func.count(distinct(pairs.c.user_id)).label("n"))
+        .join(Organisation, Organisation.id == pairs.c.organisation_id)
+        .group_by(Organisation.id, Organisation.name)
+        .order_by(literal_column("n").desc(), Organisation.name)).all()
+
+    return Statistics(
+        filters=filters, sessions=sessions, by_kind=by_kind, by_month=by_month, total=total,
+        reached=Reach("all", reached_count, listed_count),
+        reached_by_year=[Reach(year, n, listed_count) for year, n in per_year],
+        reached_by_district=by_tag("district"), reached_by_region=by_tag("region"),
+        participants_per_org=[(name, n) for name, n in per_org],
+        turnout=round_turnout())
+
+
+def round_turnout() -> list[Reach]:
+    """Turnout of every round whose voting has closed."""
+    rounds = db.session.scalars(select(TopicRound).where(
+        TopicRound.phase.in_((Phase.CLOSED.value, Phase.PUBLISHED.value)))
+        .order_by(TopicRound.voting_closes_at)).all()
+    if not rounds:
+        return []
+    voted = dict(db.session.execute(
+        select(Ballot.round_id, func.count()).where(Ballot.total_points > 0).group_by(Ballot.round_id)).all())
+    listed = db.session.scalar(select(func.count(Organisation.id))
+                               .where(Organisation.status == OrgStatus.LISTED.value)) or 0
+    out = []
+    for round_ in rounds:
+        eligible = listed if round_.all_organisations else sum(
+            1 for o in round_.allowed_organisations if o.status == OrgStatus.LISTED.value)
+        out.append(Reach(round_.title, voted.get(round_.id, 0), eligible))
+    return out
+
+
+def statistics_csv(stats: Statistics) -> str:
+    import csv
+    import io
+
+    from ..orgs.exports import csv_safe
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["section", "label", "expected_or_reached", "attended_or_total", "rate"])
+
+    def rate(value):
+        return "" if value is None else f"{value:.4f}"
+
+    for r in [stats.total, *stats.by_kind]:
+        writer.writerow(["attendance_by_kind", r.label, r.expected, r.attended, rate(r.attendance_rate)])
+    for r in stats.by_month:
+        writer.writerow(["attendance_by_month", r.label, r.expected, r.attended, rate(r.attendance_rate)])
+    for section, rows in (("msos_reached", [stats.reached]), ("msos_reached_by_year", stats.reached_by_year),
+                          ("msos_reached_by_district", stats.reached_by_district),
+                          ("msos_reached_by_region", stats.reached_by_region), ("round_turnout", stats.turnout)):
+        for r in rows:
+            writer.writerow([section, csv_safe(r.label), r.reached, r.listed, rate(r.share)])
+    for name, n in stats.participants_per_org:
+        writer.writerow(["participants_per_mso", csv_safe(name), n, "", ""])
+    return buffer.getvalue()

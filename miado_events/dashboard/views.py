@@ -1,0 +1,195 @@
+"""The staff dashboard, statistics, exports, mailings and the audit log."""
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from flask import Blueprint, abort, flash, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit
+from ..database import get_by_id, utcnow
+from ..events.labels import KIND_LABELS
+from ..extensions import db
+from ..models.accounts import User
+from ..models.audit import AuditEntry
+from ..models.events import Event, EventSession
+from ..models.mail import Mailing
+from ..permissions import is_staff, require
+from ..timeutil import local_to_utc
+from . import exports, overview, stats
+
+bp = Blueprint("dashboard", __name__)
+
+PER_PAGE = 50
+
+
+@bp.route("/")
+@require(is_staff)
+def index():
+    now = utcnow()
+    return render_template(
+        "dashboard/index.html", now=now, upcoming=overview.upcoming_sessions(now),
+        recent=overview.recent_registrations(now), queues=overview.queues(), live=overview.live_sessions(now),
+        days=overview.UPCOMING_DAYS)
+
+
+@bp.route("/dashboard/live.json")
+@require(is_staff)
+def live():
+    response = jsonify({"sessions": [
+        {"id": s.session_id, "checked_in": s.checked_in, "confirmed": s.confirmed}
+        for s in overview.live_sessions()]})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _parse_date(name: str) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        flash(_("Please enter dates as YYYY-MM-DD; “%(value)s” was ignored.", value=value[:20]), "error")
+        return None
+
+
+def _filters() -> stats.Filters:
+    kind = request.args.get("kind") or None
+    filters = stats.Filters(date_from=_parse_date("from"), date_to=_parse_date("to"),
+                            kind=kind if kind in KIND_LABELS else None)
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        flash(_("The start date was after the end date; they have been swapped."), "info")
+        filters.date_from, filters.date_to = filters.date_to, filters.date_from
+    return filters
+
+
+@bp.route("/statistics")
+@require(is_staff)
+def statistics():
+    filters = _filters()
+    computed = stats.compute(filters)
+    return render_template("dashboard/statistics.html", stats=computed, filters=filters, kinds=KIND_LABELS,
+                           charts=_chart_items(computed))
+
+
+def _percent(value) -> str:
+    return "–" if value is None else f"{round(value * 100)} %"
+
+
+def _chart_items(computed: stats.Statistics) -> dict:
+    """(label, value from 0 to 1, text) per bar; the tables carry the numbers too."""
+    def rates(rows, label=lambda r: r.label):
+        return [(label(r), r.attendance_rate or 0, _percent(r.attendance_rate)) for r in rows]
+
+    def shares(rows):
+        return [(r.label, r.share or 0, f"{r.reached}/{r.listed}") for r in rows]
+
+    return {
+        "kind": rates(computed.by_kind, lambda r: str(KIND_LABELS.get(r.label, r.label))),
+        "month": rates(computed.by_month),
+        "year": shares(computed.reached_by_year),
+        "district": shares(computed.reached_by_district),
+        "region": shares(computed.reached_by_region),
+    }
+
+
+def _download(data, mimetype: str, filename: str, *, what: str, obj=None, **details):
+    audit.record(current_user, "export", obj, what, file=filename, **details)
+    db.session.commit()
+    response = make_response(data)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/statistics.csv")
+@require(is_staff)
+def statistics_csv():
+    filters = _filters()
+    return _download(stats.statistics_csv(stats.compute(filters)), CSV, "statistics.csv",
+                     what=_("Statistics"), date_from=str(filters.date_from or ""), date_to=str(filters.date_to or ""),
+                     kind=filters.kind)
+
+
+def _event(event_id: int) -> Event:
+    return db.session.get(Event, event_id) or abort(404)
+
+
+@bp.route("/events/<int:event_id>/participants.<any(csv, xlsx):fmt>")
+@require(is_staff)
+def participants_export(event_id: int, fmt: str):
+    event = _event(event_id)
+    if fmt == "csv":
+        data, mimetype = exports.participants_csv(event), CSV
+    else:
+        data, mimetype = exports.participants_xlsx(event), XLSX
+    return _download(data, mimetype, f"participants-{event.id}.{fmt}",
+                     what=_("Participants of %(title)s", title=event.title), obj=event)
+
+
+@bp.route("/events/<int:event_id>/attendance.<any(csv, xlsx):fmt>")
+@require(is_staff)
+def attendance_export(event_id: int, fmt: str):
+    event = _event(event_id)
+    if fmt == "csv":
+        data, mimetype = exports.attendance_csv(event), CSV
+    else:
+        data, mimetype = exports.attendance_xlsx(event), XLSX
+    return _download(data, mimetype, f"attendance-{event.id}.{fmt}",
+                     what=_("Attendance of %(title)s", title=event.title), obj=event)
+
+
+@bp.route("/events/<int:event_id>/signin.pdf")
+@require(is_staff)
+def signin_sheet(event_id: int):
+    event = _event(event_id)
+    session = None
+    if request.args.get("session"):
+        session = get_by_id(EventSession, request.args["session"])
+        if session is None or session.event_id != event.id:
+            abort(404)
+    return _download(exports.signin_sheet_pdf(event, session), "application/pdf", f"sign-in-{event.id}.pdf",
+                     what=_("Sign-in sheet of %(title)s", title=event.title), obj=event,
+                     session_id=session.id if session else None)
+
+
+@bp.route("/mailings")
+@require(is_staff)
+def mailings():
+    query = select(Mailing).order_by(Mailing.sent_at.desc(), Mailing.id.desc())
+    event_id = request.args.get("event", type=int)
+    if event_id:
+        query = query.where(Mailing.event_id == event_id)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template("dashboard/mailings.html", page=page)
+
+
+@bp.route("/audit")
+@require(is_staff)
+def audit_log():
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    action = request.args.get("action") or ""
+    if action in audit.ACTIONS:
+        query = query.where(AuditEntry.action == action)
+    else:
+        action = ""
+    actor_id = request.args.get("actor", type=int)
+    if actor_id:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    day_from, day_to = _parse_date("from"), _parse_date("to")
+    if day_from:
+        query = query.where(AuditEntry.at >= local_to_utc(day_from, time(0)))
+    if day_to:
+        query = query.where(AuditEntry.at < local_to_utc(day_to + timedelta(days=1), time(0)))
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    staff = db.session.scalars(select(User).where(User.role.in_(("staff", "admin", "door"))).order_by(User.name)).all()
+    return render_template("dashboard/audit.html", page=page, actions=audit.ACTIONS, action=action,
+                           actor_id=actor_id, staff=staff, day_from=day_from, day_to=day_to)

@@ -36,7 +36,7 @@ ACTIONS = {
     "door.unassign": _l("Door staff removed"),
     "certificate.issue": _l("Certificate issued by hand"),
     "certificate.revoke": _l("Certificate revoked"),
-    "user.invite": _l("Staff invited"),
+    "user.invite": _l("Staff or door staff invited"),
     "user.role": _l("Role changed"),
     "round.create": _l("Topic round created"),
     "round.update": _l("Topic round changed"),

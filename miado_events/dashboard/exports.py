@@ -166,7 +166,7 @@ def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes
     if session is not None:
         pdf.cell(0, 7, "{}, {}–{}".format(format_date(session.starts_at, "full"), format_time(session.starts_at, "short"),
                                           format_time(session.ends_at, "short")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.cell(0, 7, _("%(n)d confirmed participants", n=len(people)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 7, _("Confirmed participants: %(n)d", n=len(people)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
     widths = (62, 62, 56)
     with pdf.table(col_widths=widths, line_height=9, text_align="LEFT", first_row_as_headings=True) as table:

@@ -29,7 +29,7 @@ class RoundForm(FlaskForm):
                                     description=_l("Leave empty to publish by hand."))
     points_budget = IntegerField(_l("Points per organisation"), default=5,
                                  validators=[DataRequired(), NumberRange(1, 100)])
-    max_per_topic = IntegerField(_l("At most points on one topic"), default=3,
+    max_per_topic = IntegerField(_l("Maximum points on one topic"), default=3,
                                  validators=[DataRequired(), NumberRange(1, 100)])
     live_totals = BooleanField(_l("Show the totals while voting is open"))
     results_public = BooleanField(_l("Publish the results for everyone (otherwise for members only)"),

@@ -275,7 +275,7 @@ def comment(user: User, topic: Topic, body: str, *, now: datetime | None = None)
     if not body:
         raise DomainError("comment_empty", _l("Please write a comment."))
     if len(body) > COMMENT_MAX:
-        raise DomainError("comment_too_long", _l("Please keep your comment under %(n)d characters.", n=COMMENT_MAX))
+        raise DomainError("comment_too_long", _l("A comment can have at most %(n)d characters.", n=COMMENT_MAX))
     if not can_take_part(user, topic.round) and not is_staff(user):
         raise PermissionDenied("forbidden", _l("Only members of the participating organisations can do this."))
     if topic.round.phase_reached(Phase.CLOSED.value):

@@ -27,6 +27,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = config.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if not (test_config and "SQLALCHEMY_ENGINE_OPTIONS" in test_config):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
 
     _init_extensions(app)
     _register_blueprints(app)

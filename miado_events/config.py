@@ -67,6 +67,18 @@ def load_ticket_signing_key(instance_path: str) -> str:
                                  lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 
 
+def engine_options(url: str) -> dict:
+    """Connection pool settings. SQLite files need no pool tuning; for
+    PostgreSQL each worker process keeps DB_POOL_SIZE connections (plus
+    DB_MAX_OVERFLOW at peaks), so workers × (size + overflow) must stay below
+    the server's max_connections."""
+    options = {"pool_pre_ping": True}
+    if not url.startswith("sqlite"):
+        options.update(pool_size=_int("DB_POOL_SIZE", 5), max_overflow=_int("DB_MAX_OVERFLOW", 5),
+                       pool_recycle=_int("DB_POOL_RECYCLE", 1800), pool_timeout=_int("DB_POOL_TIMEOUT", 10))
+    return options
+
+
 def from_environment(instance_path: str) -> dict:
     base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     https = base_url.startswith("https://")
@@ -76,7 +88,6 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             os.environ.get("DATABASE_URL") or default_db
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BASE_URL": base_url,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         # Cookies: secure when served over HTTPS.

@@ -21,6 +21,7 @@ registration and a cancellation at the same moment).
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -49,6 +50,7 @@ from miado_events.events import services
 from miado_events.events.registration import register_participant, waitlist_position
 from miado_events.models.accounts import Role, User
 from miado_events.models.events import Registration, Slot, SlotOrgSeats
+from miado_events.models.mail import OutboxMessage
 from miado_events.models.orgs import Membership, Organisation
 from miado_events.timeutil import to_local
 
@@ -96,15 +98,16 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
-@pytest.fixture
-def server(app, tmp_path):
+@contextlib.contextmanager
+def running_server(app, folder: Path):
     """gunicorn serving the app on the test database (``app`` has already built
     the schema). The listening socket is bound here and handed over, so there
-    is no race for a free port; the fixture waits until every worker has loaded
-    the app, and stops the whole process group at teardown, also on failure."""
-    ready_dir = tmp_path / "gunicorn-ready"
+    is no race for a free port; waits until every worker has loaded the app,
+    and stops the whole process group on exit, also on failure."""
+    folder.mkdir()
+    ready_dir = folder / "gunicorn-ready"
     ready_dir.mkdir()
-    log_path = tmp_path / "gunicorn.log"
+    log_path = folder / "gunicorn.log"
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -145,6 +148,20 @@ def server(app, tmp_path):
         yield server
     finally:
         _stop(proc)
+
+
+@pytest.fixture
+def server(app, tmp_path):
+    with running_server(app, tmp_path / "server") as running:
+        yield running
+
+
+@pytest.fixture
+def two_servers(app, tmp_path):
+    """Two separate gunicorn instances (two masters, separate worker pools)
+    on the same database, as two app servers behind a load balancer."""
+    with running_server(app, tmp_path / "server-a") as first, running_server(app, tmp_path / "server-b") as second:
+        yield first, second
 
 
 # --- a browser: own cookies, no redirects followed ----------------------------------
@@ -394,6 +411,43 @@ def test_concurrent_registrations_never_overbook(app, db, server):
     org_of = {p.user_id: p.org_id for p in people}
     assert all(r.organisation_id == org_of[r.user_id] for r in state.registrations)
     assert_gap_free_waitlist(state)
+
+
+def test_two_app_instances_never_overbook_and_queue_each_mail_once(app, db, two_servers):
+    """The same rush, split over two gunicorn instances sharing the database:
+    still exactly 20 seats, no MSO above its limit, and one e-mail per person,
+    queued once and sent once (each instance delivers what it queued)."""
+    per_org = [REGISTRANTS // ORGS + (1 if k < REGISTRANTS % ORGS else 0) for k in range(ORGS)]
+    world = build_world(db, per_org)
+    people = world.people
+    first, second = two_servers
+    halves = [people[0::2], people[1::2]]
+    browsers = log_in_all(first, [p.email for p in halves[0]]) + log_in_all(second, [p.email for p in halves[1]])
+    ordered = halves[0] + halves[1]
+    register_url = f"/events/{world.event_id}/slots/{world.slot_id}/register"
+
+    def registration(browser: Browser, token: str, person: Person):
+        return lambda: browser.post(register_url, {"csrf_token": token,
+                                                   "organisation_id": str(person.org_id)})
+
+    responses = fire_together([registration(b, t, p) for (b, t), p in zip(browsers, ordered)])
+    for server in (first, second):
+        assert "Traceback" not in server.log_path.read_text(errors="replace"), server.log_tail()
+    assert_no_server_errors(first, responses, f"/events/{world.event_id}")
+
+    state = seat_state(db, world.slot_id)
+    assert len(state.confirmed) == SEATS
+    assert_counters_match(state)
+    assert sorted(r.user_id for r in state.registrations) == sorted(p.user_id for p in people)
+    assert_gap_free_waitlist(state)
+
+    # Mail: exactly one message per person in the outbox, each delivered once.
+    db.session.remove()
+    rows = db.session.execute(select(OutboxMessage.to_address, OutboxMessage.status, OutboxMessage.attempts)
+                              .where(OutboxMessage.template.in_(("registration_confirmed",
+                                                                 "registration_waitlisted")))).all()
+    assert Counter(to for to, _, _ in rows) == Counter(p.email for p in people)
+    assert {(status, attempts) for _, status, attempts in rows} == {("sent", 1)}
 
 
 # Who holds the seats before the cancellations: MSOs 0-5 are at their limit

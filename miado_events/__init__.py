@@ -85,7 +85,9 @@ def _init_extensions(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
+            # A rush of registrations queues for SQLite's single writer:
+            # wait up to 30 s rather than fail (PostgreSQL has row locks).
+            cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
             # SQLite's lower() folds ASCII only; searches need Ä → ä as well.
             dbapi_connection.create_function(

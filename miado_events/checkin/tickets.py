@@ -25,12 +25,14 @@ import base64
 import binascii
 import io
 import re
+from functools import lru_cache
 
 import qrcode
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app
+from PIL import Image
 
 from ..models.events import TICKET_CODE_ALPHABET, TICKET_CODE_LENGTH, Registration
 from ..urls import external_url
@@ -85,8 +87,19 @@ def payload(registration: Registration) -> str:
     return f"{registration.ticket_token}.{sign(registration.ticket_token)}"
 
 
+def url_for_token(token: str) -> str:
+    return external_url("checkin.ticket_link", payload=f"{token}.{sign(token)}")
+
+
 def ticket_url(registration: Registration) -> str:
-    return external_url("checkin.ticket_link", payload=payload(registration))
+    return url_for_token(registration.ticket_token)
+
+
+def prepare(token: str) -> None:
+    """Render a new ticket's QR code ahead (it lands in the cache below), so
+    that the confirmation e-mail needs no time for it while the seat is
+    locked."""
+    qr_png(url_for_token(token), box_size=EMAIL_BOX_SIZE)
 
 
 def parse_scan(text: str) -> tuple[str | None, str | None]:
@@ -117,11 +130,23 @@ def normalise_code(text: str) -> str | None:
     return None
 
 
+EMAIL_BOX_SIZE = 6
+
+
+@lru_cache(maxsize=512)
 def qr_png(data: str, *, box_size: int = 8) -> bytes:
-    """A QR code as PNG, black on white with the standard quiet zone."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4)
+    """A QR code as PNG, black on white with the standard quiet zone of four
+    modules. The module matrix comes from ``qrcode`` (which picks the mask by
+    the standard's penalty rules); the image is drawn in one go with Pillow,
+    several times faster than drawing module by module. Cached: the same
+    ticket is drawn for the e-mail, the ticket page and the PDF."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     code.add_data(data)
     code.make(fit=True)
+    matrix = code.get_matrix()
+    size = len(matrix)
+    pixels = bytes(0 if dark else 255 for row in matrix for dark in row)
+    image = Image.frombytes("L", (size, size), pixels).resize((size * box_size, size * box_size), Image.NEAREST)
     buffer = io.BytesIO()
-    code.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+    image.save(buffer, format="PNG")
     return buffer.getvalue()

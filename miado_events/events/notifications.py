@@ -21,7 +21,7 @@ def _send(registration: Registration, template: str, *, invite_sessions=None,
 
         context["ticket_url"] = tickets.ticket_url(registration)
         context["ticket_page_url"] = external_url("checkin.ticket", registration_id=registration.id)
-        images = {TICKET_CID: tickets.qr_png(context["ticket_url"], box_size=6)}
+        images = {TICKET_CID: tickets.qr_png(context["ticket_url"], box_size=tickets.EMAIL_BOX_SIZE)}
     calendar = None
     if invite_sessions:
         calendar = (ical.REQUEST, ical.invite(invite_sessions, user))

@@ -14,9 +14,10 @@ from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models.accounts import User
-from ..models.events import Registration, RegistrationStatus, Slot, Visibility
+from ..models.events import Registration, RegistrationStatus, Slot, Visibility, new_ticket_token
 from ..models.orgs import Membership, MembershipStatus, Organisation, OrgStatus
 from ..permissions import active_membership, is_representative_of, is_staff
+from ..checkin import tickets
 from . import notifications, seats
 
 
@@ -123,6 +124,10 @@ def register_participant(actor: User, participant: User, slot: Slot,
         raise _err("already_registered", _l("You are already registered for this."))
 
     org_id = organisation.id if organisation is not None else None
+    # The ticket's QR code takes a few milliseconds to draw: do it before the
+    # seat is locked (on SQLite the first write locks the whole database).
+    ticket_token = new_ticket_token()
+    tickets.prepare(ticket_token)
     reason = seats.take_seat(slot, org_id)
     if reason is not None and (at_door or not slot.event.waitlist_enabled):
         raise _err(reason, _l("No seats are free.") if reason == seats.EVENT_FULL
@@ -131,7 +136,7 @@ def register_participant(actor: User, participant: User, slot: Slot,
         slot=slot, event_id=slot.event_id, user=participant, organisation=organisation,
         status=(RegistrationStatus.CONFIRMED if reason is None else RegistrationStatus.WAITLISTED).value,
         registered_by=actor if actor.id != participant.id else None,
-        created_at=now, confirmed_at=now if reason is None else None)
+        created_at=now, confirmed_at=now if reason is None else None, ticket_token=ticket_token)
     db.session.add(registration)
     try:
         db.session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = PACKAGE_DIR.parent
@@ -99,7 +100,17 @@ def _init_extensions(app: Flask) -> None:
     init_mail(app)
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` in every route, limited to the range of the id columns: a
+    larger number is a 404 instead of a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
     from .events.staff_views import bp as staff_events_bp

@@ -78,3 +78,27 @@ def sqlite_local_month(value):
 
     moment = datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc)
     return to_local(moment).strftime("%Y-%m")
+
+
+MAX_PAGE = 10_000
+
+
+def paginate(query, *, per_page: int):
+    """``db.paginate`` with the page number from the request, kept within
+    1..MAX_PAGE (a huge number would be an OFFSET the database refuses);
+    a page past the end is simply empty."""
+    from flask import request
+
+    from .extensions import db
+
+    page = request.args.get("page", 1, type=int) or 1
+    return db.paginate(query, page=min(max(page, 1), MAX_PAGE), per_page=per_page, error_out=False)
+
+
+def bounded_int(value) -> int | None:
+    """A query-string id within the range of the id columns, else None."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= MAX_ID else None

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from ..database import paginate
 from ..accounts import services
 from ..errors import DomainError
 from ..extensions import db
@@ -31,7 +32,7 @@ def users():
     if q:
         like = f"%{q.lower()}%"
         query = query.where(or_(User.email.like(like), User.name.ilike(like)))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template("admin/users.html", page=page, q=q, role=role,
                            role_form=RoleForm(), invite_form=InviteStaffForm(),
                            roles=ROLE_VALUES)

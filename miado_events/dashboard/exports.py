@@ -98,17 +98,26 @@ def attendance_matrix(event: Event) -> tuple[list[EventSession], list[tuple[str,
     sessions = event.scheduled_sessions
     ids = [s.id for s in sessions]
     registrations = db.session.scalars(
-        select(Registration).options(joinedload(Registration.user), joinedload(Registration.organisation))
+        select(Registration).options(joinedload(Registration.user), joinedload(Registration.organisation),
+                                     joinedload(Registration.slot))
         .where(Registration.event_id == event.id, Registration.status == "confirmed")).all()
     present = set(db.session.execute(
         select(Attendance.registration_id, Attendance.session_id)
         .join(Registration, Registration.id == Attendance.registration_id)
         .where(Registration.event_id == event.id, Attendance.session_id.in_(ids))).all())
+    # One row per person: someone registered for several sessions of a
+    # networking meeting has several registrations.
+    people: dict[int, list[Registration]] = {}
+    for r in registrations:
+        people.setdefault(r.user_id, []).append(r)
     rows = []
-    for r in sorted(registrations, key=lambda r: sort_key(r.user.name)):
-        covered = [r.slot.session_id in (None, s.id) for s in sessions]
-        rows.append((r.user.name, r.organisation.name if r.organisation else "",
-                     [(r.id, s.id) in present if c else None for s, c in zip(sessions, covered)]))
+    for regs in sorted(people.values(), key=lambda rs: (sort_key(rs[0].user.name), rs[0].user_id)):
+        marks = []
+        for s in sessions:
+            covering = [r for r in regs if r.slot.session_id in (None, s.id)]
+            marks.append(any((r.id, s.id) in present for r in covering) if covering else None)
+        orgs = sorted({r.organisation.name for r in regs if r.organisation})
+        rows.append((regs[0].user.name, ", ".join(orgs), marks))
     return sessions, rows
 
 

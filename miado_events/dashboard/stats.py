@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models.checkin import Attendance
 from ..models.events import Event, EventSession, Registration, Slot
 from ..models.orgs import Organisation, OrganisationTag, OrgStatus
-from ..models.voting import Ballot, Phase, TopicRound
+from ..models.voting import Ballot, Phase, RoundOrganisation, TopicRound
 from ..timeutil import local_to_utc
 
 
@@ -187,12 +187,13 @@ def round_turnout() -> list[Reach]:
         select(Ballot.round_id, func.count()).where(Ballot.total_points > 0).group_by(Ballot.round_id)).all())
     listed = db.session.scalar(select(func.count(Organisation.id))
                                .where(Organisation.status == OrgStatus.LISTED.value)) or 0
-    out = []
-    for round_ in rounds:
-        eligible = listed if round_.all_organisations else sum(
-            1 for o in round_.allowed_organisations if o.status == OrgStatus.LISTED.value)
-        out.append(Reach(round_.title, voted.get(round_.id, 0), eligible))
-    return out
+    allowed = dict(db.session.execute(
+        select(RoundOrganisation.round_id, func.count())
+        .join(Organisation, Organisation.id == RoundOrganisation.organisation_id)
+        .where(Organisation.status == OrgStatus.LISTED.value)
+        .group_by(RoundOrganisation.round_id)).all())
+    return [Reach(r.title, voted.get(r.id, 0), listed if r.all_organisations else allowed.get(r.id, 0))
+            for r in rounds]
 
 
 def statistics_csv(stats: Statistics) -> str:

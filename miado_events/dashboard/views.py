@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit
-from ..database import get_by_id, utcnow
+from ..database import bounded_int, get_by_id, paginate, utcnow
 from ..events.labels import KIND_LABELS
 from ..extensions import db
 from ..models.accounts import User
@@ -50,10 +50,13 @@ def _parse_date(name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
+        day = None
+    if day is None or not date(1900, 1, 1) <= day <= date(2999, 12, 31):
         flash(_("Please enter dates as YYYY-MM-DD; “%(value)s” was ignored.", value=value[:20]), "error")
         return None
+    return day
 
 
 def _filters() -> stats.Filters:
@@ -165,10 +168,10 @@ def signin_sheet(event_id: int):
 @require(is_staff)
 def mailings():
     query = select(Mailing).order_by(Mailing.sent_at.desc(), Mailing.id.desc())
-    event_id = request.args.get("event", type=int)
+    event_id = bounded_int(request.args.get("event"))
     if event_id:
         query = query.where(Mailing.event_id == event_id)
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template("dashboard/mailings.html", page=page)
 
 
@@ -181,7 +184,7 @@ def audit_log():
         query = query.where(AuditEntry.action == action)
     else:
         action = ""
-    actor_id = request.args.get("actor", type=int)
+    actor_id = bounded_int(request.args.get("actor"))
     if actor_id:
         query = query.where(AuditEntry.actor_id == actor_id)
     day_from, day_to = _parse_date("from"), _parse_date("to")
@@ -189,7 +192,7 @@ def audit_log():
         query = query.where(AuditEntry.at >= local_to_utc(day_from, time(0)))
     if day_to:
         query = query.where(AuditEntry.at < local_to_utc(day_to + timedelta(days=1), time(0)))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     staff = db.session.scalars(select(User).where(User.role.in_(("staff", "admin", "door"))).order_by(User.name)).all()
     return render_template("dashboard/audit.html", page=page, actions=audit.ACTIONS, action=action,
                            actor_id=actor_id, staff=staff, day_from=day_from, day_to=day_to)

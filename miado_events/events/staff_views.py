@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.services import get_user_by_email
-from ..database import get_by_id
+from ..database import get_by_id, paginate
 from ..errors import DomainError
 from ..extensions import db
 from ..models.events import Event, EventSession, Registration, Slot, Venue
@@ -46,7 +46,7 @@ def events():
     query = select(Event).order_by(Event.created_at.desc(), Event.id.desc())
     if status in EVENT_STATUS_LABELS:
         query = query.where(Event.status == status)
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template("events/staff/list.html", page=page, status=status,
                            statuses=EVENT_STATUS_LABELS)
 

@@ -10,7 +10,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..database import utcnow
+from ..database import paginate, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..models.accounts import User
@@ -60,7 +60,7 @@ def _seat_states(sessions, now):
 def calendar():
     now = utcnow()
     filters = _filters()
-    page = db.paginate(queries.upcoming_sessions(now, **filters), per_page=PER_PAGE, error_out=False)
+    page = paginate(queries.upcoming_sessions(now, **filters), per_page=PER_PAGE)
     months = [(label, list(items)) for label, items in groupby(
         page.items, key=lambda s: format_date(to_local(s.starts_at), "LLLL yyyy"))]
     active = {k: v for k, v in filters.items() if v}

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from ..database import paginate
 from ..extensions import db
 from ..models.mail import OutboxMessage, OutboxStatus
 from ..permissions import is_staff, require
@@ -26,7 +27,7 @@ def outbox_list():
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status:
         query = query.where(OutboxMessage.status == status)
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template("staff/outbox.html", page=page, status=status, statuses=STATUSES,
                            form=FlaskForm())
 

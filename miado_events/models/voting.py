@@ -69,6 +69,9 @@ class TopicRound(db.Model):
     max_per_topic: Mapped[int] = mapped_column(default=3)
     live_totals: Mapped[bool] = mapped_column(default=False)
     results_public: Mapped[bool] = mapped_column(default=True)
+    #: When staff last set the phase by hand: date boundaries before it no
+    #: longer move the round (so proposals reopened by hand stay open).
+    phase_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: All listed MSOs may vote, else only those in ``round_organisations``.
     all_organisations: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -102,7 +105,8 @@ class Topic(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'approved', 'rejected', 'merged')", name="status_valid"),
         CheckConstraint("format IN ('evening', 'weekend', 'series')", name="format_valid"),
-        CheckConstraint("(status = 'merged') = (merged_into_id IS NOT NULL)", name="merged_has_target"),
+        # Only a merged topic points to another one (the target may be deleted later).
+        CheckConstraint("merged_into_id IS NULL OR status = 'merged'", name="target_only_when_merged"),
         Index("ix_topics_round_status", "round_id", "status"),
     )
 

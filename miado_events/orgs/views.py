@@ -17,6 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..database import paginate
 from ..accounts import services as account_services
 from ..errors import DomainError
 from ..extensions import db, limit_from_config
@@ -81,7 +82,7 @@ def _directory_filters() -> dict:
 @bp.route("/orgs")
 def directory():
     filters = _directory_filters()
-    page = db.paginate(queries.listed_organisations(**filters), per_page=PER_PAGE, error_out=False)
+    page = paginate(queries.listed_organisations(**filters), per_page=PER_PAGE)
     active = {k: v for k, v in filters.items() if v}
     return render_template(
         "orgs/directory.html", page=page, filters=filters, active_filters=active,
@@ -373,7 +374,7 @@ def staff_list():
             query = query.where(Organisation.status == status)
     if q:
         query = query.where(Organisation.name.ilike(f"%{q}%"))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template("staff/orgs.html", page=page, status=status, q=q,
                            status_labels=STATUS_LABELS)
 

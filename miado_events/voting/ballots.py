@@ -50,15 +50,28 @@ def points_of(ballot: Ballot | None) -> dict[int, int]:
                                    .where(BallotPoints.ballot_id == ballot.id)).all())
 
 
+def _whole_number(value) -> int | None:
+    """An int, or a string of digits (with an optional minus sign, so that
+    negative points get their own message); 2.5 or "1.9" are not rounded."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    digits = text[1:] if text.startswith("-") else text
+    if digits.isascii() and digits.isdigit() and len(digits) <= 9:
+        return int(text)
+    return None
+
+
 def _validate(round_: TopicRound, points: dict) -> dict[int, int]:
     """Clean ``{topic_id: points}`` or raise why not (nothing is saved)."""
     approved = {t.id for t in services.topics_of(round_, statuses=(TopicStatus.APPROVED.value,))}
     clean: dict[int, int] = {}
     for raw_topic, raw_points in (points or {}).items():
-        try:
-            topic_id, value = int(raw_topic), int(raw_points)
-        except (TypeError, ValueError):
-            raise DomainError("points_invalid", _l("Please enter whole numbers of points.")) from None
+        topic_id, value = _whole_number(raw_topic), _whole_number(raw_points)
+        if topic_id is None or value is None:
+            raise DomainError("points_invalid", _l("Please enter whole numbers of points."))
         if topic_id not in approved:
             raise DomainError("topic_invalid", _l("One of the topics is not on this ballot."))
         if value < 0:

@@ -72,7 +72,8 @@ def send_due(round_: TopicRound, now: datetime) -> bool:
         sent = True
     if round_.phase == Phase.PUBLISHED.value and round_.notified_results_at is None:
         proposers = list(db.session.scalars(select(User).join(Topic, Topic.proposer_id == User.id)
-                                            .where(Topic.round_id == round_.id).distinct()))
+                                            .where(Topic.round_id == round_.id, User.is_enabled.is_(True))
+                                            .distinct()))
         people = {u.id: u for u in _people(orgs(), representatives_only=True) + proposers}
         _send_all(list(people.values()), "round_results", round_,
                   results_url=external_url("voting.results_page", round_id=round_.id))

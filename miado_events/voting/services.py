@@ -106,15 +106,19 @@ def update_round(actor: User, round_: TopicRound, data: RoundData) -> None:
 
 
 def _phase_by_date(round_: TopicRound, now: datetime) -> str:
-    if round_.results_at is not None and now >= round_.results_at:
-        return Phase.PUBLISHED.value
-    if now >= round_.voting_closes_at:
-        return Phase.CLOSED.value
-    if now >= round_.voting_opens_at:
-        return Phase.VOTING.value
-    if now >= round_.moderation_at:
-        return Phase.MODERATION.value
-    return Phase.PROPOSALS.value
+    """The furthest phase whose start date has passed, counting only dates
+    after the last change by hand."""
+    boundaries = [(Phase.MODERATION, round_.moderation_at), (Phase.VOTING, round_.voting_opens_at),
+                  (Phase.CLOSED, round_.voting_closes_at), (Phase.PUBLISHED, round_.results_at)]
+    target = round_.phase
+    for phase, starts in boundaries:
+        if starts is None or starts > now:
+            continue
+        if round_.phase_set_at is not None and starts <= round_.phase_set_at:
+            continue
+        if PHASE_ORDER.index(phase.value) > PHASE_ORDER.index(target):
+            target = phase.value
+    return target
 
 
 def advance(round_: TopicRound, *, now: datetime | None = None) -> bool:
@@ -137,9 +141,11 @@ def set_phase(actor: User, round_: TopicRound, phase: str, *, now: datetime | No
     _require_staff(actor)
     if phase not in PHASE_ORDER:
         raise DomainError("phase_invalid", _l("Please choose a valid phase."))
+    now = now or utcnow()
     audit.record(actor, "round.phase", round_, round_.title, now=now, old=round_.phase, new=phase)
     round_.phase = phase
-    notifications.send_due(round_, now or utcnow())
+    round_.phase_set_at = now
+    notifications.send_due(round_, now)
 
 
 def advance_all(*, now: datetime | None = None) -> int:

@@ -8,7 +8,7 @@ PYBABEL := $(VENV)/bin/pybabel
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run install install-test translations extract-messages test test-sqlite test-postgres system-deps postgres
+.PHONY: run install install-test translations extract-messages test test-sqlite test-postgres system-deps postgres bench
 
 ## make run: install into .venv, build the SQLite schema, load demo data, serve on http://127.0.0.1:5000
 run: install
@@ -54,3 +54,8 @@ test-sqlite:
 
 test-postgres:
 	DATABASE_URL="$$(bash .ci/postgres url)" $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## make bench: load-test six endpoints on SQLite and PostgreSQL under gunicorn against a minimal
+## Flask floor; prints a table and writes bench/last-run.md (options: make bench BENCH_ARGS="--only sqlite")
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)

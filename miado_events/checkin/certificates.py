@@ -225,11 +225,11 @@ def certificates_of(user: User) -> list[Certificate]:
 
 def series_of(user: User) -> list[Event]:
     """Training series the user registered for (for the certificates page)."""
+    mine = select(Registration.event_id).where(Registration.user_id == user.id,
+                                               Registration.status == "confirmed")
     return list(db.session.scalars(
-        select(Event).join(Registration, Registration.event_id == Event.id)
-        .where(Registration.user_id == user.id, Event.kind == EventKind.SERIES.value,
-               Registration.status == "confirmed")
-        .distinct().order_by(Event.id.desc())))
+        select(Event).where(Event.id.in_(mine), Event.kind == EventKind.SERIES.value)
+        .order_by(Event.id.desc())))
 
 
 def verify_url(certificate: Certificate) -> str:

@@ -12,6 +12,7 @@ from miado_events.database import utcnow
 from miado_events.models.accounts import Role, User
 from miado_events.models.checkin import Attendance, Certificate, DoorAssignment
 from miado_events.models.events import Event, EventSession, Registration, Slot, Venue
+from miado_events.models.voting import Topic, TopicComment, TopicRound
 from miado_events.models.orgs import (
     Membership,
     Organisation,
@@ -40,6 +41,11 @@ SERIES = 4                      # a finished training series (sessions 4 and 5)
 REP_SERIES_REGISTRATION = 3     # REP attended both sessions and holds CERTIFICATE
 CERTIFICATE = 1
 CERTIFICATE_CODE = "7K3M9PQR2XWZ"
+# Topic voting: round VOTING_ROUND is open for voting (LISTED may vote, REP
+# speaks for it) with TOPIC and COMMENT; round RESULTS_ROUND has published
+# results with RESULTS_TOPIC.
+VOTING_ROUND, RESULTS_ROUND = 1, 2
+TOPIC, RESULTS_TOPIC, COMMENT = 1, 2, 1
 MISSING = 424242                # no object has this id
 # Placeholders replaced when the test runs (the signature needs the app's key):
 MEMBER_TICKET = "<member-ticket>"        # MEMBER's signed ticket payload
@@ -249,6 +255,54 @@ ROUTES = [
     ("GET", f"/staff/events/{TODAY}/door", "checkin.door_staff", staff_only()),
     ("POST", f"/staff/events/{TODAY}/door", "checkin.door_staff", staff_only()),
     ("GET", f"/staff/events/{MISSING}/door", "checkin.door_staff", staff_only(404)),
+    # Topic voting: rounds and topics are public; proposing, supporting and
+    # commenting need an account (in the voting phase they are refused with
+    # a message); the ballot is the representative's only
+    ("GET", "/topics", "voting.rounds", everyone(200)),
+    ("GET", f"/topics/{VOTING_ROUND}", "voting.round_detail", everyone(200)),
+    ("GET", f"/topics/{MISSING}", "voting.round_detail", everyone(404)),
+    ("GET", f"/topics/{VOTING_ROUND}/propose", "voting.propose", signed_in_only(302)),
+    ("GET", f"/topics/{VOTING_ROUND}/topics/{TOPIC}", "voting.topic_detail", everyone(200)),
+    ("GET", f"/topics/{VOTING_ROUND}/topics/{RESULTS_TOPIC}", "voting.topic_detail", everyone(404)),
+    ("POST", f"/topics/{VOTING_ROUND}/topics/{TOPIC}/support", "voting.support", signed_in_only(302)),
+    ("POST", f"/topics/{VOTING_ROUND}/topics/{TOPIC}/comments", "voting.comment", signed_in_only(422)),
+    ("GET", f"/topics/{VOTING_ROUND}/ballot/{LISTED}", "voting.ballot",
+     {ANON: 302, MEMBER: 403, REP: 200, DOOR: 403, STAFF: 403, ADMIN: 403}),
+    ("POST", f"/topics/{VOTING_ROUND}/ballot/{LISTED}", "voting.ballot",
+     {ANON: 302, MEMBER: 403, REP: 302, DOOR: 403, STAFF: 403, ADMIN: 403}),
+    ("GET", f"/topics/{VOTING_ROUND}/ballot/{PENDING}", "voting.ballot", signed_in_only(403)),
+    ("GET", f"/topics/{VOTING_ROUND}/results", "voting.results_page", everyone(404)),
+    ("GET", f"/topics/{RESULTS_ROUND}/results", "voting.results_page", everyone(200)),
+    ("GET", f"/topics/{RESULTS_ROUND}/results.csv", "voting.results_csv", staff_only()),
+    ("GET", f"/topics/{VOTING_ROUND}/results.csv", "voting.results_csv", staff_only(404)),
+    # Topic rounds for staff
+    ("GET", "/staff/rounds", "staff_voting.rounds", staff_only()),
+    ("GET", "/staff/rounds/new", "staff_voting.new_round", staff_only()),
+    ("GET", f"/staff/rounds/{VOTING_ROUND}", "staff_voting.manage", staff_only()),
+    ("GET", f"/staff/rounds/{MISSING}", "staff_voting.manage", staff_only(404)),
+    ("GET", f"/staff/rounds/{VOTING_ROUND}/edit", "staff_voting.edit_round", staff_only()),
+    ("POST", f"/staff/rounds/{VOTING_ROUND}/phase", "staff_voting.set_phase", staff_only(302)),
+    ("POST", f"/staff/topics/{TOPIC}/approve", "staff_voting.approve", staff_only(302)),
+    ("POST", f"/staff/topics/{TOPIC}/reject", "staff_voting.reject", staff_only(302)),
+    ("POST", f"/staff/topics/{TOPIC}/merge", "staff_voting.merge", staff_only(302)),
+    ("GET", f"/staff/topics/{TOPIC}/edit", "staff_voting.edit_topic", staff_only()),
+    ("GET", f"/staff/topics/{MISSING}/edit", "staff_voting.edit_topic", staff_only(404)),
+    ("POST", f"/staff/comments/{COMMENT}/hide", "staff_voting.hide_comment", staff_only(302)),
+    ("POST", f"/staff/topics/{RESULTS_TOPIC}/series", "staff_voting.create_series", staff_only(302)),
+    # Dashboard, statistics, exports, mailings, audit log: staff and admins
+    ("GET", "/staff/", "dashboard.index", staff_only()),
+    ("GET", "/staff/dashboard/live.json", "dashboard.live", staff_only()),
+    ("GET", "/staff/statistics", "dashboard.statistics", staff_only()),
+    ("GET", "/staff/statistics.csv", "dashboard.statistics_csv", staff_only()),
+    ("GET", f"/staff/events/{SEMINAR}/participants.csv", "dashboard.participants_export", staff_only()),
+    ("GET", f"/staff/events/{SEMINAR}/participants.xlsx", "dashboard.participants_export", staff_only()),
+    ("GET", f"/staff/events/{MISSING}/participants.csv", "dashboard.participants_export", staff_only(404)),
+    ("GET", f"/staff/events/{SERIES}/attendance.csv", "dashboard.attendance_export", staff_only()),
+    ("GET", f"/staff/events/{SERIES}/attendance.xlsx", "dashboard.attendance_export", staff_only()),
+    ("GET", f"/staff/events/{SEMINAR}/signin.pdf", "dashboard.signin_sheet", staff_only()),
+    ("GET", f"/staff/events/{MISSING}/signin.pdf", "dashboard.signin_sheet", staff_only(404)),
+    ("GET", "/staff/mailings", "dashboard.mailings", staff_only()),
+    ("GET", "/staff/audit", "dashboard.audit_log", staff_only()),
 ]
 
 NOT_ROUTES = {"static"}
@@ -365,6 +419,32 @@ def world(db, make_user):
     assert [s.id for s in series_sessions] == [4, 5]
     assert (member_registration.id, series_registration.id) == (MEMBER_REGISTRATION, REP_SERIES_REGISTRATION)
     assert certificate.id == CERTIFICATE
+
+    # Topic voting: one round open for voting, one with published results.
+    day = timedelta(days=1)
+    rounds = []
+    for title, phase, start in (("Themenrunde offen", "voting", now - 20 * day),
+                                ("Themenrunde Ergebnisse", "published", now - 90 * day)):
+        round_ = TopicRound(title=title, phase=phase, proposals_open_at=start, moderation_at=start + 10 * day,
+                            voting_opens_at=start + 15 * day,
+                            voting_closes_at=start + 30 * day if phase == "voting" else start + 20 * day,
+                            results_at=None if phase == "voting" else start + 21 * day,
+                            points_budget=5, max_per_topic=3, notified_proposals_at=now,
+                            notified_voting_at=now, notified_reminder_at=now, notified_results_at=now)
+        db.session.add(round_)
+        db.session.flush()
+        rounds.append(round_)
+    topics = [Topic(round_id=r.id, organisation_id=listed.id, proposer_id=rep.id, title=f"Thema {i}",
+                    description="Worum es geht", format="evening", status="approved")
+              for i, r in enumerate(rounds, 1)]
+    db.session.add_all(topics)
+    db.session.flush()
+    comment = TopicComment(topic_id=topics[0].id, user_id=member.id, body="Gute Idee")
+    db.session.add(comment)
+    db.session.commit()
+    assert [r.id for r in rounds] == [VOTING_ROUND, RESULTS_ROUND]
+    assert [t.id for t in topics] == [TOPIC, RESULTS_TOPIC]
+    assert comment.id == COMMENT
     return World(rep=rep, member=member, door=door)
 
 

@@ -12,13 +12,15 @@ from miado_events.database import utcnow
 from miado_events.models.accounts import Role, User
 from miado_events.models.checkin import Attendance, Certificate, DoorAssignment
 from miado_events.models.events import Event, EventSession, Registration, Slot, Venue
-from miado_events.models.voting import Topic, TopicComment, TopicRound
 from miado_events.models.orgs import (
     Membership,
     Organisation,
     OrganisationTag,
     OrgInvitation,
 )
+from miado_events.models.voting import Topic, TopicComment, TopicRound
+
+from ..conftest import PASSWORD
 
 ANON, MEMBER, REP, DOOR, STAFF, ADMIN = (
     "anonymous", "member", "representative", "door", "staff", "admin")
@@ -475,17 +477,56 @@ def resolve(db, url: str) -> str:
     return url
 
 
+# Reading routes change nothing a later request could notice, so one world
+# serves all six roles (a fresh client each); routes that change data get a
+# fresh world per role.
+READING = [route for route in ROUTES if route[0] == "GET"]
+CHANGING = [route for route in ROUTES if route[0] != "GET"]
+
+
+def check_answer(role, method, url, expected, response) -> str | None:
+    if response.status_code != expected[role]:
+        return f"{role} {method} {url}: {response.status_code}, expected {expected[role]}"
+    if response.status_code == 302 and role == ANON and expected[MEMBER] in (200, 400, 403):
+        if "/login" not in response.headers["Location"]:
+            return f"{role} {method} {url}: redirected to {response.headers['Location']}, not the log-in"
+    return None
+
+
+@pytest.fixture
+def role_client(app, world, make_user):
+    """A new client for ``role``, logged in through the form (several per test)."""
+    fixed = {REP: world.rep, MEMBER: world.member, DOOR: world.door}
+
+    def for_role(role: str):
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        if role != ANON:
+            user = fixed.get(role) or make_user(Role(role))
+            response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+            assert response.status_code == 302, (role, response.status_code)
+        return client
+
+    return for_role
+
+
+@pytest.mark.parametrize("method,url,endpoint,expected", READING,
+                         ids=[f"{m} {u}" for m, u, _, _ in READING])
+def test_reading_route_answers_each_role_as_expected(db, role_client, method, url, endpoint, expected):
+    url = resolve(db, url)
+    problems = [check_answer(role, method, url, expected, role_client(role).open(url, method=method))
+                for role in ROLES]
+    assert not [p for p in problems if p], problems
+
+
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("method,url,endpoint,expected", ROUTES,
-                         ids=[f"{m} {u}" for m, u, _, _ in ROUTES])
-def test_route_answers_each_role_as_expected(db, as_role, role, method, url, endpoint, expected):
+@pytest.mark.parametrize("method,url,endpoint,expected", CHANGING,
+                         ids=[f"{m} {u}" for m, u, _, _ in CHANGING])
+def test_changing_route_answers_each_role_as_expected(db, as_role, role, method, url, endpoint, expected):
     client = as_role(role)
     url = resolve(db, url)
-    response = client.open(url, method=method)
-    assert response.status_code == expected[role], (
-        f"{role} {method} {url}: {response.status_code}")
-    if response.status_code == 302 and role == ANON and expected[MEMBER] in (200, 400, 403):
-        assert "/login" in response.headers["Location"]
+    problem = check_answer(role, method, url, expected, client.open(url, method=method))
+    assert problem is None, problem
 
 
 @pytest.mark.parametrize("url", [

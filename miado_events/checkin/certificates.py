@@ -10,18 +10,15 @@ page shows, for a valid code, only name, series and date.
 from __future__ import annotations
 
 import io
-import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +32,7 @@ from ..models.accounts import User
 from ..models.checkin import Attendance, Certificate
 from ..models.events import Event, EventKind, EventSession, Registration
 from ..permissions import is_staff
+from ..pdf import new_document
 from ..urls import external_url
 from . import tickets
 
@@ -247,15 +245,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     """A4 Teilnahmebescheinigung in the current language."""
     event = certificate.event
     sessions = _attended(event, [certificate.user_id]).get(certificate.user_id, [])
-    pdf = FPDF(format="A4")
-    pdf.set_title(_("Certificate of participation"))
-    pdf.set_author(ISSUER)
-    fonts = os.path.join(current_app.static_folder, "fonts")
-    pdf.add_font("DejaVu", "", os.path.join(fonts, "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", os.path.join(fonts, "DejaVuSans-Bold.ttf"))
-    pdf.set_margins(22, 22, 22)
-    pdf.set_auto_page_break(True, 22)
-    pdf.add_page()
+    pdf = new_document(_("Certificate of participation"), margin=22, author=ISSUER)
     pdf.set_font("DejaVu", "", 10)
     pdf.cell(0, 6, ISSUER, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(14)

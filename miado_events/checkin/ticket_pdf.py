@@ -2,28 +2,19 @@
 from __future__ import annotations
 
 import io
-import os
 
-from flask import current_app
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from ..models.events import Registration
+from ..pdf import new_document
 from . import tickets
 
 
 def ticket_pdf(registration: Registration) -> bytes:
     event = registration.event
-    pdf = FPDF(format="A4")
-    pdf.set_title(_("Ticket: %(title)s", title=event.title))
-    pdf.set_author("MIA-DO-KI, Stadt Dortmund")
-    fonts = os.path.join(current_app.static_folder, "fonts")
-    pdf.add_font("DejaVu", "", os.path.join(fonts, "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", os.path.join(fonts, "DejaVuSans-Bold.ttf"))
-    pdf.set_margins(20, 20, 20)
-    pdf.add_page()
+    pdf = new_document(_("Ticket: %(title)s", title=event.title), margin=20)
     pdf.set_font("DejaVu", "", 10)
     pdf.cell(0, 6, _("MIA-DO Events – ticket"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -28,6 +25,7 @@ from ..models.checkin import Attendance
 from ..models.events import Event, EventSession, Registration, Slot
 from ..models.accounts import User
 from ..orgs.exports import csv_safe, sort_key
+from ..pdf import new_document
 
 
 @dataclass
@@ -160,15 +158,7 @@ def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes
         .options(joinedload(Registration.user), joinedload(Registration.organisation))
         .where(condition, Registration.status == "confirmed")).all()
     people = sorted({r.user_id: r for r in registrations}.values(), key=lambda r: sort_key(r.user.name))
-    pdf = FPDF(format="A4")
-    pdf.set_title(_("Sign-in sheet: %(title)s", title=event.title))
-    pdf.set_author("MIA-DO-KI, Stadt Dortmund")
-    fonts = os.path.join(current_app.static_folder, "fonts")
-    pdf.add_font("DejaVu", "", os.path.join(fonts, "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", os.path.join(fonts, "DejaVuSans-Bold.ttf"))
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(True, 15)
-    pdf.add_page()
+    pdf = new_document(_("Sign-in sheet: %(title)s", title=event.title), margin=15)
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(0, 8, _("Sign-in sheet: %(title)s", title=event.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", 11)

@@ -5,6 +5,7 @@ from datetime import date, time, timedelta
 
 from flask import Blueprint, abort, flash, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -126,28 +127,23 @@ def _event(event_id: int) -> Event:
     return db.session.get(Event, event_id) or abort(404)
 
 
-@bp.route("/events/<int:event_id>/participants.<any(csv, xlsx):fmt>")
-@require(is_staff)
-def participants_export(event_id: int, fmt: str):
-    event = _event(event_id)
-    if fmt == "csv":
-        data, mimetype = exports.participants_csv(event), CSV
-    else:
-        data, mimetype = exports.participants_xlsx(event), XLSX
-    return _download(data, mimetype, f"participants-{event.id}.{fmt}",
-                     what=_("Participants of %(title)s", title=event.title), obj=event)
+EVENT_TABLES = {
+    # name in the URL: (CSV maker, Excel maker, what the audit log says)
+    "participants": (exports.participants_csv, exports.participants_xlsx, _l("Participants of %(title)s")),
+    "attendance": (exports.attendance_csv, exports.attendance_xlsx, _l("Attendance of %(title)s")),
+}
 
 
-@bp.route("/events/<int:event_id>/attendance.<any(csv, xlsx):fmt>")
+@bp.route("/events/<int:event_id>/participants.<any(csv, xlsx):fmt>", defaults={"table": "participants"},
+          endpoint="participants_export")
+@bp.route("/events/<int:event_id>/attendance.<any(csv, xlsx):fmt>", defaults={"table": "attendance"},
+          endpoint="attendance_export")
 @require(is_staff)
-def attendance_export(event_id: int, fmt: str):
+def table_export(event_id: int, fmt: str, table: str):
     event = _event(event_id)
-    if fmt == "csv":
-        data, mimetype = exports.attendance_csv(event), CSV
-    else:
-        data, mimetype = exports.attendance_xlsx(event), XLSX
-    return _download(data, mimetype, f"attendance-{event.id}.{fmt}",
-                     what=_("Attendance of %(title)s", title=event.title), obj=event)
+    make_csv, make_xlsx, what = EVENT_TABLES[table]
+    data, mimetype = (make_csv(event), CSV) if fmt == "csv" else (make_xlsx(event), XLSX)
+    return _download(data, mimetype, f"{table}-{event.id}.{fmt}", what=str(what) % {"title": event.title}, obj=event)
 
 
 @bp.route("/events/<int:event_id>/signin.pdf")

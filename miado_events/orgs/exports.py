@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from itertools import groupby
 from typing import Iterable
 
-from flask import current_app
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
+from ..pdf import FONT, add_fonts
 from .labels import PUBLISHABLE_FIELD_LABELS
 from .public import PUBLIC_FIELD_ORDER, public_profile
 
@@ -101,7 +100,6 @@ def directory_csv(orgs: Iterable) -> str:
 
 # -- PDF ----------------------------------------------------------------------
 
-FONT = "DejaVu"
 PT = 25.4 / 72  # one point in mm
 
 MARGIN = 20  # mm, left, right, top and bottom
@@ -201,9 +199,7 @@ class _DirectoryPDF(FPDF):
         self.doc_title = title
         self.issued = issued
         self._closing = False
-        fonts = os.path.join(current_app.static_folder, "fonts")
-        self.add_font(FONT, "", os.path.join(fonts, "DejaVuSans.ttf"))
-        self.add_font(FONT, "B", os.path.join(fonts, "DejaVuSans-Bold.ttf"))
+        add_fonts(self)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN)
         # The total-pages alias is on only while the footer is drawn, so an

@@ -49,11 +49,16 @@ system-deps:
 postgres:
 	bash .ci/postgres start
 
+# Both runs use every core (pytest-xdist; tests of one file stay on one worker,
+# each worker has its own SQLite file / PostgreSQL database). PYTEST_JOBS=0 runs serially.
+PYTEST_JOBS ?= auto
+XDIST = $(if $(filter 0,$(PYTEST_JOBS)),,-n $(PYTEST_JOBS) --dist loadfile)
+
 test-sqlite:
-	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
 test-postgres:
-	DATABASE_URL="$$(bash .ci/postgres url)" $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DATABASE_URL="$$(bash .ci/postgres url)" $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
 ## make bench: load-test six endpoints on SQLite and PostgreSQL under gunicorn against a minimal
 ## Flask floor; prints a table and writes bench/last-run.md (options: make bench BENCH_ARGS="--only sqlite")

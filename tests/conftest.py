@@ -25,11 +25,39 @@ from miado_events.models.accounts import Role, User  # noqa: E402
 PASSWORD = "correct-horse-battery"
 
 
+_worker_databases: dict[str, str] = {}
+
+
+def _database_for_worker(url: str, worker: str) -> str:
+    """With pytest-xdist each worker gets its own PostgreSQL database
+    (``<name>_<worker>``), created on first use; SQLite files are per worker
+    anyway (each worker has its own base folder)."""
+    if url not in _worker_databases:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        from miado_events.config import normalise_database_url
+
+        base = make_url(normalise_database_url(url))
+        name = f"{base.database}_{worker}"
+        engine = create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        _worker_databases[url] = base.set(database=name).render_as_string(hide_password=False)
+    return _worker_databases[url]
+
+
 def database_url(tmp_path) -> str:
     """DATABASE_URL when set (the PostgreSQL run), else one SQLite file for the
     whole run, in pytest's base folder for this session (the parent of every
     ``tmp_path``)."""
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path.parent / 'test.sqlite3'}"
+    url = os.environ.get("DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker:
+        return _database_for_worker(url, worker)
+    return url or f"sqlite:///{tmp_path.parent / 'test.sqlite3'}"
 
 
 def app_config(tmp_path, **overrides) -> dict:

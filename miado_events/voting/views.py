@@ -135,12 +135,12 @@ def ballot(round_id: int, org_id: int):
     entered = None
     status = 200
     if request.method == "POST" and form.validate_on_submit():
-        entered = {t.id: request.form.get(f"points-{t.id}", "0").strip() or "0" for t in topics}
-        extra = [k for k in request.form if k.startswith("points-") and k[7:] not in {str(t.id) for t in topics}]
+        # Every points field goes to the service, which refuses a topic that
+        # is not on the ballot (a manipulated form) as well as bad numbers.
+        entered = {key[len("points-"):]: value.strip() or "0"
+                   for key, value in request.form.items() if key.startswith("points-")}
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
         try:
-            if extra:
-                raise DomainError("topic_invalid", _("One of the topics is not on this ballot."))
             ballots.cast(current_user, round_, organisation, entered, expected_version=version)
         except DomainError as err:
             db.session.rollback()
@@ -156,7 +156,7 @@ def ballot(round_id: int, org_id: int):
         abort(400)
     saved = ballots.points_of(current)
     form.version.data = str(current.version if current else 0)
-    values = {t.id: (entered or {}).get(t.id, saved.get(t.id, 0)) for t in topics}
+    values = {t.id: (entered or {}).get(str(t.id), saved.get(t.id, 0)) for t in topics}
     return render_template("voting/ballot.html", round=round_, organisation=organisation, topics=topics,
                            values=values, saved=saved, ballot=current, form=form,
                            history=ballots.history(current) if current else [],

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from ..qr import decode_qr
 from .conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, missing
 from .test_org_registry import assert_pages_had_csp, log_in
 
@@ -509,13 +510,3 @@ def test_member_shows_ticket_and_checks_in_herself(page, live_server, door_world
     rows = attendance_rows(live_server, door_world["session"])
     assert [(r["registration_id"], r["method"]) for r in rows] == [(person["registration_id"], "self")], rows
     assert_pages_had_csp(traffic, live_server)
-
-
-def decode_qr(image: bytes) -> str:
-    import cv2
-    import numpy as np
-
-    pixels = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
-    assert pixels is not None, "not an image"
-    text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(pixels)
-    return text

@@ -14,8 +14,6 @@ import json
 import re
 from datetime import timedelta
 
-import cv2
-import numpy as np
 import pytest
 from flask_babel import force_locale, format_date
 from pypdf import PdfReader
@@ -32,6 +30,7 @@ from miado_events.models.accounts import Role, User
 from miado_events.models.checkin import Attendance, Certificate, DoorAssignment
 from miado_events.models.events import Registration
 
+from ..qr import decode_qr
 from ..conftest import (
     PASSWORD,
     FreshGlobalsClient,
@@ -53,13 +52,6 @@ from .test_event_views import (
 def running_now(db, title: str = "Vernetzungscafé heute", **kwargs):
     """A published event whose only session started 30 minutes ago (2 hours long)."""
     return make_event(db, title, [utcnow() - timedelta(minutes=30)], **kwargs)
-
-
-def decode_qr(image: bytes) -> str:
-    pixels = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
-    assert pixels is not None, "not an image"
-    text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(pixels)
-    return text
 
 
 def pdf_text(data: bytes) -> str:

@@ -1,6 +1,6 @@
 """Shared set-up for the check-in unit tests: frozen times around the first
 session (Wednesday 10 March 2027, 18:00–20:00 in Dortmund = 17:00–19:00 UTC),
-a few helpers, and reading QR codes back from PNG images with OpenCV.
+a few helpers; QR codes are read back with ``tests.qr``.
 
 The services answer in the current language: German, the app's default,
 unless a test says otherwise (``english``)."""
@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
-import cv2
-import numpy as np
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
@@ -19,6 +17,7 @@ from miado_events.models.accounts import Role, User
 from miado_events.models.checkin import Attendance
 from miado_events.models.events import Registration
 
+from ..qr import decode_qr  # noqa: F401  (re-exported for the check-in tests)
 from .events_support import SESSION_START, register, slot_of
 
 SESSION_END = SESSION_START + timedelta(hours=2)
@@ -59,19 +58,3 @@ def count(db, model) -> int:
 def english():
     with force_locale("en"):
         yield
-
-
-def decode_qr(image: bytes) -> str:
-    """The text of the QR code in an encoded image (PNG, JPEG), '' if none.
-
-    OpenCV's classic detector misses about one clean, computer-drawn code in
-    twenty (a weakness of its finder-pattern search, not of the codes: its
-    ArUco-based detector reads every one of them), so that one is asked
-    second."""
-    pixels = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
-    assert pixels is not None, "not an image"
-    for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
-        text, _points, _straight = detector.detectAndDecode(pixels)
-        if text:
-            return text
-    return ""

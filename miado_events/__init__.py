@@ -34,8 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import cli, errorpages, web
+    from . import assets, cli, errorpages, web
 
+    assets.init_app(app)
     web.init_app(app)
     errorpages.init_app(app)
     cli.init_app(app)
@@ -112,6 +113,8 @@ class BoundedIntConverter(IntegerConverter):
 def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     from .accounts.views import bp as accounts_bp
+    from .privacy.views import bp as privacy_bp
+    from .privacy.views import require_current_consent
     from .admin.views import bp as admin_bp
     from .events.staff_views import bp as staff_events_bp
     from .events.views import bp as events_bp
@@ -136,3 +139,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp, url_prefix="/staff")
     app.register_blueprint(voting_bp)
     app.register_blueprint(staff_voting_bp, url_prefix="/staff")
+    app.register_blueprint(privacy_bp)
+    app.before_request(require_current_consent)

@@ -46,6 +46,8 @@ ACTIONS = {
     "comment.hide": _l("Comment hidden"),
     "mailing.send": _l("Mailing sent"),
     "export": _l("Data exported"),
+    "account.delete": _l("Account deleted"),
+    "privacy.purge": _l("Old personal data removed"),
 }
 
 

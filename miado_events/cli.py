@@ -101,6 +101,26 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{changed} round(s) or series updated.")
 
+    @app.cli.group("privacy")
+    def privacy_group() -> None:
+        """Personal data (DSGVO)."""
+
+    @privacy_group.command("purge")
+    @click.option("--months", type=click.IntRange(min=0), default=None,
+                  help="Retention period (default: PRIVACY_RETENTION_MONTHS).")
+    def privacy_purge(months: int | None) -> None:
+        """Anonymise registrations of long-past events and waiting-list entries of
+        past events, delete old e-mails and expired links. Safe to run daily."""
+        from .privacy.services import purge
+
+        report = purge(months=months)
+        db.session.commit()
+        click.echo(f"Events ended before {report.cutoff:%Y-%m-%d}: {report.registrations} registration(s) "
+                   f"anonymised; waiting-list entries of past events: {report.waiting_list}; "
+                   f"e-mails deleted: {report.emails}; expired links deleted: {report.tokens}.")
+        if not report.changed:
+            click.echo("Nothing to do.")
+
     @app.cli.command("demo")
     def demo() -> None:
         """Fill the database with fictional demo data (safe to run twice)."""

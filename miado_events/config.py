@@ -9,9 +9,15 @@ import os
 import secrets
 from pathlib import Path
 
+# Each language by its own name, as people look for it in the switcher.
 LANGUAGES = {
     "de": "Deutsch",
     "en": "English",
+    "tr": "Türkçe",
+    "ar": "العربية",
+    "ru": "Русский",
+    "uk": "Українська",
+    "pl": "Polski",
 }
 DEFAULT_LOCALE = "de"
 
@@ -141,6 +147,8 @@ def from_environment(instance_path: str) -> dict:
         "STAFF_NOTIFY_EMAIL": os.environ.get("STAFF_NOTIFY_EMAIL")
         or os.environ.get("CONTACT_EMAIL", "mia-do-ki@example.org"),
         "PRIVACY_NOTICE_VERSION": os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11"),
+        # `flask privacy purge` anonymises registrations of events that ended this long ago.
+        "PRIVACY_RETENTION_MONTHS": _int("PRIVACY_RETENTION_MONTHS", 24),
         "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": LANGUAGES,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from .accounts.passwords import hash_password
@@ -85,7 +86,8 @@ def _account(local: str, name: str, role: Role, locale: str, now) -> User:
     if user is None:
         user = User(email=email, name=name, role=role.value, locale=locale,
                     password_hash=hash_password(DEMO_PASSWORD), email_verified_at=now,
-                    privacy_consent_version="demo", privacy_consent_at=now, created_at=now)
+                    privacy_consent_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+                    privacy_consent_at=now, created_at=now)
         db.session.add(user)
         db.session.flush()
     return user

@@ -118,7 +118,7 @@ def standings(event: Event) -> list[Standing]:
     (for the staff page), in name order."""
     registrations = db.session.scalars(
         select(Registration).options(joinedload(Registration.user), joinedload(Registration.organisation))
-        .where(Registration.event_id == event.id)
+        .where(Registration.event_id == event.id, Registration.user_id.is_not(None))
         .order_by(Registration.id)).all()
     attended = _attended(event)
     certificates = {c.user_id: c for c in db.session.scalars(select(Certificate).where(

@@ -420,7 +420,7 @@ def roster(session: EventSession) -> list[dict]:
         .outerjoin(Attendance, and_(Attendance.registration_id == Registration.id,
                                     Attendance.session_id == session.id))
         .options(joinedload(Registration.user), joinedload(Registration.organisation))
-        .where(Slot.event_id == session.event_id,
+        .where(Slot.event_id == session.event_id, Registration.user_id.is_not(None),
                Registration.status.in_(("confirmed", "waitlisted")))
         .order_by(Registration.id)).all()
     slots = {s.id: s.session_id for s in session.event.slots}
@@ -468,8 +468,9 @@ def search(session: EventSession, query: str, *, limit: int = 25) -> list[tuple[
 
 def recent_checkins(session: EventSession, *, limit: int = 5) -> list[Attendance]:
     return list(db.session.scalars(
-        select(Attendance).options(joinedload(Attendance.registration).joinedload(Registration.user))
-        .where(Attendance.session_id == session.id)
+        select(Attendance).join(Registration, Registration.id == Attendance.registration_id)
+        .options(contains_eager(Attendance.registration).joinedload(Registration.user))
+        .where(Attendance.session_id == session.id, Registration.user_id.is_not(None))
         .order_by(Attendance.recorded_at.desc(), Attendance.id.desc()).limit(limit)))
 
 

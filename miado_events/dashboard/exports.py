@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from fpdf.enums import XPos, YPos
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -52,6 +53,10 @@ def participants(event: Event, *, statuses=("confirmed", "waitlisted")) -> list[
     return sorted(out, key=lambda p: (p.session, p.status, sort_key(p.name)))
 
 
+PERSONAL_DATA_NOTE = _l("This file holds personal data. Use it only to organise this event, do not pass it on, "
+                        "and delete it when it is no longer needed.")
+
+
 def _headers() -> list[str]:
     return [_("Name"), _("Organisation"), _("Session"), _("Status")]
 
@@ -79,6 +84,10 @@ def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
         width = max(len(str(c.value or "")) for c in column)
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 50)
     sheet.freeze_panes = "A2"
+    # Exports with names say what they are for (DSGVO: purpose limitation).
+    note = book.create_sheet(_("Note")[:31])
+    note.append([str(PERSONAL_DATA_NOTE)])
+    note.column_dimensions["A"].width = 100
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -98,7 +107,8 @@ def attendance_matrix(event: Event) -> tuple[list[EventSession], list[tuple[str,
     registrations = db.session.scalars(
         select(Registration).options(joinedload(Registration.user), joinedload(Registration.organisation),
                                      joinedload(Registration.slot))
-        .where(Registration.event_id == event.id, Registration.status == "confirmed")).all()
+        .where(Registration.event_id == event.id, Registration.status == "confirmed",
+               Registration.user_id.is_not(None))).all()
     present = set(db.session.execute(
         select(Attendance.registration_id, Attendance.session_id)
         .join(Registration, Registration.id == Attendance.registration_id)
@@ -156,7 +166,7 @@ def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes
     registrations = db.session.scalars(
         select(Registration).join(Slot, Slot.id == Registration.slot_id)
         .options(joinedload(Registration.user), joinedload(Registration.organisation))
-        .where(condition, Registration.status == "confirmed")).all()
+        .where(condition, Registration.status == "confirmed", Registration.user_id.is_not(None))).all()
     people = sorted({r.user_id: r for r in registrations}.values(), key=lambda r: sort_key(r.user.name))
     pdf = new_document(_("Sign-in sheet: %(title)s", title=event.title), margin=15)
     pdf.set_font("DejaVu", "B", 15)
@@ -180,5 +190,6 @@ def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 9)
     pdf.multi_cell(0, 5, _("For the attendance record of this event only. Please keep it safe and destroy it "
-                           "once the attendance has been entered."))
+                           "once the attendance has been entered."), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 5, str(PERSONAL_DATA_NOTE))
     return bytes(pdf.output())

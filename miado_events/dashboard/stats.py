@@ -162,7 +162,9 @@ def compute(filters: Filters | None = None, *, now: datetime | None = None) -> S
         return [Reach(value, reached.get(value, 0), n) for value, n in sorted(totals.items())]
 
     per_org = db.session.execute(
-        select(Organisation.name, func.count(distinct(pairs.c.user_id)).label("n"))
+        # An anonymised registration (no person any more) counts as one participant.
+        select(Organisation.name,
+               func.count(distinct(func.coalesce(pairs.c.user_id, -pairs.c.registration_id))).label("n"))
         .join(Organisation, Organisation.id == pairs.c.organisation_id)
         .group_by(Organisation.id, Organisation.name)
         .order_by(literal_column("n").desc(), Organisation.name)).all()

@@ -179,10 +179,11 @@ def can_manage_registration(actor: User, registration: Registration) -> bool:
 
 
 def cancel_registration(actor: User, registration: Registration,
-                        *, now: datetime | None = None) -> list[Registration]:
+                        *, now: datetime | None = None, account_deleted: bool = False) -> list[Registration]:
     """Cancel a seat or leave the waiting list. Members keep to the deadline,
-    staff may cancel any time. A freed seat goes to the waiting list at once.
-    Returns the registrations promoted."""
+    staff may cancel any time, and so may a person deleting their account
+    (``account_deleted``: nobody will come). A freed seat goes to the waiting
+    list at once. Returns the registrations promoted."""
     now = now or utcnow()
     if not can_manage_registration(actor, registration):
         raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
@@ -192,7 +193,7 @@ def cancel_registration(actor: User, registration: Registration,
     for _attempt in range(3):
         if not registration.is_active:
             raise _err("already_cancelled", _l("This registration has already been cancelled."))
-        if not is_staff(actor) and not registration.can_be_cancelled_by_member(now):
+        if not (is_staff(actor) or account_deleted) and not registration.can_be_cancelled_by_member(now):
             raise _err("cancellation_deadline_passed",
                        _l("The deadline for cancelling has passed. Please contact the office."))
         was_confirmed = registration.is_confirmed

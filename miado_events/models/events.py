@@ -261,7 +261,9 @@ class Registration(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("registration_slots.id", ondelete="CASCADE"))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: None once the person's data is anonymised (account deleted, or purged after
+    #: the retention period): the row stays so that the counts stay.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(16))
@@ -270,14 +272,16 @@ class Registration(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    # The ticket: valid while the registration is confirmed (see checkin.tickets).
-    ticket_token: Mapped[str] = mapped_column(String(32), unique=True, default=new_ticket_token)
-    ticket_code: Mapped[str] = mapped_column(String(TICKET_CODE_LENGTH), unique=True,
-                                             default=new_ticket_code)
+    # The ticket: valid while the registration is confirmed (see checkin.tickets);
+    # both are removed when the registration is anonymised.
+    ticket_token: Mapped[str | None] = mapped_column(String(32), unique=True, default=new_ticket_token)
+    ticket_code: Mapped[str | None] = mapped_column(String(TICKET_CODE_LENGTH), unique=True,
+                                                    default=new_ticket_code)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     slot: Mapped[Slot] = relationship()
     event: Mapped[Event] = relationship()
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     organisation: Mapped[Organisation | None] = relationship()
     registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
 

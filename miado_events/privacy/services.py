@@ -1,0 +1,276 @@
+"""The person's rights under the DSGVO, and keeping personal data no longer
+than needed.
+
+- ``export_data``: everything held about a person, as plain JSON data (Art. 15/20).
+- ``delete_account``: the account goes; registrations and attendance stay as
+  anonymous rows so that the office's statistics do not change (Art. 17).
+- ``purge``: the daily job that anonymises registrations of long-past events
+  and waiting-list entries of past events, and drops old e-mails.
+
+Anonymising a registration removes the link to the person and its ticket
+(token and code); the event, slot, MSO, status, times and the attendance rows
+stay. The MSO is not personal data of the member: it is what "MSOs reached"
+counts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, or_, select, update
+
+from .. import audit
+from ..database import utcnow
+from ..errors import DomainError
+from ..events import registration as registration_service
+from ..extensions import db
+from ..mail import send_message
+from ..models.accounts import Role, User, UserToken
+from ..models.audit import AuditEntry
+from ..models.checkin import Attendance, Certificate
+from ..models.events import Event, EventSession, Registration, RegistrationStatus, Slot
+from ..models.mail import Mailing, OutboxMessage, OutboxStatus
+from ..models.orgs import Membership, OrgInvitation
+from ..models.voting import BallotChange, Topic, TopicComment, TopicSupport
+from ..orgs import queries as org_queries
+
+#: What replaces a deleted person's name where a record must stay (audit log, mailings).
+DELETED = "[deleted]"
+
+
+# --- consent ----------------------------------------------------------------------------------
+
+def current_notice_version() -> str:
+    return current_app.config["PRIVACY_NOTICE_VERSION"]
+
+
+def needs_consent(user: User) -> bool:
+    """True when the person last agreed to another version of the privacy notice."""
+    return user.privacy_consent_version != current_notice_version()
+
+
+def record_consent(user: User, *, now: datetime | None = None) -> None:
+    user.privacy_consent_version = current_notice_version()
+    user.privacy_consent_at = now or utcnow()
+
+
+# --- export -----------------------------------------------------------------------------------
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_data(user: User, *, now: datetime | None = None) -> dict:
+    """All data held about ``user``, as JSON-ready values. Only what is about
+    them: for an event, its title and times, not other participants."""
+    now = now or utcnow()
+    registrations = list(db.session.scalars(
+        select(Registration).where(Registration.user_id == user.id).order_by(Registration.id)))
+    attendance = list(db.session.scalars(
+        select(Attendance).join(Registration, Registration.id == Attendance.registration_id)
+        .where(Registration.user_id == user.id).order_by(Attendance.checked_in_at)))
+    memberships = list(db.session.scalars(
+        select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)))
+    certificates = list(db.session.scalars(
+        select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.id)))
+    topics = list(db.session.scalars(select(Topic).where(Topic.proposer_id == user.id).order_by(Topic.id)))
+    comments = list(db.session.scalars(
+        select(TopicComment).where(TopicComment.user_id == user.id).order_by(TopicComment.id)))
+    supports = list(db.session.scalars(
+        select(TopicSupport).where(TopicSupport.user_id == user.id).order_by(TopicSupport.topic_id)))
+    ballot_changes = list(db.session.scalars(
+        select(BallotChange).where(BallotChange.user_id == user.id).order_by(BallotChange.id)))
+    mails = list(db.session.execute(
+        select(OutboxMessage.subject, OutboxMessage.template, OutboxMessage.status,
+               OutboxMessage.created_at, OutboxMessage.sent_at)
+        .where(OutboxMessage.to_address == user.email).order_by(OutboxMessage.id)))
+
+    def slot_sessions(slot: Slot) -> list[dict]:
+        sessions = [slot.session] if slot.session is not None else slot.event.sessions
+        return [{"starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at)} for s in sessions]
+
+    return {
+        "generated_at": _iso(now),
+        "controller": current_app.config.get("IMPRINT_ORGANISATION", "MIA-DO-KI, Stadt Dortmund"),
+        "account": {
+            "name": user.name, "email": user.email, "role": user.role, "language": user.locale,
+            "created_at": _iso(user.created_at), "email_verified_at": _iso(user.email_verified_at),
+            "privacy_notice_version": user.privacy_consent_version,
+            "privacy_consent_at": _iso(user.privacy_consent_at),
+            "has_calendar_feed": bool(user.feed_token),
+        },
+        "organisations": [
+            {"organisation": m.organisation.name, "role": m.role, "status": m.status,
+             "since": _iso(m.created_at)} for m in memberships],
+        "registrations": [
+            {"event": r.event.title, "kind": r.event.kind, "status": r.status,
+             "organisation": r.organisation.name if r.organisation else None,
+             "sessions": slot_sessions(r.slot), "registered_at": _iso(r.created_at),
+             "confirmed_at": _iso(r.confirmed_at), "cancelled_at": _iso(r.cancelled_at),
+             "ticket_code": r.ticket_code_display if r.ticket_code else None} for r in registrations],
+        "attendance": [
+            {"event": a.registration.event.title, "session_starts_at": _iso(a.session.starts_at),
+             "checked_in_at": _iso(a.checked_in_at), "method": a.method} for a in attendance],
+        "certificates": [
+            {"event": c.event.title, "code": c.code_display, "name_printed": c.holder_name,
+             "issued_at": _iso(c.issued_at), "revoked_at": _iso(c.revoked_at)} for c in certificates],
+        "topic_proposals": [
+            {"title": t.title, "description": t.description, "why": t.why, "status": t.status,
+             "round": t.round.title, "proposed_at": _iso(t.created_at)} for t in topics],
+        "topic_comments": [
+            {"topic": c.topic.title if c.topic else None, "text": c.body, "written_at": _iso(c.created_at),
+             "hidden": c.hidden_at is not None} for c in comments],
+        "topics_supported": [s.topic_id for s in supports],
+        "ballot_changes": [
+            {"ballot_id": b.ballot_id, "changed_at": _iso(b.changed_at), "points": b.points}
+            for b in ballot_changes],
+        "emails": [
+            {"subject": m.subject, "kind": m.template, "status": m.status,
+             "queued_at": _iso(m.created_at), "sent_at": _iso(m.sent_at)} for m in mails],
+    }
+
+
+# --- anonymising --------------------------------------------------------------------------------
+
+def _anonymise(condition, now: datetime) -> int:
+    """Cut the tie between matching registrations and their person; returns how many."""
+    result = db.session.execute(
+        update(Registration)
+        .where(condition, or_(Registration.user_id.is_not(None), Registration.ticket_token.is_not(None)))
+        .values(user_id=None, ticket_token=None, ticket_code=None, anonymised_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def _scrub(text: str | None, words: list[str]) -> str | None:
+    if not text:
+        return text
+    for word in words:
+        if word:
+            text = text.replace(word, DELETED)
+    return text
+
+
+def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]:
+    """Delete ``user``'s account. Upcoming seats are given back (the waiting
+    list moves up), past registrations and attendance stay without the person,
+    links and the calendar feed stop working, the MSOs they represented are
+    told. Returns what was done (for the log)."""
+    now = now or utcnow()
+    if user.role == Role.ADMIN.value:
+        admins = db.session.scalar(select(func.count()).select_from(User).where(
+            User.role == Role.ADMIN.value, User.is_enabled.is_(True), User.id != user.id))
+        if not admins:
+            raise DomainError("last_admin", _l("You are the only administrator. Make someone else "
+                                               "administrator before you delete your account."))
+    # 1. Upcoming and running registrations end the normal way, silently for the
+    #    person (the account is going), with the seat passed on.
+    covering = (select(EventSession.id)
+                .where(or_(EventSession.id == Slot.session_id,
+                           Slot.session_id.is_(None) & (EventSession.event_id == Slot.event_id)),
+                       EventSession.ends_at > now)
+                .correlate(Slot).exists())
+    active = db.session.scalars(
+        select(Registration).join(Slot, Slot.id == Registration.slot_id)
+        .where(Registration.user_id == user.id, covering,
+               Registration.status.in_([RegistrationStatus.CONFIRMED.value,
+                                        RegistrationStatus.WAITLISTED.value]))).all()
+    for registration in active:
+        # Those promoted get their usual mail; the person's own is deleted below.
+        registration_service.cancel_registration(user, registration, now=now, account_deleted=True)
+    cancelled = len(active)
+
+    # 2. The MSOs this person represented learn that a representative has gone.
+    memberships = list(db.session.scalars(select(Membership).where(Membership.user_id == user.id)))
+    told = 0
+    for membership in memberships:
+        if membership.is_representative:
+            org = membership.organisation
+            remaining = [u for u in org_queries.representatives(org) if u.id != user.id]
+            for rep in remaining:
+                send_message(rep.email, "representative_deleted", rep.locale, user=rep, org=org,
+                             remaining=len(remaining))
+            send_message(current_app.config["STAFF_NOTIFY_EMAIL"], "representative_deleted",
+                         current_app.config["BABEL_DEFAULT_LOCALE"], user=None, org=org,
+                         remaining=len(remaining))
+            told += 1
+        db.session.delete(membership)
+    org_queries.forget_memberships()
+
+    # 3. Records that stay lose the person: registrations, audit entries, mailings.
+    anonymised = _anonymise(Registration.user_id == user.id, now)
+    words = [user.email, user.name]
+    entries = db.session.scalars(select(AuditEntry).where(or_(
+        AuditEntry.actor_id == user.id,
+        *[AuditEntry.summary.contains(w, autoescape=True) for w in words if w]))).all()
+    for entry in entries:
+        if entry.actor_id == user.id:
+            entry.actor_id, entry.actor_name = None, DELETED
+        entry.summary = _scrub(entry.summary, words)
+    db.session.execute(update(Mailing).where(Mailing.sender_id == user.id)
+                       .values(sender_id=None, sender_name=DELETED))
+    db.session.execute(update(Topic).where(Topic.proposer_id == user.id).values(proposer_id=None))
+
+    # 4. What is only theirs goes: comments, certificates, tokens, their mail, invitations.
+    db.session.execute(delete(TopicComment).where(TopicComment.user_id == user.id))
+    db.session.execute(delete(Certificate).where(Certificate.user_id == user.id))
+    db.session.execute(delete(UserToken).where(UserToken.user_id == user.id))
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == user.email))
+    db.session.execute(delete(OrgInvitation).where(OrgInvitation.email == user.email))
+    db.session.flush()
+    result = {"cancelled": cancelled, "anonymised": anonymised, "organisations_told": told}
+    # The log says that an account went, not whose.
+    audit.record(None, "account.delete", None, user.role, now=now, **result)
+    db.session.delete(user)
+    db.session.flush()
+    return result
+
+
+
+# --- purge ------------------------------------------------------------------------------------
+
+@dataclass
+class PurgeReport:
+    cutoff: datetime
+    registrations: int = 0
+    waiting_list: int = 0
+    emails: int = 0
+    tokens: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any((self.registrations, self.waiting_list, self.emails, self.tokens))
+
+
+def purge(*, months: int | None = None, now: datetime | None = None) -> PurgeReport:
+    """Remove personal data that is no longer needed. Idempotent: a second run
+    finds nothing to do. Counts (registrations, attendance) stay."""
+    now = now or utcnow()
+    months = current_app.config["PRIVACY_RETENTION_MONTHS"] if months is None else months
+    cutoff = now - timedelta(days=round(months * 30.44))
+    report = PurgeReport(cutoff=cutoff)
+
+    last_end = (select(func.max(EventSession.ends_at)).where(EventSession.event_id == Event.id)
+                .correlate(Event).scalar_subquery())
+    old_events = select(Event.id).where(last_end < cutoff)
+    past_events = select(Event.id).where(last_end < now)
+    report.waiting_list = _anonymise(
+        (Registration.status == RegistrationStatus.WAITLISTED.value)
+        & Registration.event_id.in_(past_events), now)
+    report.registrations = _anonymise(Registration.event_id.in_(old_events), now)
+    # Certificates stay: they are the person's proof and can be verified for years.
+    report.emails = db.session.execute(
+        delete(OutboxMessage).where(OutboxMessage.created_at < cutoff,
+                                    OutboxMessage.status != OutboxStatus.QUEUED.value)
+        .execution_options(synchronize_session=False)).rowcount or 0
+    report.tokens = db.session.execute(
+        delete(UserToken).where(UserToken.expires_at < now)
+        .execution_options(synchronize_session=False)).rowcount or 0
+    if report.changed:
+        audit.record(None, "privacy.purge", None,
+                     f"{report.registrations} + {report.waiting_list} / {report.emails} / {report.tokens}",
+                     now=now, registrations=report.registrations, waiting_list=report.waiting_list,
+                     emails=report.emails, tokens=report.tokens)
+    return report

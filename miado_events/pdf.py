@@ -1,5 +1,5 @@
 """The common start of every PDF the app makes: A4, the bundled DejaVu fonts
-(they cover Latin, Cyrillic and Greek; no font is fetched from elsewhere),
+(they cover Latin, Cyrillic, Greek and Arabic; no font is fetched from elsewhere),
 margins, title and author in the document's metadata."""
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def new_document(title: str, *, margin: float, author: str = AUTHOR) -> FPDF:
     pdf.set_title(title)
     pdf.set_author(author)
     add_fonts(pdf)
+    # HarfBuzz shapes Arabic letters and orders right-to-left runs (an Arabic
+    # page, or an MSO name in Arabic on a German page).
+    pdf.set_text_shaping(True)
     pdf.set_margins(margin, margin, margin)
     pdf.set_auto_page_break(True, margin)
     pdf.add_page()

@@ -8,7 +8,7 @@ PYBABEL := $(VENV)/bin/pybabel
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run install install-test translations extract-messages test test-sqlite test-postgres system-deps postgres bench
+.PHONY: run install install-test translations extract-messages test test-sqlite test-postgres system-deps node-deps postgres bench
 
 ## make run: install into .venv, build the SQLite schema, load demo data, serve on http://127.0.0.1:5000
 run: install
@@ -39,12 +39,16 @@ extract-messages:
 	$(PYBABEL) -q update --no-fuzzy-matching -i miado_events/translations/messages.pot -d miado_events/translations
 
 ## make test: install everything the suite needs (Chromium, PostgreSQL, venv), then run it on SQLite and on PostgreSQL
-test: system-deps install-test postgres
+test: system-deps install-test node-deps postgres
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
 system-deps:
 	bash .ci/system-deps
+
+# axe-core (the accessibility checker the browser tests inject), pinned in package-lock.json.
+node-deps:
+	npm ci --no-audit --no-fund --silent
 
 postgres:
 	bash .ci/postgres start

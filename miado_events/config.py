@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 # Each language by its own name, as people look for it in the switcher.
@@ -52,13 +53,18 @@ def _env_or_instance_file(env_name: str, instance_path: str, filename: str, make
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = make()
-    # O_EXCL: when two processes start at once, the second reads the first's key.
+    # Written whole to a private temporary file, then linked into place: the
+    # name appears only with its content, so when two processes start at once
+    # the second reads the first's complete key (never a half-written file).
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{filename}.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        os.link(tmp, path)
     except FileExistsError:
         return path.read_text().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
+    finally:
+        os.unlink(tmp)
     return key
 
 

@@ -161,6 +161,7 @@ class TopicComment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    topic: Mapped[Topic] = relationship()
 
 
 class Ballot(db.Model):

@@ -105,6 +105,14 @@ ROUTES = [
     ("POST", "/account/password", "accounts.change_password", signed_in_only(400)),
     ("POST", "/account/email", "accounts.change_email", signed_in_only(400)),
     ("GET", "/account/email/unknown-token", "accounts.confirm_email_change", everyone(302)),
+    # One's own data (DSGVO): download it, delete the account (an empty form
+    # is answered with its errors), agree to a new privacy notice (everyone
+    # here agreed to the current one, so it sends them to the start page)
+    ("GET", "/account/data.json", "privacy.export", signed_in_only()),
+    ("GET", "/account/delete", "privacy.delete_account", signed_in_only()),
+    ("POST", "/account/delete", "privacy.delete_account", signed_in_only(400)),
+    ("GET", "/account/privacy-notice", "privacy.consent", signed_in_only(302)),
+    ("POST", "/account/privacy-notice", "privacy.consent", signed_in_only(302)),
     ("POST", "/language", "accounts.set_language", everyone(400)),
     ("GET", "/admin/users", "admin.users", admin_only()),
     ("POST", "/admin/users/invite", "admin.invite", admin_only(302)),
@@ -545,3 +553,11 @@ def test_anonymous_visitors_are_sent_to_log_in_for_my_registrations_and_staff_pa
     for url in ["/my/registrations", "/staff/events", f"/staff/events/{SEMINAR}/registrations"]:
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+def test_anonymous_visitors_are_sent_to_log_in_for_their_own_data(as_role):
+    client = as_role(ANON)
+    for method, url in [("GET", "/account/data.json"), ("GET", "/account/delete"), ("POST", "/account/delete"),
+                        ("GET", "/account/privacy-notice"), ("POST", "/account/privacy-notice")]:
+        response = client.open(url, method=method)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], (method, url)

@@ -2,6 +2,9 @@
 real service (or, for exports, the real view) that performs it — exactly one
 entry, with the actor's id and name and the object acted on — in the same
 transaction as the change, and it stays readable when the account is gone.
+The system's own entries (an account deleted by its owner, the privacy
+purge) have no actor ("system") and no object: they say what happened, not
+to whom.
 
 Each case below sets up what its action needs (which may itself write
 entries of other types), then acts; the test compares the entries before
@@ -32,6 +35,7 @@ from miado_events.models.mail import Mailing
 from miado_events.models.voting import Topic, TopicComment
 from miado_events.orgs import services as orgs
 from miado_events.orgs.services import OrgProfile
+from miado_events.privacy import services as privacy
 from miado_events.voting import services as voting
 from miado_events.voting.services import RoundData, TopicData
 
@@ -72,7 +76,8 @@ def ctx(db, staff, make_user, make_org, make_member, make_event, client, login) 
 
 
 #: case id → set-up function(ctx) → (actor, act); ``act()`` performs the
-#: action and returns the object the entry must name (None for none).
+#: action and returns the object the entry must name (None for none). The
+#: actor is None for what the system records without a person (see above).
 CASES: dict[str, Callable] = {}
 
 
@@ -399,6 +404,22 @@ def _export(c: Ctx):
     return c.staff, act
 
 
+# --- privacy (no actor, no object) -----------------------------------------------------------------
+
+@case("account.delete")
+def _account_delete(c: Ctx):
+    person = c.make_user(name="Zofia Quendelwirth")
+    register(c.db, person, slot_of(c.make_event()))
+    return None, lambda: (privacy.delete_account(person, now=NOW), None)[1]
+
+
+@case("privacy.purge")
+def _privacy_purge(c: Ctx):
+    """A registration of an event that ended two months ago is anonymised."""
+    register(c.db, c.make_user(), slot_of(c.make_event()))
+    return None, lambda: (privacy.purge(months=1, now=SESSION_START + timedelta(days=60)), None)[1]
+
+
 # --- the tests -------------------------------------------------------------------------------------
 
 def test_every_action_type_has_a_case():
@@ -414,7 +435,7 @@ def test_action_writes_exactly_one_entry(db, ctx, case_id):
     action = case_id.split(":")[0]
     actor, act = CASES[case_id](ctx)
     db.session.commit()
-    actor_id, actor_name = actor.id, actor.name
+    actor_id, actor_name = (actor.id, actor.name) if actor is not None else (None, "system")
     before = entry_ids(db)
 
     obj = act()
@@ -426,8 +447,11 @@ def test_action_writes_exactly_one_entry(db, ctx, case_id):
     assert len(mine) == 1, [(e.action, e.object_type) for e in new]
     entry = mine[0]
     assert (entry.actor_id, entry.actor_name) == (actor_id, actor_name)
-    assert obj is not None and obj.id is not None
-    assert (entry.object_type, entry.object_id) == (obj.__tablename__, obj.id)
+    if actor is None:
+        assert obj is None and (entry.object_type, entry.object_id) == (None, None)
+    else:
+        assert obj is not None and obj.id is not None
+        assert (entry.object_type, entry.object_id) == (obj.__tablename__, obj.id)
     assert entry.summary.strip()
     assert entry.at is not None
     assert "@" not in entry.summary

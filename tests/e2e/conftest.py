@@ -274,3 +274,89 @@ def second_page(browser, page, traffic):
         yield second
     finally:
         context.close()
+
+
+# --- the demo data on a real port (read-mostly page checks) ------------------
+
+
+DEMO_PASSWORD = "demo-passwort"
+
+
+def demo_email(local: str) -> str:
+    return f"{local}@demo.example.org"
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The app on a real port with ``load_demo_data()`` (every role: admin,
+    staff, door, member, member2, rep1… at demo.example.org, password
+    ``demo-passwort``), built once per test module: for tests that look at
+    many pages and change little. CSRF is on; e-mail goes to the in-memory
+    outbox. Tests that log in call ``limiter.reset()`` first (the log-in limit
+    counts per address, and every browser here is 127.0.0.1)."""
+    from werkzeug.serving import make_server
+
+    from miado_events import create_app
+    from miado_events.demo import load_demo_data
+    from miado_events.extensions import db, limiter
+
+    app = create_app(app_config(
+        tmp_path_factory.mktemp("demo"),
+        WTF_CSRF_ENABLED=True,
+        BASE_URL="http://127.0.0.1",
+        # The demo accounts agreed to the configured notice version.
+    ))
+    reset_schema(app)
+    limiter.reset()
+    with app.app_context():
+        load_demo_data()
+        db.session.remove()
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    host, port = server.server_address[:2]
+    url = f"http://{host}:{port}"
+    app.config["BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=url, app=app, host=host, port=port)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def new_recorded_context(browser, server: LiveServer, *, lang: str | None = None, **options):
+    """A fresh browser context (empty cache, no cookies) whose requests are
+    collected in ``context.foreign_requests`` when they go to any host but
+    ``server``; with ``lang`` the language switcher's cookie is set."""
+    options.setdefault("locale", "de-DE")
+    context = browser.new_context(**options)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    if lang:
+        context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
+    foreign: list[str] = []
+    context.foreign_requests = foreign
+
+    def record(request):
+        parts = urlsplit(request.url)
+        if parts.scheme not in {"data", "about", "blob"} and parts.netloc != server.netloc:
+            foreign.append(request.url)
+
+    context.on("request", record)
+    return context
+
+
+def log_in_as(page, server: LiveServer, email: str, password: str) -> None:
+    """Log in through the form (by input names, whatever the language)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/login")
+    page.locator('main input[name="email"]').fill(email)
+    page.locator('main input[name="password"]').fill(password)
+    page.locator("main form.form button[type=submit]").click()
+    expect(page.locator('header form[action="/logout"]')).to_have_count(1)

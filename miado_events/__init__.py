@@ -34,9 +34,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import assets, cli, errorpages, web
+    from . import assets, cli, errorpages, pagecache, web
 
     assets.init_app(app)
+    pagecache.init_app(app)
     web.init_app(app)
     errorpages.init_app(app)
     cli.init_app(app)

@@ -153,6 +153,9 @@ def from_environment(instance_path: str) -> dict:
         "STAFF_NOTIFY_EMAIL": os.environ.get("STAFF_NOTIFY_EMAIL")
         or os.environ.get("CONTACT_EMAIL", "mia-do-ki@example.org"),
         "PRIVACY_NOTICE_VERSION": os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11"),
+        # Public pages for anonymous visitors are kept per process while nothing on
+        # them changed (see miado_events/pagecache.py); off only to compare.
+        "PAGE_CACHE": _bool("PAGE_CACHE", True),
         # `flask privacy purge` anonymises registrations of events that ended this long ago.
         "PRIVACY_RETENTION_MONTHS": _int("PRIVACY_RETENTION_MONTHS", 24),
         "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,

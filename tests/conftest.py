@@ -147,6 +147,7 @@ def app(tmp_path):
     limiter.reset()
     if "mail_outbox" in app.extensions:
         app.extensions["mail_outbox"].clear()
+    app.extensions["miado_pagecache"].clear()
     try:
         with app.app_context():
             yield app

@@ -9,7 +9,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import func, select
 
+from .. import pagecache
 from ..database import paginate, utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -56,17 +58,45 @@ def _seat_states(sessions, now):
             for sid, slot in slots.items() if slot is not None}
 
 
+def _valid_until(now, sessions, *extra):
+    """When what a page shows about ``sessions`` may change by time alone: a
+    session starts or ends, registration opens or closes, a new day begins."""
+    moments = list(extra)
+    moments.append(local_to_utc(to_local(now).date() + timedelta(days=1), time(0, 0)))
+    for session in sessions:
+        event = session.event
+        moments += [session.starts_at, session.ends_at, event.registration_opens_at,
+                    event.registration_closes_at]
+        slot = queries.slot_for(session)
+        if slot is not None:
+            moments.append(slot.starts_at)
+    return pagecache.earliest_after(now, moments)
+
+
 @bp.route("/calendar")
 def calendar():
     now = utcnow()
     filters = _filters()
-    page = paginate(queries.upcoming_sessions(now, **filters), per_page=PER_PAGE)
-    months = [(label, list(items)) for label, items in groupby(
-        page.items, key=lambda s: format_date(to_local(s.starts_at), "LLLL yyyy"))]
-    active = {k: v for k, v in filters.items() if v}
-    return render_template("events/calendar.html", page=page, months=months, filters=filters,
-                           active_filters=active, states=_seat_states(page.items, now),
-                           today=to_local(now).date(), **_filter_choices())
+    query = queries.upcoming_sessions(now, **filters)
+    shown = []
+
+    def render():
+        page = paginate(query, per_page=PER_PAGE)
+        shown.extend(page.items)
+        months = [(label, list(items)) for label, items in groupby(
+            page.items, key=lambda s: format_date(to_local(s.starts_at), "LLLL yyyy"))]
+        active = {k: v for k, v in filters.items() if v}
+        return render_template("events/calendar.html", page=page, months=months, filters=filters,
+                               active_filters=active, states=_seat_states(page.items, now),
+                               today=to_local(now).date(), **_filter_choices())
+
+    def valid_until(now):
+        # The list changes when any matching session ends, even one on another page.
+        listed = query.order_by(None).subquery()
+        first_end = db.session.scalar(select(func.min(listed.c.ends_at)))
+        return _valid_until(now, shown, first_end)
+
+    return pagecache.page(("calendar",), render, valid_until)
 
 
 @bp.route("/calendar/<int:year>/<int:month>")
@@ -101,6 +131,11 @@ def _visible_event(event_id: int, options=()) -> Event:
 
 @bp.route("/events/<int:event_id>")
 def detail(event_id: int):
+    return pagecache.page(("event", event_id), lambda: _detail(event_id),
+                          lambda now: _valid_until(now, db.session.get(Event, event_id).sessions))
+
+
+def _detail(event_id: int) -> str:
     # Sessions with their venues and the slots in three statements, however
     # many sessions (and venues) the event has.
     event = _visible_event(event_id, options=queries.EVENT_PAGE_OPTIONS)

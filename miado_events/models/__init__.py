@@ -12,3 +12,4 @@ from .checkin import Attendance, Certificate, CheckInMethod, DoorAssignment  # n
 from .voting import (Ballot, BallotChange, BallotPoints, Phase, RoundOrganisation, Topic,  # noqa: F401
                      TopicComment, TopicFormat, TopicRound, TopicStatus, TopicSupport)
 from .audit import AuditEntry  # noqa: F401
+from .pagecache import DataVersion  # noqa: F401

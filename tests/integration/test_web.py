@@ -91,12 +91,15 @@ def test_403_page_for_signed_in_user_without_right(client, make_user, login):
     assert "Access denied" in response.get_data(as_text=True)
 
 
-def test_unexpected_error_gives_a_friendly_500(app, client):
+def test_unexpected_error_gives_a_friendly_500(tmp_path):
+    # An app of its own: the shared one has served requests and takes no new routes.
+    app = create_app(app_config(tmp_path))
+
     @app.route("/boom")
     def boom():
         raise RuntimeError("boom")
 
-    response = client.get("/boom")
+    response = app.test_client().get("/boom", headers={"Accept-Language": "en"})
     assert response.status_code == 500
     assert "Something went wrong" in response.get_data(as_text=True)
 
@@ -120,10 +123,14 @@ def test_healthz_503_when_database_is_unreachable(tmp_path):
     assert response.get_json()["status"] == "error"
 
 
-def test_static_css_is_served_locally(client):
+def test_static_css_is_served_locally_with_a_fingerprint(client):
+    import re
+
     html = client.get("/").get_data(as_text=True)
-    assert 'href="/static/css/app.css"' in html
-    assert client.get("/static/css/app.css").status_code == 200
+    href = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', html).group(1)
+    response = client.get(href)
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["Cache-Control"]
 
 
 def test_pages_work_without_javascript(client):

@@ -60,22 +60,22 @@ class Entry:
     html: str
 
 
-class _Store:
-    """A small LRU of built pages, one per process."""
+class LRUStore:
+    """A small thread-safe LRU, one per app and process."""
 
     def __init__(self, size: int):
         self.size = size
-        self.items: OrderedDict[tuple, Entry] = OrderedDict()
+        self.items: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key) -> Entry | None:
+    def get(self, key):
         with self.lock:
             entry = self.items.get(key)
             if entry is not None:
                 self.items.move_to_end(key)
             return entry
 
-    def put(self, key, entry: Entry) -> None:
+    def put(self, key, entry) -> None:
         with self.lock:
             self.items[key] = entry
             self.items.move_to_end(key)
@@ -87,7 +87,7 @@ class _Store:
             self.items.clear()
 
 
-def _store() -> _Store:
+def _store() -> LRUStore:
     """This app's pages (each app its own: tests build several apps in one process)."""
     return current_app.extensions["miado_pagecache"]
 
@@ -209,7 +209,7 @@ def _rolled_back(session: Session, _previous) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["miado_pagecache"] = _Store(MAX_ENTRIES)
+    app.extensions["miado_pagecache"] = LRUStore(MAX_ENTRIES)
     # Flask-WTF offers ``csrf_token`` both as a global and from a context
     # processor; this one runs after it (init_app comes after the
     # extensions), so templates get the placeholder-aware function.

@@ -1,19 +1,29 @@
 """Calendar feeds and the page where a person subscribes to their own."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ..events.labels import KIND_LABELS
 from ..extensions import db
+from ..pagecache import LRUStore
 from ..permissions import login_required
 from ..urls import external_url
 from ..web import commit_or_flash
 from . import feeds, ical
 
 bp = Blueprint("calendar", __name__)
+#: Feed bodies kept per process, by ETag (a feed is a few milliseconds of
+#: iCalendar serialisation per session; calendar apps ask for it every few hours).
+FEED_BODIES = 256
+
+
+@bp.record_once
+def _init(state) -> None:
+    state.app.extensions["miado_feed_bodies"] = LRUStore(FEED_BODIES)
 
 
 def _not_modified(etag: str, modified) -> bool:
@@ -28,13 +38,27 @@ def _feed_response(feed, name: str, *, private: bool) -> Response:
     if _not_modified(etag, modified):
         response = Response(status=304)
     else:
-        response = Response(ical.build(build_sessions(), name=name, feed=True),
-                             mimetype="text/calendar")
+        response = Response(_feed_body(etag, name, build_sessions), mimetype="text/calendar")
     response.set_etag(etag)
     if modified is not None:
         response.last_modified = modified
     response.headers["Cache-Control"] = ("private" if private else "public") + ", max-age=300"
     return response
+
+
+def _feed_body(etag: str, name: str, build_sessions) -> bytes:
+    """The feed's iCalendar text, built once per ETag and language: the ETag
+    changes with everything the feed shows (see feeds._validators), so the
+    same ETag means the same feed."""
+    if not current_app.config.get("PAGE_CACHE", True):
+        return ical.build(build_sessions(), name=name, feed=True)
+    store = current_app.extensions["miado_feed_bodies"]
+    key = (request.path, etag, str(get_locale()))
+    body = store.get(key)
+    if body is None:
+        body = ical.build(build_sessions(), name=name, feed=True)
+        store.put(key, body)
+    return body
 
 
 @bp.route("/feeds/public.ics")

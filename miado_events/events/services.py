@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from dateutil import rrule
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from .. import audit
 from ..database import utcnow
@@ -428,6 +428,9 @@ def save_venue(actor: User, data: VenueData, venue: Venue | None = None) -> Venu
     venue.directions = (data.directions or "").strip() or None
     db.session.add(venue)
     db.session.flush()
-    db.session.flush()
+    # Feeds and downloads name the place: the events held there have changed
+    # (their ETag and Last-Modified follow Event.updated_at).
+    db.session.execute(update(Event).where(Event.id.in_(
+        select(EventSession.event_id).where(EventSession.venue_id == venue.id))).values(updated_at=utcnow()))
     audit.record(actor, "venue.save", venue, venue.name)
     return venue

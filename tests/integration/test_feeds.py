@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 import vobject
+from sqlalchemy import select
 
 from miado_events.database import utcnow
 from miado_events.events import registration as reg
@@ -154,3 +155,41 @@ def test_public_feed_uses_a_constant_number_of_statements(client, db, staff):
     with fresh_count(db) as cached:
         assert client.get("/feeds/public.ics", headers={"If-None-Match": etag}).status_code == 304
     assert len(cached) == 1  # only the aggregate behind the ETag
+
+
+def test_a_feed_asked_again_is_not_built_again_but_every_change_shows(client, db, staff, make_user):
+    """Feed bodies are kept by ETag: the same ETag gives the stored body
+    without building it (fewer statements), and a change gives a new one."""
+    event_id = make_event(db, staff, title="Kept seminar").id
+    with fresh_count(db) as first:
+        body = client.get("/feeds/public.ics").get_data()
+    with fresh_count(db) as again:
+        assert client.get("/feeds/public.ics").get_data() == body
+    assert len(again) < len(first)
+
+    session = db.session.scalar(select(EventSession).where(EventSession.event_id == event_id))
+    services.update_session(db.session.merge(staff), session, SessionData(
+        day=session.starts_at.date(), start=time(17), end=time(20), online_url=ONLINE))
+    db.session.commit()
+    changed = client.get("/feeds/public.ics")
+    assert changed.get_data() != body
+    assert [v.dtstart.value.astimezone(timezone.utc) for v in vevents(changed)] == [session.starts_at]
+
+
+def test_a_corrected_venue_address_reaches_the_feed(client, db, staff):
+    venue = services.save_venue(staff, services.VenueData(name="Dietrich-Keuning-Haus",
+                                                          address="Leopoldstraße 50, 44147 Dortmund"))
+    event_ = services.create_event(staff, EventData(kind="seminar", title="Venue seminar", capacity=10))
+    services.add_session(staff, event_, SessionData(day=utcnow().date() + timedelta(days=10), start=time(18),
+                                                   end=time(20), venue_id=venue.id))
+    services.publish_event(staff, event_)
+    db.session.commit()
+    first = client.get("/feeds/public.ics")
+    assert [v.location.value for v in vevents(first)] == ["Dietrich-Keuning-Haus, Leopoldstraße 50, 44147 Dortmund"]
+
+    services.save_venue(staff, services.VenueData(name="Dietrich-Keuning-Haus",
+                                                  address="Leopoldstraße 50-58, 44147 Dortmund"), venue)
+    db.session.commit()
+    again = client.get("/feeds/public.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    assert [v.location.value for v in vevents(again)] == ["Dietrich-Keuning-Haus, Leopoldstraße 50-58, 44147 Dortmund"]

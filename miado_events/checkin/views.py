@@ -294,18 +294,40 @@ def manifest():
 @bp.route("/door/sessions/<int:session_id>/self-checkin")
 @require(is_door_staff)
 def self_checkin_screen(session_id: int):
-    """The code shown on a screen at the entrance; the page reloads itself
-    (no JavaScript needed) before the code changes."""
+    """The code shown on a screen at the entrance. static/js/self-screen.js
+    asks this same URL for JSON (``Accept: application/json``) and swaps the
+    QR code and the address when the code changes; without JavaScript the
+    page's "show the current code" link loads it again."""
     session = _session_for_door(session_id)
     now = utcnow()
     rotate = current_app.config["SELF_CHECKIN_ROTATE_SECONDS"]
-    refresh = max(5, rotate - int(now.timestamp()) % rotate + 1)
-    response = make_response(render_template(
-        "checkin/self_screen.html", event_session=session, event=session.event, refresh=refresh,
-        window_state=services.window_state(session, now), window=services.checkin_window(session),
-        counts=services.counts(session)))
+    refresh = max(5, rotate - int(now.timestamp()) % rotate + 1)  # seconds until the next code
+    state = services.window_state(session, now)
+    code = services.self_checkin_code(session, now)
+    qr_src = url_for("checkin.self_checkin_png", session_id=session.id, c=code)
+    checkin_url = self_checkin_url(session, code)
+    counts = services.counts(session)
+    if _wants_json():
+        response = jsonify({
+            "window_state": state, "refresh": refresh,
+            "code": code if state == "open" else None,
+            "url": checkin_url if state == "open" else None,
+            "qr": qr_src if state == "open" else None,
+            "counts": {"checked_in": counts.checked_in, "confirmed": counts.confirmed},
+        })
+    else:
+        response = make_response(render_template(
+            "checkin/self_screen.html", event_session=session, event=session.event, refresh=refresh,
+            window_state=state, window=services.checkin_window(session), counts=counts,
+            code=code, qr_src=qr_src, checkin_url=checkin_url))
     response.headers["Cache-Control"] = "no-store"
+    response.vary.add("Accept")
     return response
+
+
+def _wants_json() -> bool:
+    """The screen's script asks for JSON; a browser (or no Accept header) gets HTML."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
 @bp.route("/door/sessions/<int:session_id>/self-checkin.png")
@@ -315,11 +337,11 @@ def self_checkin_png(session_id: int):
     return _png_response(tickets.qr_png(self_checkin_url(session), box_size=10))
 
 
-def self_checkin_url(session: EventSession) -> str:
+def self_checkin_url(session: EventSession, code: str | None = None) -> str:
     from ..urls import external_url
 
     return external_url("checkin.self_checkin", session_id=session.id,
-                        code=services.self_checkin_code(session))
+                        code=code or services.self_checkin_code(session))
 
 
 @bp.route("/checkin/<int:session_id>/<code>", methods=["GET", "POST"])

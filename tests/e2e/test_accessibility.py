@@ -316,9 +316,7 @@ def test_no_axe_violations(browser, demo_server, world, lang, role):
         today = date.today()
         for name, path, how in pages_for(role, world):
             url = demo_server.url + path.format(y=today.year, m=today.month)
-            import time as _t; _t0=_t.monotonic()
             response = page.goto(url)
-            _t1=_t.monotonic()
             expected = how if isinstance(how, int) else 200
             assert response.status == expected, f"{name}: {url} answered {response.status}, not {expected}"
             if callable(how):
@@ -327,7 +325,6 @@ def test_no_axe_violations(browser, demo_server, world, lang, role):
             expect(html).to_have_attribute("lang", lang)
             expect(html).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
             violations = run_axe(page, source)
-            print('TIMING', name, round(_t1-_t0,3), round(_t.monotonic()-_t1,3))
             visited += 1
             if violations:
                 found.append((name, page.url, violations))
@@ -336,3 +333,67 @@ def test_no_axe_violations(browser, demo_server, world, lang, role):
     print(f"axe: {role} in {lang}: {visited} pages, {sum(len(v) for _, _, v in found)} violations")
     assert not context.foreign_requests, f"requests to other hosts: {context.foreign_requests}"
     assert not found, f"axe found violations ({role}, {lang}):\n" + describe(found)
+
+
+# --- the self check-in screen: no time limit the person cannot turn off ---------------
+
+
+def test_self_check_in_screen_swaps_its_code_without_reloading(browser, demo_server, world):
+    """Instead of a meta refresh (WCAG 2.2.1), the screen's script puts the
+    new QR code and address in place when the code changes; the page itself
+    stays (nothing the person is reading or focusing is taken away)."""
+    from miado_events.extensions import limiter
+
+    app = demo_server.app
+    rotate = app.config["SELF_CHECKIN_ROTATE_SECONDS"]
+    app.config["SELF_CHECKIN_ROTATE_SECONDS"] = 5
+    context = new_recorded_context(browser, demo_server)
+    try:
+        page = context.new_page()
+        limiter.reset()
+        log_in_as(page, demo_server, demo_email("door"), DEMO_PASSWORD)
+        page.goto(f"{demo_server.url}/door/sessions/{world['cafe_session']}/self-checkin")
+        assert page.locator('meta[http-equiv="refresh" i]').count() == 0
+        expect(page.locator("#self-screen .js-only")).to_be_visible()
+        expect(page.locator("#self-screen .no-js-only")).to_be_hidden()
+        expect(page.locator("#self-screen-reload")).to_be_visible()
+        first_url = page.locator("#self-screen-url").inner_text()
+        first_src = page.locator("#self-screen-qr").get_attribute("src")
+        page.evaluate("() => { window.stillTheSamePage = true; }")
+
+        expect(page.locator("#self-screen-url")).not_to_have_text(first_url, timeout=15_000)
+        new_url = page.locator("#self-screen-url").inner_text()
+        code = new_url.rsplit("/", 1)[1]
+        expect(page.locator("#self-screen-qr")).to_have_attribute("src", re.compile(f"c={code}$"))
+        assert page.locator("#self-screen-qr").get_attribute("src") != first_src
+        page.wait_for_function("() => { const i = document.getElementById('self-screen-qr');"
+                               " return i.complete && i.naturalWidth > 0; }")
+        assert page.evaluate("() => window.stillTheSamePage === true"), "the page was reloaded"
+    finally:
+        app.config["SELF_CHECKIN_ROTATE_SECONDS"] = rotate
+        context.close()
+    assert not context.foreign_requests, f"requests to other hosts: {context.foreign_requests}"
+
+
+def test_self_check_in_screen_without_javascript_offers_a_link_to_the_current_code(browser, demo_server,
+                                                                                   world):
+    from miado_events.extensions import limiter
+
+    context = new_recorded_context(browser, demo_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        limiter.reset()
+        log_in_as(page, demo_server, demo_email("door"), DEMO_PASSWORD)
+        url = f"{demo_server.url}/door/sessions/{world['cafe_session']}/self-checkin"
+        page.goto(url)
+        expect(page.locator("#self-screen .no-js-only")).to_be_visible()
+        expect(page.locator("#self-screen .js-only")).to_be_hidden()
+        link = page.locator("#self-screen-reload")
+        expect(link).to_be_visible()
+        expect(page.locator("#self-screen-qr")).to_be_visible()
+        link.click()
+        page.wait_for_load_state()
+        assert page.url == url
+        expect(page.locator("#self-screen-qr")).to_be_visible()
+    finally:
+        context.close()

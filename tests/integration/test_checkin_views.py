@@ -629,6 +629,57 @@ def test_self_check_in_screen_shows_a_qr_code_of_the_current_link(db, at_door, s
     decoded = decode_qr(png.data)
     assert re.fullmatch(rf"http://localhost/checkin/{session.id}/[A-Z2-7]+", decoded)
     assert checkin.self_checkin_code_valid(session, decoded.rsplit("/", 1)[1])
+    # The same address as text, for phones that cannot read the code.
+    assert re.search(r'id="self-screen-url"[^>]*>' + re.escape(decoded) + "<", page.get_data(as_text=True))
+
+
+def test_self_check_in_screen_updates_by_script_or_by_a_link_never_by_meta_refresh(db, at_door, session):
+    """A meta refresh is a time limit the person cannot turn off (WCAG 2.2.1):
+    the screen's own script swaps the code; without JavaScript a link loads
+    the current one."""
+    url = f"/door/sessions/{session.id}/self-checkin"
+    page = at_door.get(url)
+    html = page.get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in html.lower()
+    assert "Refresh" not in page.headers
+    assert re.search(r'<script src="/static/js/self-screen\.js(\?v=\w+)?" defer></script>', html)
+    link = re.search(r'<a [^>]*id="self-screen-reload" href="([^"]+)">([^<]+)</a>', html)
+    assert link and link.group(1) == url and link.group(2) == "Show the current code"
+    assert "The code changes every few minutes." in text_of(page)
+
+
+def test_self_check_in_screen_answers_its_script_with_the_current_code_as_json(db, at_door, session,
+                                                                                ayse_registration):
+    url = f"/door/sessions/{session.id}/self-checkin"
+    response = at_door.get(url, headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert response.content_type == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Accept" in response.headers["Vary"]
+    data = response.get_json()
+    assert data["window_state"] == "open"
+    assert checkin.self_checkin_code_valid(session, data["code"])
+    assert data["url"] == f"http://localhost/checkin/{session.id}/{data['code']}"
+    assert data["qr"] == f"{url}.png?c={data['code']}"
+    assert decode_qr(at_door.get(data["qr"]).data) == data["url"]
+    assert 5 <= data["refresh"] <= checkin_rotate_seconds() + 1
+    assert data["counts"] == {"checked_in": 0, "confirmed": 1}
+    # A browser's own Accept header still gets the page.
+    page = at_door.get(url, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.content_type.startswith("text/html")
+
+
+def test_self_check_in_screen_json_is_closed_to_door_staff_of_other_events(db, client, login, make_user,
+                                                                           session):
+    login(make_user(Role.DOOR))  # door staff, not assigned to this event
+    response = client.get(f"/door/sessions/{session.id}/self-checkin", headers={"Accept": "application/json"})
+    assert response.status_code == 403
+
+
+def checkin_rotate_seconds() -> int:
+    from flask import current_app
+
+    return current_app.config["SELF_CHECKIN_ROTATE_SECONDS"]
 
 
 # --- certificates --------------------------------------------------------------------------------

@@ -5,15 +5,21 @@ Definitions (the numbers on /staff/statistics):
 * A session *counts* when it is scheduled, its event is published (not a
   draft, not cancelled), it has ended, and its start lies in the filter's
   date range (local dates, Europe/Berlin) and kind.
-* *Expected* for a session: the confirmed registrations that cover it (its
-  own slot, or the whole series). *Attended*: those with a check-in for it.
+* *Expected* for a session: the registrations that cover it (its own slot,
+  or the whole series) and held a seat when it ended: confirmed ones, and
+  those cancelled only after it was over (someone who leaves a series half-way,
+  or deletes their account then, still counts for the sessions already held).
+  *Attended*: those with a check-in for it.
   Attendance rate = attended / expected; no-show rate = 1 − attendance rate.
-* *MSOs reached*: listed MSOs with at least one confirmed registration (made
-  for that MSO) for a counted session, out of all listed MSOs — in all, per
+* *MSOs reached*: listed MSOs with at least one registration (made for that
+  MSO) expected at a counted session, out of all listed MSOs — in all, per
   year, per district and per region of origin (an MSO with several districts
   counts in each).
-* *Participants per MSO*: distinct people with a confirmed registration for
-  a counted session, per MSO.
+* *Participants per MSO*: distinct people with a registration expected at a
+  counted session, per MSO. An anonymised registration has no person any
+  more; the random ``anonymous_key`` set when it was anonymised tells which
+  registrations were one person's (one key per person and anonymisation; one
+  anonymised without a key counts as one person).
 * *Turnout* of a topic round: MSOs whose ballot gives points / MSOs that
   could vote.
 """
@@ -22,12 +28,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, distinct, func, literal_column, or_, select
+from sqlalchemy import String, and_, cast, distinct, func, literal, literal_column, or_, select
 
 from ..database import utcnow
 from ..extensions import db
 from ..models.checkin import Attendance
-from ..models.events import Event, EventSession, Registration, Slot
+from ..models.events import Event, EventSession, Registration, RegistrationStatus, Slot
 from ..models.orgs import Organisation, OrganisationTag, OrgStatus
 from ..models.voting import Ballot, Phase, RoundOrganisation, TopicRound
 from ..timeutil import local_to_utc
@@ -100,16 +106,33 @@ def _session_conditions(filters: Filters, now: datetime) -> list:
     return conditions
 
 
+def _held_a_seat():
+    """The registration had a seat when the session ended (see *Expected*)."""
+    return or_(Registration.status == RegistrationStatus.CONFIRMED.value,
+               and_(Registration.status == RegistrationStatus.CANCELLED.value,
+                    Registration.confirmed_at.is_not(None),
+                    Registration.cancelled_at >= EventSession.ends_at))
+
+
 def _covering_join():
-    """Sessions joined to the confirmed registrations covering them."""
+    """Sessions joined to the registrations expected at them."""
     return (select(EventSession.id.label("session_id"), Event.kind.label("kind"),
                    EventSession.starts_at.label("starts_at"), Registration.id.label("registration_id"),
-                   Registration.user_id.label("user_id"), Registration.organisation_id.label("organisation_id"))
+                   Registration.user_id.label("user_id"), Registration.anonymous_key.label("anonymous_key"),
+                   Registration.organisation_id.label("organisation_id"))
             .select_from(EventSession)
             .join(Event, Event.id == EventSession.event_id)
             .join(Slot, and_(Slot.event_id == EventSession.event_id,
                              or_(Slot.session_id == EventSession.id, Slot.session_id.is_(None))))
-            .join(Registration, and_(Registration.slot_id == Slot.id, Registration.status == "confirmed")))
+            .join(Registration, and_(Registration.slot_id == Slot.id, _held_a_seat())))
+
+
+def _person(pairs):
+    """Who a registration is, as one text value: the account while there is
+    one, else the key set when it was anonymised, else the registration itself."""
+    return func.coalesce(literal("u") + cast(pairs.c.user_id, String),
+                         literal("a") + pairs.c.anonymous_key,
+                         literal("r") + cast(pairs.c.registration_id, String))
 
 
 def compute(filters: Filters | None = None, *, now: datetime | None = None) -> Statistics:
@@ -162,9 +185,7 @@ def compute(filters: Filters | None = None, *, now: datetime | None = None) -> S
         return [Reach(value, reached.get(value, 0), n) for value, n in sorted(totals.items())]
 
     per_org = db.session.execute(
-        # An anonymised registration (no person any more) counts as one participant.
-        select(Organisation.name,
-               func.count(distinct(func.coalesce(pairs.c.user_id, -pairs.c.registration_id))).label("n"))
+        select(Organisation.name, func.count(distinct(_person(pairs))).label("n"))
         .join(Organisation, Organisation.id == pairs.c.organisation_id)
         .group_by(Organisation.id, Organisation.name)
         .order_by(literal_column("n").desc(), Organisation.name)).all()

@@ -278,6 +278,10 @@ class Registration(db.Model):
     ticket_code: Mapped[str | None] = mapped_column(String(TICKET_CODE_LENGTH), unique=True,
                                                     default=new_ticket_code)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set when the registration is anonymised: one random value for all the
+    #: registrations of one person anonymised together, so that statistics still
+    #: count distinct people. It identifies nobody: nothing links it to a person.
+    anonymous_key: Mapped[str | None] = mapped_column(String(32))
 
     slot: Mapped[Slot] = relationship()
     event: Mapped[Event] = relationship()

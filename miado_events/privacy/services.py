@@ -10,10 +10,14 @@ than needed.
 Anonymising a registration removes the link to the person and its ticket
 (token and code); the event, slot, MSO, status, times and the attendance rows
 stay. The MSO is not personal data of the member: it is what "MSOs reached"
-counts.
+counts. The registrations of one person anonymised together get one random
+``anonymous_key``, so that "participants per MSO" still counts that person
+once; nothing links the key to anyone (a purge in a later run gives the same
+person a new key: keeping a link across runs would keep the person).
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,9 +39,7 @@ from ..models.mail import Mailing, OutboxMessage, OutboxStatus
 from ..models.orgs import Membership, OrgInvitation
 from ..models.voting import BallotChange, Topic, TopicComment, TopicSupport
 from ..orgs import queries as org_queries
-
-#: What replaces a deleted person's name where a record must stay (audit log, mailings).
-DELETED = "[deleted]"
+from .scrub import DELETED, Needle
 
 
 # --- consent ----------------------------------------------------------------------------------
@@ -134,30 +136,75 @@ def export_data(user: User, *, now: datetime | None = None) -> dict:
 
 # --- anonymising --------------------------------------------------------------------------------
 
-def _anonymise(condition, now: datetime) -> int:
-    """Cut the tie between matching registrations and their person; returns how many."""
-    result = db.session.execute(
+def new_anonymous_key() -> str:
+    """A random key for the anonymised registrations of one person (128 bits)."""
+    return secrets.token_hex(16)
+
+
+def _anonymise(condition, now: datetime, keys: dict[int, str] | None = None) -> int:
+    """Cut the tie between matching registrations and their person; returns how
+    many. Each person's rows get one random key (``keys``: person → key, shared
+    by the calls of one run, filled here; it is forgotten when the run ends)."""
+    keys = {} if keys is None else keys
+    values = dict(user_id=None, ticket_token=None, ticket_code=None, anonymised_at=now)
+    people = db.session.scalars(
+        select(Registration.user_id).where(condition, Registration.user_id.is_not(None)).distinct()).all()
+    count = 0
+    for user_id in people:
+        key = keys.setdefault(user_id, new_anonymous_key())
+        count += db.session.execute(
+            update(Registration).where(condition, Registration.user_id == user_id)
+            .values(anonymous_key=key, **values)
+            .execution_options(synchronize_session=False)).rowcount or 0
+    # Rows whose person went some other way but whose ticket is still there.
+    count += db.session.execute(
         update(Registration)
-        .where(condition, or_(Registration.user_id.is_not(None), Registration.ticket_token.is_not(None)))
-        .values(user_id=None, ticket_token=None, ticket_code=None, anonymised_at=now)
-        .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+        .where(condition, Registration.user_id.is_(None), Registration.ticket_token.is_not(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)).rowcount or 0
+    return count
 
 
-def _scrub(text: str | None, words: list[str]) -> str | None:
-    if not text:
-        return text
-    for word in words:
-        if word:
-            text = text.replace(word, DELETED)
-    return text
+def _scrub_texts(needle: Needle) -> None:
+    """Free text that stays (the audit log, mailings, topics, others' comments)
+    loses the person's name and address; the rest of it stays."""
+    for model, columns in ((AuditEntry, ("summary",)), (Mailing, ("subject", "body")),
+                           (Topic, ("title", "description", "why")), (TopicComment, ("body",))):
+        found = db.session.scalars(select(model).where(or_(*[
+            getattr(model, c).icontains(w, autoescape=True) for c in columns for w in needle.words]))).all()
+        for row in found:
+            for column in columns:
+                setattr(row, column, needle.scrub(getattr(row, column)))
+
+
+def _scrub_outbox(user: User, needle: Needle) -> None:
+    """Mail to the person goes; mail to others that names them (a join
+    request to the representatives, an invitation they sent, a note to the
+    office) stays without the name: one still waiting is still delivered."""
+    db.session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == user.email.lower())
+                       .execution_options(synchronize_session=False))
+    changes = []
+    rows = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.subject, OutboxMessage.raw).order_by(OutboxMessage.id)
+        .execution_options(yield_per=200))
+    for message_id, subject, raw in rows:
+        if not (needle.found_in(subject) or needle.may_be_in(raw)):
+            continue
+        new_raw = needle.scrub_message(raw)
+        if new_raw is not None or needle.found_in(subject):
+            changes.append((message_id, needle.scrub(subject)[:300], new_raw or raw))
+    for message_id, subject, raw in changes:
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                           .values(subject=subject, raw=raw).execution_options(synchronize_session=False))
 
 
 def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]:
     """Delete ``user``'s account. Upcoming seats are given back (the waiting
-    list moves up), past registrations and attendance stay without the person,
-    links and the calendar feed stop working, the MSOs they represented are
-    told. Returns what was done (for the log)."""
+    list moves up), past registrations and attendance stay without the person
+    (a series under way too: its sessions already held still count), links
+    and the calendar feed stop working, the MSOs they represented are told.
+    No name or address of the person is left anywhere. Returns what was done
+    (for the log)."""
     now = now or utcnow()
     if user.role == Role.ADMIN.value:
         admins = db.session.scalar(select(func.count()).select_from(User).where(
@@ -166,7 +213,8 @@ def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]
             raise DomainError("last_admin", _l("You are the only administrator. Make someone else "
                                                "administrator before you delete your account."))
     # 1. Upcoming and running registrations end the normal way, silently for the
-    #    person (the account is going), with the seat passed on.
+    #    person (the account is going), with the seat passed on. A cancellation
+    #    after a session was held leaves that session counted (dashboard.stats).
     covering = (select(EventSession.id)
                 .where(or_(EventSession.id == Slot.session_id,
                            Slot.session_id.is_(None) & (EventSession.event_id == Slot.event_id)),
@@ -199,26 +247,25 @@ def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]
         db.session.delete(membership)
     org_queries.forget_memberships()
 
-    # 3. Records that stay lose the person: registrations, audit entries, mailings.
+    # 3. Records that stay lose the person: registrations, audit entries, mailings, topics.
     anonymised = _anonymise(Registration.user_id == user.id, now)
-    words = [user.email, user.name]
-    entries = db.session.scalars(select(AuditEntry).where(or_(
-        AuditEntry.actor_id == user.id,
-        *[AuditEntry.summary.contains(w, autoescape=True) for w in words if w]))).all()
-    for entry in entries:
-        if entry.actor_id == user.id:
-            entry.actor_id, entry.actor_name = None, DELETED
-        entry.summary = _scrub(entry.summary, words)
+    db.session.execute(update(AuditEntry).where(AuditEntry.actor_id == user.id)
+                       .values(actor_id=None, actor_name=DELETED))
     db.session.execute(update(Mailing).where(Mailing.sender_id == user.id)
                        .values(sender_id=None, sender_name=DELETED))
     db.session.execute(update(Topic).where(Topic.proposer_id == user.id).values(proposer_id=None))
 
-    # 4. What is only theirs goes: comments, certificates, tokens, their mail, invitations.
+    # 4. What is only theirs goes: comments, certificates, tokens, invitations.
     db.session.execute(delete(TopicComment).where(TopicComment.user_id == user.id))
     db.session.execute(delete(Certificate).where(Certificate.user_id == user.id))
     db.session.execute(delete(UserToken).where(UserToken.user_id == user.id))
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == user.email))
-    db.session.execute(delete(OrgInvitation).where(OrgInvitation.email == user.email))
+    db.session.execute(delete(OrgInvitation).where(func.lower(OrgInvitation.email) == user.email.lower()))
+
+    # 5. No text that stays names them: the mail outbox, then the free text above.
+    db.session.flush()
+    needle = Needle.of(user.name, user.email)
+    _scrub_outbox(user, needle)
+    _scrub_texts(needle)
     db.session.flush()
     result = {"cancelled": cancelled, "anonymised": anonymised, "organisations_told": told}
     # The log says that an account went, not whose.
@@ -256,10 +303,11 @@ def purge(*, months: int | None = None, now: datetime | None = None) -> PurgeRep
                 .correlate(Event).scalar_subquery())
     old_events = select(Event.id).where(last_end < cutoff)
     past_events = select(Event.id).where(last_end < now)
+    keys: dict[int, str] = {}    # one key per person in this run
     report.waiting_list = _anonymise(
         (Registration.status == RegistrationStatus.WAITLISTED.value)
-        & Registration.event_id.in_(past_events), now)
-    report.registrations = _anonymise(Registration.event_id.in_(old_events), now)
+        & Registration.event_id.in_(past_events), now, keys)
+    report.registrations = _anonymise(Registration.event_id.in_(old_events), now, keys)
     # Certificates stay: they are the person's proof and can be verified for years.
     report.emails = db.session.execute(
         delete(OutboxMessage).where(OutboxMessage.created_at < cutoff,

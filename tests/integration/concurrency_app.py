@@ -13,7 +13,9 @@ Everything comes from environment variables set by the test:
   here once it has loaded the app, so the test can wait until *all* workers
   are ready before firing (``/healthz`` answers as soon as the first one is);
 * ``SECRET_KEY`` and ``ARGON2_*`` (inherited from the test process, so the
-  password hashes made by the test need no re-hash at log-in).
+  password hashes made by the test need no re-hash at log-in);
+* ``PRIVACY_NOTICE_VERSION``: the version the test's users have agreed to (the
+  test app's), so that they are not sent to the privacy notice first.
 
 gunicorn imports this module once as its configuration (the settings and the
 hook below) and calls ``make_app()`` for the application.
@@ -39,6 +41,7 @@ def make_app():
     return create_app({
         "SQLALCHEMY_DATABASE_URI": os.environ["MIADO_CONCURRENCY_DATABASE_URI"],
         "SECRET_KEY": os.environ["SECRET_KEY"],
+        "PRIVACY_NOTICE_VERSION": os.environ["PRIVACY_NOTICE_VERSION"],
         # No SMTP server: mail stays in each worker's memory.
         "MAIL_BACKEND": "memory",
         # Hundreds of log-ins from 127.0.0.1 would hit the log-in limit.

@@ -52,6 +52,7 @@ from miado_events.models.accounts import Role, User
 from miado_events.models.events import Registration, Slot, SlotOrgSeats
 from miado_events.models.mail import OutboxMessage
 from miado_events.models.orgs import Membership, Organisation
+from miado_events.privacy import services as privacy
 from miado_events.timeutil import to_local
 
 from ..conftest import PASSWORD
@@ -119,6 +120,8 @@ def running_server(app, folder: Path):
         MIADO_CONCURRENCY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
         MIADO_CONCURRENCY_READY_DIR=str(ready_dir),
         SECRET_KEY=app.config["SECRET_KEY"],
+        # The server asks for the same privacy notice version the test users agreed to.
+        PRIVACY_NOTICE_VERSION=app.config["PRIVACY_NOTICE_VERSION"],
         PYTHONUNBUFFERED="1",
     )
     command = [
@@ -286,8 +289,10 @@ def build_world(db, people_per_org: list[int]) -> World:
     now = utcnow()
     password_hash = hash_password(PASSWORD)
     staff = User(email="staff@example.org", name="Staff Person", role=Role.STAFF.value, locale="en",
-                 password_hash=password_hash, email_verified_at=now,
-                 privacy_consent_version="test", privacy_consent_at=now)
+                 password_hash=password_hash, email_verified_at=now)
+    # Everyone has agreed to the current privacy notice, as at sign-up (else
+    # every page sends them to /account/privacy-notice first).
+    privacy.record_consent(staff, now=now)
     db.session.add(staff)
     members = []
     for k, count in enumerate(people_per_org):
@@ -296,8 +301,8 @@ def build_world(db, people_per_org: list[int]) -> World:
         for i in range(count):
             user = User(email=f"m{k:02d}-{i:03d}@example.org", name=f"Member {k}-{i}",
                         role=Role.MEMBER.value, locale="en", password_hash=password_hash,
-                        email_verified_at=now, privacy_consent_version="test",
-                        privacy_consent_at=now)
+                        email_verified_at=now)
+            privacy.record_consent(user, now=now)
             db.session.add(Membership(organisation=org, user=user, role="member", status="active"))
             members.append((user, org))
     db.session.flush()

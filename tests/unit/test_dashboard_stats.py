@@ -301,6 +301,38 @@ def test_msos_reached_and_participants_per_mso(world):
         ("Alpha e.V.", 3), ("Beta e.V.", 2), ("Gamma e.V.", 2), ("Epsilon e.V.", 1), ("Xenia e.V.", 1)]
 
 
+def test_a_registration_cancelled_midway_counts_for_the_sessions_already_held(db, world):
+    """b1 leaves the series after the session of 11 January: the three sessions
+    held while b1 had the seat (two of them attended) stay counted."""
+    b1 = world.people["b1"]
+    registration = db.session.scalar(select(Registration).where(
+        Registration.user_id == b1.id, Registration.event_id == world.events["series"].id))
+    reg.cancel_registration(world.staff, registration, now=datetime(2027, 1, 12, 10, tzinfo=UTC))
+    db.session.commit()
+
+    result = stats.compute(now=NOW)
+    assert rates(result.by_kind)[2] == ("series", 12 - 1, 6)
+    assert rates(result.by_month) == [("2026-12", 15, 10), ("2027-01", 11 - 1, 5)]
+    assert dict(result.participants_per_org)["Beta e.V."] == 2
+
+
+def test_anonymised_registrations_count_one_person_per_key(db, world):
+    """a1 came to three counted sessions (three registrations for Alpha)."""
+    a1 = world.people["a1"]
+    ids = db.session.scalars(select(Registration.id).where(Registration.user_id == a1.id)).all()
+
+    def anonymise(key_of):
+        for i in ids:
+            db.session.get(Registration, i).user_id = None
+            db.session.get(Registration, i).anonymous_key = key_of(i)
+        db.session.commit()
+        return dict(stats.compute(now=NOW).participants_per_org)["Alpha e.V."]
+
+    assert anonymise(lambda i: "one key for all of a1's rows") == 3
+    # Anonymised without a key (before keys were kept): each registration is one person.
+    assert anonymise(lambda i: None) == 2 + 3
+
+
 # --- filters -------------------------------------------------------------------------------
 
 def test_date_range_and_kind_filters(world):

@@ -135,32 +135,18 @@ class LiveServer:
         return f"{self.host}:{self.port}"
 
 
-@pytest.fixture
-def live_server(tmp_path, smtp_sink):
+def _serve(app, name: str):
+    """Serve ``app`` on a free port in a thread (for a yield fixture); links
+    in e-mails point at it. Stops the server and closes the database after."""
     from werkzeug.serving import make_server
 
-    from miado_events import create_app
-    from miado_events.extensions import db, limiter
-
-    app = create_app(app_config(
-        tmp_path,
-        WTF_CSRF_ENABLED=True,
-        MAIL_BACKEND="smtp",
-        MAIL_SERVER=smtp_sink.host,
-        MAIL_PORT=smtp_sink.port,
-        MAIL_USE_TLS=False,
-        MAIL_USE_SSL=False,
-        MAIL_USERNAME="",
-        BASE_URL="http://127.0.0.1",  # the real port is set below
-    ))
-    reset_schema(app)
-    limiter.reset()
+    from miado_events.extensions import db
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     host, port = server.server_address[:2]
     url = f"http://{host}:{port}"
-    app.config["BASE_URL"] = url  # links in e-mails point at this server
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    app.config["BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
         yield LiveServer(url=url, app=app, host=host, port=port)
@@ -171,6 +157,28 @@ def live_server(tmp_path, smtp_sink):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path, smtp_sink):
+    from miado_events import create_app
+    from miado_events.extensions import limiter
+
+    app = create_app(app_config(
+        tmp_path,
+        WTF_CSRF_ENABLED=True,
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER=smtp_sink.host,
+        MAIL_PORT=smtp_sink.port,
+        MAIL_USE_TLS=False,
+        MAIL_USE_SSL=False,
+        MAIL_USERNAME="",
+        BASE_URL="http://127.0.0.1",  # the real port is set by _serve
+    ))
+    reset_schema(app)
+    limiter.reset()
+
+    yield from _serve(app, "live-server")
 
 
 # --- the browser -------------------------------------------------------------
@@ -294,8 +302,6 @@ def demo_server(tmp_path_factory):
     many pages and change little. CSRF is on; e-mail goes to the in-memory
     outbox. Tests that log in call ``limiter.reset()`` first (the log-in limit
     counts per address, and every browser here is 127.0.0.1)."""
-    from werkzeug.serving import make_server
-
     from miado_events import create_app
     from miado_events.demo import load_demo_data
     from miado_events.extensions import db, limiter
@@ -303,8 +309,7 @@ def demo_server(tmp_path_factory):
     app = create_app(app_config(
         tmp_path_factory.mktemp("demo"),
         WTF_CSRF_ENABLED=True,
-        BASE_URL="http://127.0.0.1",
-        # The demo accounts agreed to the configured notice version.
+        BASE_URL="http://127.0.0.1",  # the real port is set by _serve
     ))
     reset_schema(app)
     limiter.reset()
@@ -312,21 +317,7 @@ def demo_server(tmp_path_factory):
         load_demo_data()
         db.session.remove()
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    host, port = server.server_address[:2]
-    url = f"http://{host}:{port}"
-    app.config["BASE_URL"] = url
-    thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(url=url, app=app, host=host, port=port)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    yield from _serve(app, "demo-server")
 
 
 def new_recorded_context(browser, server: LiveServer, *, lang: str | None = None, **options):

@@ -147,7 +147,8 @@ def app(tmp_path):
     limiter.reset()
     if "mail_outbox" in app.extensions:
         app.extensions["mail_outbox"].clear()
-    app.extensions["miado_pagecache"].clear()
+    for store in ("miado_pagecache", "miado_feed_bodies", "miado_vevents"):
+        app.extensions[store].clear()
     try:
         with app.app_context():
             yield app

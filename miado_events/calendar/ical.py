@@ -26,6 +26,9 @@ from ..urls import external_url
 
 PRODID = "-//MIA-DO-KI Stadt Dortmund//MIA-DO Events//DE"
 REQUEST, CANCEL, PUBLISH = "REQUEST", "CANCEL", "PUBLISH"
+#: Published VEVENTs (feeds and downloads) kept per app and process; see _published_vevent.
+VEVENT_CACHE_SIZE = 4096
+_END = b"END:VCALENDAR\r\n"
 
 
 def berlin_vtimezone() -> Timezone:
@@ -106,6 +109,23 @@ def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetim
     return vevent
 
 
+def _published_vevent(session: EventSession, stamp: datetime) -> bytes:
+    """A published session's VEVENT as text, serialised once (icalendar takes
+    about a millisecond per VEVENT; a feed repeats the same sessions for
+    everyone registered for them). The key holds every value the VEVENT
+    shows, so any change to one of them gives a new text; its DTSTAMP is the
+    moment the text was first written."""
+    event = session.event
+    key = (session.id, session.starts_at, session.ends_at, session.sequence, session.status,
+           event.id, event.title, event.description, event.status, _location(session))
+    store = current_app.extensions["miado_vevents"]  # made with the calendar blueprint
+    text = store.get(key)
+    if text is None:
+        text = _vevent(session, method=PUBLISH, stamp=stamp).to_ical()
+        store.put(key, text)
+    return text
+
+
 def build(sessions, *, method: str = PUBLISH, attendee=None, name: str | None = None,
           feed: bool = False) -> bytes:
     """A VCALENDAR with one VEVENT per session (with VTIMEZONE)."""
@@ -121,6 +141,9 @@ def build(sessions, *, method: str = PUBLISH, attendee=None, name: str | None = 
         calendar.add("x-published-ttl", "PT1H")
     calendar.add_component(berlin_vtimezone())
     stamp = utcnow()
+    if method == PUBLISH and attendee is None:
+        head = calendar.to_ical()
+        return head[:-len(_END)] + b"".join(_published_vevent(s, stamp) for s in sessions) + _END
     for session in sessions:
         calendar.add_component(_vevent(session, method=method, attendee=attendee, stamp=stamp))
     return calendar.to_ical()

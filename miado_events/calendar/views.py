@@ -24,6 +24,7 @@ FEED_BODIES = 256
 @bp.record_once
 def _init(state) -> None:
     state.app.extensions["miado_feed_bodies"] = LRUStore(FEED_BODIES)
+    state.app.extensions["miado_vevents"] = LRUStore(ical.VEVENT_CACHE_SIZE)
 
 
 def _not_modified(etag: str, modified) -> bool:

@@ -77,12 +77,12 @@ def _valid_until(now, sessions, *extra):
 def calendar():
     now = utcnow()
     filters = _filters()
-    query = queries.upcoming_sessions(now, **filters)
-    shown = []
+    built = {}  # what render() found, for valid_until()
 
     def render():
+        built["query"] = query = queries.upcoming_sessions(now, **filters)
         page = paginate(query, per_page=PER_PAGE)
-        shown.extend(page.items)
+        built["shown"] = page.items
         months = [(label, list(items)) for label, items in groupby(
             page.items, key=lambda s: format_date(to_local(s.starts_at), "LLLL yyyy"))]
         active = {k: v for k, v in filters.items() if v}
@@ -92,9 +92,9 @@ def calendar():
 
     def valid_until(now):
         # The list changes when any matching session ends, even one on another page.
-        listed = query.order_by(None).subquery()
+        listed = built["query"].order_by(None).subquery()
         first_end = db.session.scalar(select(func.min(listed.c.ends_at)))
-        return _valid_until(now, shown, first_end)
+        return _valid_until(now, built["shown"], first_end)
 
     return pagecache.page(("calendar",), render, valid_until)
 

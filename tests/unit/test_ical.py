@@ -298,3 +298,26 @@ def test_cancelling_an_event_sends_one_cancel_per_person(db, staff, make_event, 
     [vevent] = invite_of(only_mail_to(outbox, one), "CANCEL").vevent_list
     assert vevent.uid.value == f"session-{event.sessions[1].id}@localhost"
     assert vevent.status.value == "CANCELLED"
+
+
+def test_a_published_vevent_written_once_still_follows_every_change(app, db, staff, make_event):
+    """Downloads and feeds reuse a session's serialised VEVENT; a new title,
+    a new time or a cancellation still reaches the next download."""
+    event = event_with_sessions(db, staff, make_event, [SPRING, AUTUMN], kind="seminar")
+    first = ical.event_download(event)
+    assert ical.event_download(event).replace(b"\r\n ", b"") == first.replace(b"\r\n ", b"")
+    assert len(app.extensions["miado_vevents"].items) == 2
+
+    event.title = "Neuer Titel"
+    db.session.commit()
+    assert [v.summary.value for v in read(ical.event_download(event)).vevent_list] == ["Neuer Titel"] * 2
+
+    spring = event.sessions[0]
+    services.update_session(staff, spring, SessionData(day=SPRING, start=time(17), end=time(20),
+                                                      online_url=ONLINE))
+    services.cancel_session(staff, event.sessions[1])
+    db.session.commit()
+    cal = read(ical.event_download(event))
+    by_start = sorted((utc_start(v), v.status.value) for v in cal.vevent_list)
+    assert by_start == [(datetime(2027, 3, 30, 15, tzinfo=UTC), "CONFIRMED"),
+                        (datetime(2027, 11, 2, 17, tzinfo=UTC), "CANCELLED")]

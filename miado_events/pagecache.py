@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask, current_app, g, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -101,20 +102,20 @@ def usable() -> bool:
             and not current_user.is_authenticated and not session.get("_flashes"))
 
 
-def page(key: tuple, render: Callable[[], str],
-         valid_until: Callable[[datetime], datetime | None]) -> str:
-    """The HTML of a public page. ``render()`` builds it; ``valid_until(now)``
-    says until when what it shows stays true by time alone (None: no limit),
-    and is asked only when the page is stored."""
+def page(render: Callable[[], str], valid_until: Callable[[datetime], datetime | None]) -> str:
+    """The HTML of the public page the request asks for (kept by path, query
+    string and language). ``render()`` builds it; ``valid_until(now)`` says
+    until when what it shows stays true by time alone (None: no limit), and
+    is asked only when the page is stored."""
     if not usable():
         return render()
     version = current_version()
     if version is None:  # nothing written yet: nothing to compare with
         return render()
-    full_key = (request.path, request.query_string, str(_locale()), *key)
+    key = (request.path, request.query_string, str(get_locale()))
     now = utcnow()
     store = _store()
-    entry = store.get(full_key)
+    entry = store.get(key)
     if entry is None or entry.version != version or now >= entry.valid_until:
         g.pagecache_rendering = True
         try:
@@ -123,16 +124,10 @@ def page(key: tuple, render: Callable[[], str],
             g.pagecache_rendering = False
         until = valid_until(now) or datetime.max.replace(tzinfo=now.tzinfo)
         entry = Entry(version, until, html)
-        store.put(full_key, entry)
+        store.put(key, entry)
     if _PLACEHOLDER in entry.html:
         return entry.html.replace(_PLACEHOLDER, Markup.escape(generate_csrf()))
     return entry.html
-
-
-def _locale():
-    from flask_babel import get_locale
-
-    return get_locale()
 
 
 def csrf_token() -> str:

@@ -96,7 +96,7 @@ def calendar():
         first_end = db.session.scalar(select(func.min(listed.c.ends_at)))
         return _valid_until(now, built["shown"], first_end)
 
-    return pagecache.page(("calendar",), render, valid_until)
+    return pagecache.page(render, valid_until)
 
 
 @bp.route("/calendar/<int:year>/<int:month>")
@@ -131,7 +131,7 @@ def _visible_event(event_id: int, options=()) -> Event:
 
 @bp.route("/events/<int:event_id>")
 def detail(event_id: int):
-    return pagecache.page(("event", event_id), lambda: _detail(event_id),
+    return pagecache.page(lambda: _detail(event_id),
                           lambda now: _valid_until(now, db.session.get(Event, event_id).sessions))
 
 

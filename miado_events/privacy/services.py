@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 
 from .. import audit
 from ..database import utcnow
@@ -141,6 +141,10 @@ def new_anonymous_key() -> str:
     return secrets.token_hex(16)
 
 
+#: People anonymised by one UPDATE (their keys in one CASE).
+_BATCH = 500
+
+
 def _anonymise(condition, now: datetime, keys: dict[int, str] | None = None) -> int:
     """Cut the tie between matching registrations and their person; returns how
     many. Each person's rows get one random key (``keys``: person → key, shared
@@ -150,11 +154,12 @@ def _anonymise(condition, now: datetime, keys: dict[int, str] | None = None) -> 
     people = db.session.scalars(
         select(Registration.user_id).where(condition, Registration.user_id.is_not(None)).distinct()).all()
     count = 0
-    for user_id in people:
-        key = keys.setdefault(user_id, new_anonymous_key())
+    for start in range(0, len(people), _BATCH):
+        batch = {user_id: keys.setdefault(user_id, new_anonymous_key())
+                 for user_id in people[start:start + _BATCH]}
         count += db.session.execute(
-            update(Registration).where(condition, Registration.user_id == user_id)
-            .values(anonymous_key=key, **values)
+            update(Registration).where(condition, Registration.user_id.in_(batch))
+            .values(anonymous_key=case(batch, value=Registration.user_id), **values)
             .execution_options(synchronize_session=False)).rowcount or 0
     # Rows whose person went some other way but whose ticket is still there.
     count += db.session.execute(

@@ -85,6 +85,11 @@ def _init_extensions(app: Flask) -> None:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
+            # We open transactions ourselves (_sqlite_begin below): pysqlite's
+            # own handling does not BEGIN before a SAVEPOINT, so a savepoint as
+            # the first write became the transaction and its RELEASE committed
+            # it (a later rollback of the request kept the row).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -97,9 +102,42 @@ def _init_extensions(app: Flask) -> None:
                 "lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True)
             dbapi_connection.create_function("local_month", 1, sqlite_local_month, deterministic=True)
 
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sqlite_begin(conn, _cursor, statement, _parameters, _context, _executemany):
+            _begin_sqlite_write(conn, statement)
+
     from .mail import init_app as init_mail
 
     init_mail(app)
+
+
+#: Statements that write, or open a savepoint for writes (DDL stays outside, as before).
+_SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+
+
+def _begin_sqlite_write(conn, statement: str) -> None:
+    """Open the SQLite transaction at its first write or savepoint, with
+    ``BEGIN IMMEDIATE`` (SQLAlchemy's pysqlite recipe takes over BEGIN; this is
+    its lazy variant).
+
+    Why not a ``BEGIN`` (DEFERRED) in the engine's "begin" event, before the
+    first statement: a transaction that reads, then writes, holds a read
+    snapshot from its first SELECT; if another process commits meanwhile, the
+    upgrade to a write lock fails at once with "database is locked"
+    (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry), and a rush of
+    registrations would fail instead of queueing. Here the reads before the
+    first write run outside a transaction (as with pysqlite's own handling,
+    which BEGINs before the first INSERT/UPDATE/DELETE), and the transaction
+    starts with the write lock taken (IMMEDIATE waits up to busy_timeout for
+    it), so it never needs an upgrade. From then on everything up to the
+    COMMIT or ROLLBACK is one transaction, savepoints included."""
+    dbapi_connection = conn.connection.dbapi_connection
+    if (dbapi_connection is None or dbapi_connection.in_transaction
+            or dbapi_connection.isolation_level is not None
+            or conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"):
+        return
+    if statement.lstrip()[:10].upper().startswith(_SQLITE_WRITES):
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -8,14 +8,19 @@ from werkzeug.routing import IntegerConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = PACKAGE_DIR.parent
+# In the source tree templates/ and static/ sit beside the package; a built
+# package carries them inside (setup.py) and keeps its instance folder where
+# Flask puts one for an installed package (<prefix>/var/miado_events-instance).
+INSTALLED = (PACKAGE_DIR / "templates").is_dir()
+ASSETS_DIR = PACKAGE_DIR if INSTALLED else ROOT_DIR
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        template_folder=str(ROOT_DIR / "templates"),
-        static_folder=str(ROOT_DIR / "static"),
-        instance_path=str(ROOT_DIR / "instance"),
+        template_folder=str(ASSETS_DIR / "templates"),
+        static_folder=str(ASSETS_DIR / "static"),
+        instance_path=None if INSTALLED else str(ROOT_DIR / "instance"),
         instance_relative_config=True,
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -32,10 +37,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
 
     _init_extensions(app)
+    from . import unit_of_work
+
+    unit_of_work.init_app(app)  # first: its after_request runs last
     _register_blueprints(app)
+    _connect_receivers()
 
-    from . import assets, cli, errorpages, pagecache, web
+    from . import assets, cli, errorpages, inputs, pagecache, web
 
+    inputs.init_app(app)
     assets.init_app(app)
     pagecache.init_app(app)
     web.init_app(app)
@@ -140,12 +150,25 @@ def _begin_sqlite_write(conn, statement: str) -> None:
         dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
+def _connect_receivers() -> None:
+    """The higher layers listen to what the lower ones announce
+    (``miado_events.signals``); connecting twice changes nothing."""
+    from . import notifications
+    from .voting import notifications as voting_notifications
+
+    notifications.connect_receivers()
+    voting_notifications.connect_receivers()
+
+
 class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` in every route, limited to the range of the id columns: a
-    larger number is a 404 instead of a database error."""
+    larger number (or 0) is a 404 instead of a database error."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        from .inputs import MAX_ID
+
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

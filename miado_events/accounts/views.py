@@ -1,20 +1,21 @@
-"""Thin views: parse the form, call the service, commit, redirect."""
+"""Thin views: parse the form, call the service, redirect (the request commits)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template,
                    request, url_for)
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user, login_user, logout_user
 
+from .. import unit_of_work
 from ..errors import DomainError
-from ..extensions import db, limit_from_config
+from ..extensions import limit_from_config
 from ..i18n import LOCALE_COOKIE, normalise_locale
 from ..permissions import login_required
 from . import services
 from .forms import (AcceptInviteForm, ChangeEmailForm, ChangePasswordForm, ForgotPasswordForm,
-                    LoginForm, NewPasswordForm, ProfileForm, SignUpForm)
+                    LoginForm, LogoutEverywhereForm, NewPasswordForm, ProfileForm, SignUpForm)
 from ..models.accounts import TokenPurpose
 from .tokens import find_token
 
@@ -45,10 +46,8 @@ def signup():
                              password=form.password.data, locale=form.locale.data,
                              privacy_consent=form.privacy_consent.data)
         except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
+            unit_of_work.refuse(err)
         else:
-            db.session.commit()
             return redirect(url_for("accounts.signup_done"))
     return render_template("accounts/signup.html", form=form)
 
@@ -63,13 +62,8 @@ def signup_done():
 
 @bp.route("/verify/<token>")
 def verify_email(token: str):
-    try:
-        services.verify_email(token)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return redirect(url_for("accounts.login"))
-    db.session.commit()
+    unit_of_work.returns_to(url_for("accounts.login"))
+    services.verify_email(token)
     flash(_("Thank you, your e-mail address is confirmed. You can log in now."), "success")
     return redirect(url_for("accounts.login"))
 
@@ -84,11 +78,12 @@ def login():
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except DomainError as err:
-            # email_not_verified queued a new link: keep it.
-            db.session.commit() if err.code == "email_not_verified" else db.session.rollback()
-            flash(str(err.message), "error")
+            if err.code == "email_not_verified":  # it queued a new link: the request keeps it
+                flash(str(err.message), "error")
+            else:
+                unit_of_work.refuse(err)
         else:
-            db.session.commit()
+            services.start_session(user)
             login_user(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), url_for("pages.home")))
@@ -98,9 +93,26 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    services.end_session(current_user._get_current_object())
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("pages.home"))
+
+
+@bp.route("/account/sessions", methods=["GET", "POST"])
+@login_required
+def logout_everywhere():
+    """Log out on every device (a confirmation page, then the POST)."""
+    form = LogoutEverywhereForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        ended = services.end_all_sessions(user)
+        logout_user()
+        flash(ngettext("You are logged out on %(num)d device.",
+                       "You are logged out on all %(num)d devices.", ended), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/logout_everywhere.html", form=form,
+                           sessions=services.count_sessions(user)), 400 if form.errors else 200
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -109,7 +121,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
-        db.session.commit()
         return render_template(
             "accounts/check_mail.html",
             message=_("If an account exists for this address, we have sent a link to "
@@ -121,49 +132,27 @@ def forgot_password():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @limit_from_config("RATELIMIT_RESET")
 def reset_password(token: str):
-    try:
-        find_token(token, TokenPurpose.RESET_PASSWORD)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return redirect(url_for("accounts.forgot_password"))
+    unit_of_work.returns_to(url_for("accounts.forgot_password"))
+    find_token(token, TokenPurpose.RESET_PASSWORD)
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.reset_password(token, form.password.data)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
-        else:
-            db.session.commit()
-            flash(_("Your new password is saved. Please log in."), "success")
-            return redirect(url_for("accounts.login"))
-    db.session.rollback()
+    if form.validate_on_submit() and unit_of_work.attempt(
+            lambda: services.reset_password(token, form.password.data),
+            _("Your new password is saved. Please log in.")):
+        return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @limit_from_config("RATELIMIT_RESET")
 def accept_invite(token: str):
-    try:
-        find_token(token, TokenPurpose.STAFF_INVITE)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return redirect(url_for("accounts.login"))
+    unit_of_work.returns_to(url_for("accounts.login"))
+    find_token(token, TokenPurpose.STAFF_INVITE)
     form = AcceptInviteForm()
-    if form.validate_on_submit():
-        try:
-            services.accept_invite(token, form.password.data,
-                                   privacy_consent=form.privacy_consent.data)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
-        else:
-            db.session.commit()
-            flash(_("Your account is ready. Please log in."), "success")
-            return redirect(url_for("accounts.login"))
-    db.session.rollback()
+    if form.validate_on_submit() and unit_of_work.attempt(
+            lambda: services.accept_invite(token, form.password.data,
+                                           privacy_consent=form.privacy_consent.data),
+            _("Your account is ready. Please log in.")):
+        return redirect(url_for("accounts.login"))
     return render_template("accounts/accept_invite.html", form=form)
 
 
@@ -177,16 +166,8 @@ def account():
 
 def _account_post(form_cls, handle, success_message: str):
     form = form_cls()
-    if form.validate_on_submit():
-        try:
-            handle(form)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
-        else:
-            db.session.commit()
-            flash(success_message, "success")
-            return redirect(url_for("accounts.account"))
+    if form.validate_on_submit() and unit_of_work.attempt(lambda: handle(form), success_message):
+        return redirect(url_for("accounts.account"))
     forms = {"profile": ProfileForm(obj=current_user), "password_form": ChangePasswordForm(),
              "email_form": ChangeEmailForm()}
     key = {ProfileForm: "profile", ChangePasswordForm: "password_form",
@@ -230,14 +211,8 @@ def change_email():
 
 @bp.route("/account/email/<token>")
 def confirm_email_change(token: str):
-    try:
-        services.confirm_email_change(token)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Your e-mail address has been changed."), "success")
+    unit_of_work.attempt(lambda: services.confirm_email_change(token),
+                         _("Your e-mail address has been changed."))
     return redirect(url_for("accounts.account" if current_user.is_authenticated
                             else "accounts.login"))
 
@@ -250,7 +225,6 @@ def set_language():
     target = safe_next(request.form.get("next"), url_for("pages.home"))
     if current_user.is_authenticated:
         current_user.locale = locale
-        db.session.commit()
     response = redirect(target)
     response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600,
                         samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"],

@@ -5,9 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from .. import unit_of_work
 from ..database import paginate
 from ..accounts import services
-from ..errors import DomainError
 from ..extensions import db
 from ..models.accounts import ROLE_VALUES, Role, User
 from ..permissions import can_manage_users, require
@@ -42,17 +42,12 @@ def users():
 @require(can_manage_users)
 def invite():
     form = InviteStaffForm()
+    back = unit_of_work.returns_to(url_for("admin.users"))
     if form.validate_on_submit():
-        try:
-            user = services.invite_staff(current_user, email=form.email.data,
-                                         name=form.name.data, role=form.role.data)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
-        else:
-            db.session.commit()
-            flash(_("%(email)s has been invited.", email=user.email), "success")
-            return redirect(url_for("admin.users"))
+        user = services.invite_staff(current_user, email=form.email.data,
+                                     name=form.name.data, role=form.role.data)
+        flash(_("%(email)s has been invited.", email=user.email), "success")
+        return redirect(back)
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -68,13 +63,8 @@ def change_role(user_id: int):
     if not form.validate_on_submit():
         flash(_("Please choose a valid role."), "error")
         return redirect(url_for("admin.users"))
-    try:
-        services.change_role(current_user, target, form.role.data)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-    else:
-        db.session.commit()
-        flash(_("The role of %(name)s is now: %(role)s.", name=target.name,
-                role=dict(form.role.choices)[target.role]), "success")
+    unit_of_work.returns_to(url_for("admin.users"))
+    services.change_role(current_user, target, form.role.data)
+    flash(_("The role of %(name)s is now: %(role)s.", name=target.name,
+            role=dict(form.role.choices)[target.role]), "success")
     return redirect(url_for("admin.users"))

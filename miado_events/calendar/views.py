@@ -7,12 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ..events import queries as event_queries
 from ..events.labels import KIND_LABELS
 from ..extensions import db
+from ..models.events import EventSession
 from ..pagecache import LRUStore
 from ..permissions import login_required
 from ..urls import external_url
-from ..web import commit_or_flash
+from .. import unit_of_work
 from . import feeds, ical
 
 bp = Blueprint("calendar", __name__)
@@ -94,7 +96,6 @@ def my_calendar():
     user = current_user._get_current_object()
     if not user.feed_token:
         feeds.ensure_feed_token(user)
-        db.session.commit()
     return render_template("calendar/my_calendar.html", urls=_feed_urls(user.feed_token),
                            form=FlaskForm())
 
@@ -103,7 +104,30 @@ def my_calendar():
 @login_required
 def renew():
     if FlaskForm().validate_on_submit():
-        commit_or_flash(lambda: feeds.renew_feed_token(current_user._get_current_object()),
+        unit_of_work.attempt(lambda: feeds.renew_feed_token(current_user._get_current_object()),
                         _("Your calendar link has been renewed. The old link no longer works; "
                           "subscribe again with the new one."))
     return redirect(url_for("calendar.my_calendar"))
+
+
+# --- downloads of one event or session ----------------------------------------------------
+
+def _ics_response(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/events/<int:event_id>/calendar.ics")
+def event_ics(event_id: int):
+    event = event_queries.visible_event(event_id, current_user, event_queries.EVENT_PAGE_OPTIONS)
+    if event is None:
+        abort(404)
+    return _ics_response(ical.event_download(event), f"event-{event.id}.ics")
+
+
+@bp.route("/sessions/<int:session_id>/calendar.ics")
+def session_ics(session_id: int):
+    session = db.session.get(EventSession, session_id)
+    if session is None or event_queries.visible_event(session.event_id, current_user) is None:
+        abort(404)
+    return _ics_response(ical.session_download(session), f"session-{session.id}.ics")

@@ -102,7 +102,6 @@ def _chart_items(computed: stats.Statistics) -> dict:
 
 def _download(data, mimetype: str, filename: str, *, what: str, obj=None, **details):
     audit.record(current_user, "export", obj, what, file=filename, **details)
-    db.session.commit()
     response = make_response(data)
     response.headers["Content-Type"] = mimetype
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

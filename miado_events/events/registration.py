@@ -9,16 +9,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, signals
 from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models.accounts import User
-from ..models.events import Registration, RegistrationStatus, Slot, Visibility, new_ticket_token
+from ..models.events import (Registration, RegistrationStatus, RegistrationWindow, Slot, Visibility,
+                             new_ticket_token)
 from ..models.orgs import Membership, MembershipStatus, Organisation, OrgStatus
 from ..permissions import active_membership, is_representative_of, is_staff
-from ..checkin import tickets
-from . import notifications, seats
+from . import seats
 
 
 @dataclass
@@ -43,8 +43,7 @@ def active_organisations(user: User) -> list[Organisation]:
 
 def active_registration(user: User, slot: Slot) -> Registration | None:
     return db.session.scalar(select(Registration).where(
-        Registration.slot_id == slot.id, Registration.user_id == user.id,
-        Registration.status.in_(("confirmed", "waitlisted"))))
+        Registration.slot_id == slot.id, Registration.user_id == user.id, Registration.is_active))
 
 
 def check_slot_open(slot: Slot, now: datetime, *, staff: bool = False, at_door: bool = False) -> None:
@@ -57,16 +56,14 @@ def check_slot_open(slot: Slot, now: datetime, *, staff: bool = False, at_door: 
         raise _err("event_not_published", _l("This event is not open for registration."))
     if slot.session is not None and not slot.session.is_scheduled:
         raise _err("session_cancelled", _l("This session has been cancelled."))
-    start = slot.starts_at
     if at_door:
         return
-    if start is None or start <= now:
-        raise _err("registration_closed", _l("Registration for this event is closed."))
-    if staff:
+    window = slot.registration_window(now)
+    if staff and not slot.has_started(now):
         return
-    if event.registration_opens_at and now < event.registration_opens_at:
+    if window is RegistrationWindow.NOT_YET_OPEN:
         raise _err("registration_not_open", _l("Registration has not opened yet."))
-    if event.registration_closes_at and now >= event.registration_closes_at:
+    if window is RegistrationWindow.CLOSED:
         raise _err("registration_closed", _l("Registration for this event is closed."))
 
 
@@ -127,28 +124,31 @@ def register_participant(actor: User, participant: User, slot: Slot,
     # The ticket's QR code takes a few milliseconds to draw: do it before the
     # seat is locked (on SQLite the first write locks the whole database).
     ticket_token = new_ticket_token()
-    tickets.prepare(ticket_token)
-    reason = seats.take_seat(slot, org_id)
-    if reason is not None and (at_door or not slot.event.waitlist_enabled):
-        raise _err(reason, _l("No seats are free.") if reason == seats.EVENT_FULL
-                   else _l("Your organisation has already used all the seats it may have."))
-    registration = Registration(
-        slot=slot, event_id=slot.event_id, user=participant, organisation=organisation,
-        status=(RegistrationStatus.CONFIRMED if reason is None else RegistrationStatus.WAITLISTED).value,
-        registered_by=actor if actor.id != participant.id else None,
-        created_at=now, confirmed_at=now if reason is None else None, ticket_token=ticket_token)
-    db.session.add(registration)
+    signals.ticket_issued.send(ticket_token)
     try:
-        db.session.flush()
+        # The seat and the registration in one savepoint: when the unique
+        # index refuses a second registration of the same person (a double
+        # click in a parallel request), its seat goes back with it and the
+        # caller's transaction stays as it was.
+        with db.session.begin_nested():
+            reason = seats.take_seat(slot, org_id)
+            if reason is not None and (at_door or not slot.event.waitlist_enabled):
+                raise _err(reason, _l("No seats are free.") if reason == seats.EVENT_FULL
+                           else _l("Your organisation has already used all the seats it may have."))
+            registration = Registration(
+                slot=slot, event_id=slot.event_id, user=participant, organisation=organisation,
+                status=(RegistrationStatus.CONFIRMED if reason is None
+                        else RegistrationStatus.WAITLISTED).value,
+                registered_by=actor if actor.id != participant.id else None,
+                created_at=now, confirmed_at=now if reason is None else None, ticket_token=ticket_token)
+            db.session.add(registration)
     except IntegrityError:
-        # The same person registered in a parallel request (double click):
-        # the unique index refused this one; its seat is rolled back with it.
-        db.session.rollback()
         raise _err("already_registered", _l("You are already registered for this.")) from None
     if reason is None:
-        notifications.registration_confirmed(registration)
+        signals.registration_changed.send(registration, change="confirmed")
     else:
-        notifications.registration_waitlisted(registration, waitlist_position(registration), reason)
+        signals.registration_changed.send(registration, change="waitlisted",
+                                           position=waitlist_position(registration), reason=reason)
     if staff and actor.id != participant.id and not at_door:
         audit.record(actor, "registration.add", registration, f"{participant.name}: {slot.event.title}",
                      now=now, status=registration.status)
@@ -208,7 +208,7 @@ def cancel_registration(actor: User, registration: Registration,
     else:
         raise _err("already_cancelled", _l("This registration has already been cancelled."))
     db.session.expire(registration)
-    notifications.registration_cancelled(registration)
+    signals.registration_changed.send(registration, change="cancelled")
     if is_staff(actor) and actor.id != registration.user_id:
         audit.record(actor, "registration.cancel", registration,
                      f"{registration.user.name}: {registration.event.title}", now=now)
@@ -261,7 +261,7 @@ def fill_free_seats(slot: Slot, *, now: datetime | None = None) -> list[Registra
         reason = _promote(candidate, now)
         if reason is None:
             promoted.append(candidate)
-            notifications.registration_promoted(candidate)
+            signals.registration_changed.send(candidate, change="promoted")
         elif reason == seats.EVENT_FULL:
             break
     return promoted
@@ -281,6 +281,6 @@ def promote_by_hand(actor: User, registration: Registration, *, now: datetime | 
         raise _err("org_quota_reached", _l("This organisation has already used all the seats it may have."))
     if reason is not None:
         raise _err("not_waitlisted", _l("This person is not on the waiting list."))
-    notifications.registration_promoted(registration)
+    signals.registration_changed.send(registration, change="promoted")
     audit.record(actor, "registration.promote", registration,
                  f"{registration.user.name}: {registration.event.title}", now=now)

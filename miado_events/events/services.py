@@ -10,7 +10,7 @@ from dateutil import rrule
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
-from .. import audit
+from .. import audit, signals
 from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
@@ -21,7 +21,7 @@ from ..models.events import (Event, EventKind, EventSession, EventStatus, Regist
 from ..models.orgs import DISTRICTS, LANGUAGE_CODES
 from ..permissions import is_staff
 from ..timeutil import local_to_utc, to_local
-from . import notifications, registration as reg_services, seats
+from . import registration as reg_services, seats
 
 MAX_OCCURRENCES = 60
 
@@ -161,15 +161,11 @@ def publish_event(actor: User, event: Event, *, now: datetime | None = None) -> 
     event.status = EventStatus.PUBLISHED.value
     event.updated_at = now or utcnow()
     audit.record(actor, "event.publish", event, event.title, now=event.updated_at)
-    # A series made from a voted topic: its supporters hear that it opened.
-    from ..voting.notifications import series_registration_open
-
-    series_registration_open(event.updated_at)
+    signals.event_published.send(event, now=event.updated_at)
 
 
 def _active_registrations(event: Event, slot_ids=None) -> list[Registration]:
-    query = select(Registration).where(Registration.event_id == event.id,
-                                       Registration.status.in_(("confirmed", "waitlisted")))
+    query = select(Registration).where(Registration.event_id == event.id, Registration.is_active)
     if slot_ids is not None:
         query = query.where(Registration.slot_id.in_(slot_ids))
     return list(db.session.scalars(query.order_by(Registration.id)))
@@ -198,7 +194,7 @@ def cancel_event(actor: User, event: Event, *, now: datetime | None = None) -> l
         session.sequence += 1
     _cancel_all(affected, actor, now)
     if was_published:
-        notifications.event_cancelled(event, affected)
+        signals.event_cancelled.send(event, registrations=affected, now=now)
     audit.record(actor, "event.cancel", event, event.title, now=now, registrations=len(affected))
     return affected
 
@@ -374,7 +370,8 @@ def update_session(actor: User, session: EventSession, data: SessionData,
         target.event.updated_at = utcnow()  # feeds' Last-Modified
         changed_sessions.append(target)
         if target.event.is_published:
-            notifications.session_changed(target, _affected_by_session(target), changes)
+            signals.session_changed.send(target, registrations=_affected_by_session(target),
+                                         changes=changes)
     db.session.flush()
     if changed_sessions:
         audit.record(actor, "session.update", session, session.event.title,
@@ -396,7 +393,7 @@ def cancel_session(actor: User, session: EventSession, *, now: datetime | None =
     if not session.event.registers_whole_event:
         _cancel_all(affected, actor, now)
     if session.event.is_published:
-        notifications.session_cancelled(session, affected)
+        signals.session_cancelled.send(session, registrations=affected)
     audit.record(actor, "session.cancel", session, session.event.title, now=now,
                  starts_at=session.starts_at.isoformat())
 

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models.events import Event, EventSession, Registration, Slot, Venue
 from ..models.orgs import Organisation
 from ..permissions import is_staff, require
-from ..web import commit_or_flash
+from .. import unit_of_work
 from . import queries, services
 from . import registration as reg_services
 from .forms import (
@@ -59,10 +59,8 @@ def new_event():
         try:
             event = services.create_event(current_user, form.to_data())
         except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
+            unit_of_work.refuse(err)
         else:
-            db.session.commit()
             flash(_("The event has been created as a draft. Add its sessions, then publish it."), "success")
             return redirect(url_for("staff_events.manage", event_id=event.id))
     return render_template("events/staff/event_form.html", form=form, event=None)
@@ -76,7 +74,7 @@ def manage(event_id: int):
     if request.method == "GET":
         form.fill_from(event)
     elif form.validate_on_submit():
-        if commit_or_flash(lambda: services.update_event(current_user, event, form.to_data()),
+        if unit_of_work.attempt(lambda: services.update_event(current_user, event, form.to_data()),
                 _("The event has been saved.")):
             return redirect(url_for("staff_events.manage", event_id=event.id))
     venues = _venues()
@@ -91,7 +89,7 @@ def manage(event_id: int):
 def publish(event_id: int):
     event = _event_or_404(event_id)
     if ConfirmForm().validate_on_submit():
-        commit_or_flash(lambda: services.publish_event(current_user, event), _("The event is published."))
+        unit_of_work.attempt(lambda: services.publish_event(current_user, event), _("The event is published."))
     return redirect(url_for("staff_events.manage", event_id=event.id))
 
 
@@ -101,7 +99,7 @@ def cancel_event(event_id: int):
     event = _event_or_404(event_id)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        commit_or_flash(lambda: services.cancel_event(current_user, event),
+        unit_of_work.attempt(lambda: services.cancel_event(current_user, event),
              _("The event has been cancelled. Everyone registered has been told."))
         return redirect(url_for("staff_events.manage", event_id=event.id))
     affected = sum(1 for r in db.session.scalars(queries.registrations_of_event(event)) if r.is_active)
@@ -114,7 +112,7 @@ def add_session(event_id: int):
     event = _event_or_404(event_id)
     form = SessionForm(venues=_venues())
     if form.validate_on_submit():
-        commit_or_flash(lambda: services.add_session(current_user, event, form.to_data()), _("The session has been added."))
+        unit_of_work.attempt(lambda: services.add_session(current_user, event, form.to_data()), _("The session has been added."))
     else:
         _flash_form_errors(form)
     return redirect(url_for("staff_events.manage", event_id=event.id))
@@ -126,7 +124,7 @@ def add_recurring(event_id: int):
     event = _event_or_404(event_id)
     form = RecurrenceForm(venues=_venues())
     if form.validate_on_submit():
-        commit_or_flash(lambda: services.create_recurring_sessions(current_user, event, form.to_data()),
+        unit_of_work.attempt(lambda: services.create_recurring_sessions(current_user, event, form.to_data()),
              _("The meetings have been added."))
     else:
         _flash_form_errors(form)
@@ -148,7 +146,7 @@ def edit_session(session_id: int):
     if request.method == "GET":
         form.fill_from(session)
     elif form.validate_on_submit():
-        if commit_or_flash(lambda: services.update_session(current_user, session, form.to_data(),
+        if unit_of_work.attempt(lambda: services.update_session(current_user, session, form.to_data(),
                                                 following=bool(form.following.data)),
                 _("The session has been saved. Everyone registered has been told about changes.")):
             return redirect(url_for("staff_events.manage", event_id=session.event_id))
@@ -161,7 +159,7 @@ def cancel_session(session_id: int):
     session = db.session.get(EventSession, session_id) or abort(404)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        commit_or_flash(lambda: services.cancel_session(current_user, session),
+        unit_of_work.attempt(lambda: services.cancel_session(current_user, session),
              _("The session has been cancelled. Everyone registered has been told."))
         return redirect(url_for("staff_events.manage", event_id=session.event_id))
     return render_template("events/staff/confirm_cancel.html", event=session.event,
@@ -214,17 +212,12 @@ def add_registration(event_id: int):
         return redirect(target)
     chosen = get_by_id(Organisation, form.organisation_id.data)
     org = reg_services.default_organisation(user, chosen)
-    try:
-        outcome = reg_services.register_participant(current_user, user, slot, org)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
+    unit_of_work.returns_to(target)
+    outcome = reg_services.register_participant(current_user, user, slot, org)
+    if outcome.waitlist_reason:
+        flash(_("%(name)s is on the waiting list (no free seat).", name=user.name), "info")
     else:
-        db.session.commit()
-        if outcome.waitlist_reason:
-            flash(_("%(name)s is on the waiting list (no free seat).", name=user.name), "info")
-        else:
-            flash(_("%(name)s is registered.", name=user.name), "success")
+        flash(_("%(name)s is registered.", name=user.name), "success")
     return redirect(target)
 
 
@@ -233,7 +226,7 @@ def add_registration(event_id: int):
 def promote(registration_id: int):
     registration = db.session.get(Registration, registration_id) or abort(404)
     if ConfirmForm().validate_on_submit():
-        commit_or_flash(lambda: reg_services.promote_by_hand(current_user, registration),
+        unit_of_work.attempt(lambda: reg_services.promote_by_hand(current_user, registration),
              _("%(name)s now has a seat.", name=registration.user.name))
     return redirect(url_for("staff_events.registrations", event_id=registration.event_id))
 
@@ -253,7 +246,7 @@ def edit_venue(venue_id: int | None = None):
     venue = (db.session.get(Venue, venue_id) or abort(404)) if venue_id else None
     form = VenueForm(obj=venue)
     if form.validate_on_submit():
-        if commit_or_flash(lambda: services.save_venue(current_user, form.to_data(), venue), _("The venue has been saved.")):
+        if unit_of_work.attempt(lambda: services.save_venue(current_user, form.to_data(), venue), _("The venue has been saved.")):
             return redirect(url_for("staff_events.venues"))
     return render_template("events/staff/venue_form.html", form=form, venue=venue)
 
@@ -276,7 +269,7 @@ def broadcast(event_id: int):
                 sent["n"] = send_broadcast(current_user, event, subject=form.subject.data,
                                            body=form.body.data, audience=form.audience.data)
 
-            if commit_or_flash(queue):
+            if unit_of_work.attempt(queue):
                 flash(_("The message is on its way to %(n)d people.", n=sent["n"]), "success")
                 return redirect(url_for("staff_events.registrations", event_id=event.id))
         else:

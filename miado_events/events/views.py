@@ -11,9 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import pagecache
+from .. import pagecache, unit_of_work
 from ..database import paginate, utcnow
-from ..errors import DomainError
 from ..extensions import db
 from ..models.accounts import User
 from ..models.events import Event, Registration, Slot
@@ -64,12 +63,9 @@ def _valid_until(now, sessions, *extra):
     moments = list(extra)
     moments.append(local_to_utc(to_local(now).date() + timedelta(days=1), time(0, 0)))
     for session in sessions:
-        event = session.event
-        moments += [session.starts_at, session.ends_at, event.registration_opens_at,
-                    event.registration_closes_at]
+        moments += [session.starts_at, session.ends_at]
         slot = queries.slot_for(session)
-        if slot is not None:
-            moments.append(slot.starts_at)
+        moments += (slot or session.event).registration_moments
     return pagecache.earliest_after(now, moments)
 
 
@@ -123,10 +119,7 @@ def month(year: int, month: int):
 
 
 def _visible_event(event_id: int, options=()) -> Event:
-    event = db.session.get(Event, event_id, options=options)
-    if event is None or (event.status == "draft" and not is_staff(current_user)):
-        abort(404)
-    return event
+    return queries.visible_event(event_id, current_user, options) or abort(404)
 
 
 @bp.route("/events/<int:event_id>")
@@ -198,16 +191,12 @@ def register(event_id: int, slot_id: int):
     form = RegisterForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        outcome = reg_services.register_participant(
-            current_user, current_user, slot, _chosen_org(request.form.get("organisation_id")))
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-    else:
-        db.session.commit()
-        _flash_outcome(outcome)
-    return redirect(url_for("events.detail", event_id=event.id))
+    back = url_for("events.detail", event_id=event.id)
+    unit_of_work.returns_to(back)
+    outcome = reg_services.register_participant(
+        current_user, current_user, slot, _chosen_org(request.form.get("organisation_id")))
+    _flash_outcome(outcome)
+    return redirect(back)
 
 
 @bp.route("/events/<int:event_id>/slots/<int:slot_id>/register-member", methods=["POST"])
@@ -226,14 +215,9 @@ def register_member(event_id: int, slot_id: int):
     if participant is None or org is None:
         flash(_("Please choose a member."), "error")
         return redirect(url_for("events.detail", event_id=event.id))
-    try:
-        outcome = reg_services.register_participant(current_user, participant, slot, org)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-    else:
-        db.session.commit()
-        _flash_outcome(outcome, participant.name)
+    unit_of_work.returns_to(url_for("events.detail", event_id=event.id))
+    outcome = reg_services.register_participant(current_user, participant, slot, org)
+    _flash_outcome(outcome, participant.name)
     return redirect(url_for("events.detail", event_id=event.id))
 
 
@@ -271,41 +255,9 @@ def cancel(registration_id: int):
     target = (url_for("staff_events.registrations", event_id=registration.event_id) if back
               else url_for("events.my_registrations"))
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            reg_services.cancel_registration(current_user, registration)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
-        else:
-            db.session.commit()
-            flash(_("The registration has been cancelled."), "success")
+        unit_of_work.returns_to(target)
+        reg_services.cancel_registration(current_user, registration)
+        flash(_("The registration has been cancelled."), "success")
         return redirect(target)
     return render_template("events/cancel.html", registration=registration, form=form,
                            back_url=target, now=utcnow())
-
-
-def _ics_response(data: bytes, filename: str):
-    from flask import Response
-
-    return Response(data, mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-@bp.route("/events/<int:event_id>/calendar.ics")
-def event_ics(event_id: int):
-    from ..calendar import ical
-
-    event = _visible_event(event_id, options=queries.EVENT_PAGE_OPTIONS)
-    return _ics_response(ical.event_download(event), f"event-{event.id}.ics")
-
-
-@bp.route("/sessions/<int:session_id>/calendar.ics")
-def session_ics(session_id: int):
-    from ..calendar import ical
-    from ..models.events import EventSession
-
-    session = db.session.get(EventSession, session_id)
-    if session is None:
-        abort(404)
-    _visible_event(session.event_id)
-    return _ics_response(ical.session_download(session), f"session-{session.id}.ics")

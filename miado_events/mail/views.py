@@ -11,7 +11,7 @@ from ..database import paginate
 from ..extensions import db
 from ..models.mail import OutboxMessage, OutboxStatus
 from ..permissions import is_staff, require
-from ..web import commit_or_flash
+from .. import unit_of_work
 from . import outbox
 
 bp = Blueprint("mail", __name__)
@@ -36,7 +36,7 @@ def outbox_list():
 @require(is_staff)
 def retry(message_id: int):
     message = db.session.get(OutboxMessage, message_id) or abort(404)
-    if FlaskForm().validate_on_submit() and commit_or_flash(
+    if FlaskForm().validate_on_submit() and unit_of_work.attempt(
             lambda: outbox.retry(current_user, message), _("The message will be sent again.")):
         outbox.deliver_ids([message_id])
     return redirect(url_for("mail.outbox_list", status=request.args.get("status", "")))

@@ -1,9 +1,13 @@
 """One function per change people must hear about, each with the matching
 calendar part: an invite (REQUEST) for a seat, an update with a higher
-SEQUENCE for a change, a CANCEL when it ends."""
+SEQUENCE for a change, a CANCEL when it ends; and the ticket (QR code) with
+every seat. The events layer announces the changes (``miado_events.signals``);
+``connect_receivers`` ties each announcement to its mail."""
 from __future__ import annotations
 
+from .. import signals
 from ..calendar import ical
+from ..checkin import tickets
 from ..mail import send_message
 from ..models.events import Event, EventSession, Registration
 from ..urls import external_url
@@ -17,8 +21,6 @@ def _send(registration: Registration, template: str, *, invite_sessions=None,
     images = None
     if with_ticket:
         # The ticket travels with the seat: its QR code inline, its link and code in the text.
-        from ..checkin import tickets
-
         context["ticket_url"] = tickets.ticket_url(registration)
         context["ticket_page_url"] = external_url("checkin.ticket", registration_id=registration.id)
         images = {TICKET_CID: tickets.qr_png(context["ticket_url"], box_size=tickets.EMAIL_BOX_SIZE)}
@@ -78,3 +80,43 @@ def event_cancelled(event: Event, registrations: list[Registration]) -> None:
             mine = [r for r in registrations if r.user_id == registration.user_id and r.confirmed_at]
             sessions = [s for r in mine for s in r.slot.sessions] or None
             _send(registration, "event_cancelled", cancel_sessions=sessions)
+
+
+# --- receivers of the events layer's announcements ------------------------------------------
+
+_BY_CHANGE = {
+    "confirmed": registration_confirmed,
+    "promoted": registration_promoted,
+    "cancelled": registration_cancelled,
+}
+
+
+def _on_registration_changed(registration: Registration, *, change: str, **details) -> None:
+    if change == "waitlisted":
+        registration_waitlisted(registration, details["position"], details["reason"])
+    else:
+        _BY_CHANGE[change](registration)
+
+
+def _on_session_changed(session: EventSession, *, registrations, changes) -> None:
+    session_changed(session, registrations, changes)
+
+
+def _on_session_cancelled(session: EventSession, *, registrations) -> None:
+    session_cancelled(session, registrations)
+
+
+def _on_event_cancelled(event: Event, *, registrations, **_details) -> None:
+    event_cancelled(event, registrations)
+
+
+def _on_ticket_issued(token: str) -> None:
+    tickets.prepare(token)
+
+
+def connect_receivers() -> None:
+    signals.ticket_issued.connect(_on_ticket_issued)
+    signals.registration_changed.connect(_on_registration_changed)
+    signals.session_changed.connect(_on_session_changed)
+    signals.session_cancelled.connect(_on_session_cancelled)
+    signals.event_cancelled.connect(_on_event_cancelled)

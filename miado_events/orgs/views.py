@@ -38,7 +38,7 @@ from ..permissions import (
     login_required,
     require,
 )
-from ..web import commit_or_flash
+from .. import unit_of_work
 from . import membership as membership_services
 from . import queries, services
 from .forms import (
@@ -127,7 +127,7 @@ def detail(org_id: int):
 @login_required
 def request_membership(org_id: int):
     org = _org_or_404(org_id)
-    commit_or_flash(lambda: membership_services.request_membership(current_user, org),
+    unit_of_work.attempt(lambda: membership_services.request_membership(current_user, org),
                      _("Your request has been sent. The representatives of %(org)s will answer it.",
                        org=org.name))
     return redirect(url_for("orgs.detail", org_id=org.id))
@@ -171,10 +171,8 @@ def _submit_application(form: ApplicationForm, signed_in: bool):
         if applicant is not None:
             services.apply_for_listing(applicant, form.to_profile())
     except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
+        unit_of_work.refuse(err)
         return None
-    db.session.commit()
     if signed_in:
         flash(_("Thank you! Your application has been sent. We will let you know by e-mail."), "success")
         return redirect(url_for("orgs.mine"))
@@ -204,7 +202,7 @@ def leave(membership_id: int):
     if membership is None or membership.user_id != current_user.id:
         abort(404)
     name = membership.organisation.name
-    commit_or_flash(lambda: membership_services.remove_member(current_user, membership),
+    unit_of_work.attempt(lambda: membership_services.remove_member(current_user, membership),
                      _("You have left %(org)s.", org=name))
     return redirect(url_for("orgs.mine"))
 
@@ -223,11 +221,11 @@ def edit(org_id: int):
     elif form.validate_on_submit():
         resubmit = request.form.get("resubmit") == "1" and org.can_be_resubmitted
         if resubmit:
-            ok = commit_or_flash(
+            ok = unit_of_work.attempt(
                 lambda: services.resubmit_application(current_user, org, form.to_profile()),
                 _("Your application has been sent again."))
         else:
-            ok = commit_or_flash(lambda: services.update_profile(current_user, org, form.to_profile()),
+            ok = unit_of_work.attempt(lambda: services.update_profile(current_user, org, form.to_profile()),
                                   _("The profile has been saved."))
         if ok:
             if org.requested_name and not resubmit:
@@ -288,7 +286,7 @@ def member_action(org_id: int, membership_id: int, action: str):
     }
     if action not in actions:
         abort(404)
-    commit_or_flash(*actions[action])
+    unit_of_work.attempt(*actions[action])
     return redirect(url_for("orgs.members", org_id=org.id))
 
 
@@ -300,7 +298,7 @@ def invite(org_id: int):
         abort(403)
     form = InviteMemberForm()
     if form.validate_on_submit():
-        commit_or_flash(lambda: membership_services.invite_by_email(current_user, org, form.email.data),
+        unit_of_work.attempt(lambda: membership_services.invite_by_email(current_user, org, form.email.data),
                          _("The invitation has been sent to %(email)s.", email=form.email.data))
     else:
         flash(_("Please enter a valid e-mail address."), "error")
@@ -317,13 +315,8 @@ def share_link(org_id: int):
     if not form.validate_on_submit():
         flash(_("A link can be valid for 1 to 90 days."), "error")
         return redirect(url_for("orgs.members", org_id=org.id))
-    try:
-        invitation, url = membership_services.create_share_link(current_user, org, form.days.data)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return redirect(url_for("orgs.members", org_id=org.id))
-    db.session.commit()
+    unit_of_work.returns_to(url_for("orgs.members", org_id=org.id))
+    invitation, url = membership_services.create_share_link(current_user, org, form.days.data)
     return render_template("orgs/share_link.html", org=org, url=url, invitation=invitation)
 
 
@@ -336,7 +329,7 @@ def revoke_invitation(org_id: int, invitation_id: int):
     invitation = db.session.get(OrgInvitation, invitation_id)
     if invitation is None or invitation.organisation_id != org.id:
         abort(404)
-    commit_or_flash(lambda: membership_services.revoke_invitation(current_user, invitation),
+    unit_of_work.attempt(lambda: membership_services.revoke_invitation(current_user, invitation),
                      _("The invitation has been withdrawn."))
     return redirect(url_for("orgs.members", org_id=org.id))
 
@@ -346,14 +339,12 @@ def join(token: str):
     try:
         invitation = membership_services.find_invitation(token)
     except DomainError as err:
-        db.session.rollback()
         status = 404 if err.code == "token_invalid" else 410
         return render_template("orgs/join.html", error=err.message, org=None), status
     org = invitation.organisation
-    db.session.rollback()
     form = ConfirmForm()
     if request.method == "POST" and current_user.is_authenticated and form.validate_on_submit():
-        if commit_or_flash(lambda: membership_services.accept_invitation(current_user, token),
+        if unit_of_work.attempt(lambda: membership_services.accept_invitation(current_user, token),
                             _("Welcome! You are now a member of %(org)s.", org=org.name)):
             return redirect(url_for("orgs.detail", org_id=org.id))
     return render_template("orgs/join.html", org=org, form=form, error=None, token=token)
@@ -400,7 +391,7 @@ def decide(org_id: int):
         labels = {"approve": _("The organisation is now listed."),
                   "needs_changes": _("The applicant has been asked for changes."),
                   "reject": _("The application has been rejected.")}
-        if commit_or_flash(lambda: services.decide_application(current_user, org, form.decision.data,
+        if unit_of_work.attempt(lambda: services.decide_application(current_user, org, form.decision.data,
                                                                 form.message.data),
                             labels.get(form.decision.data)):
             return redirect(url_for("orgs.staff_list"))
@@ -415,7 +406,7 @@ def decide_name(org_id: int):
     org = _org_or_404(org_id)
     form = NameDecisionForm()
     if form.validate_on_submit():
-        commit_or_flash(lambda: services.decide_name_change(
+        unit_of_work.attempt(lambda: services.decide_name_change(
             current_user, org, form.decision.data == "approve", form.message.data),
             _("The name change has been decided."))
     return redirect(url_for("orgs.review", org_id=org.id))
@@ -428,7 +419,7 @@ def set_status(org_id: int):
     form = StatusForm()
     if form.validate_on_submit():
         active = form.active.data == "1"
-        commit_or_flash(lambda: services.set_active(current_user, org, active, form.reason.data),
+        unit_of_work.attempt(lambda: services.set_active(current_user, org, active, form.reason.data),
                          _("The organisation is listed again.") if active
                          else _("The organisation has been taken out of the directory."))
     return redirect(url_for("orgs.review", org_id=org.id))

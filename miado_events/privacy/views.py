@@ -8,11 +8,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from .. import unit_of_work
 from ..accounts.passwords import verify_password
 from ..accounts.views import safe_next
 from ..database import utcnow
-from ..errors import DomainError
-from ..extensions import db
 from ..permissions import login_required
 from . import services
 from .forms import ConsentForm, DeleteAccountForm
@@ -43,7 +42,6 @@ def consent():
         return redirect(url_for("pages.home"))
     if form.validate_on_submit():
         services.record_consent(current_user)
-        db.session.commit()
         flash(_("Thank you. You can continue."), "success")
         return redirect(safe_next(request.args.get("next"), url_for("pages.home")))
     return render_template("privacy/consent.html", form=form), 400 if form.errors else 200
@@ -69,13 +67,7 @@ def delete_account():
             form.current_password.errors.append(_("The password is not correct."))
         else:
             user = current_user._get_current_object()
-            try:
-                services.delete_account(user)
-            except DomainError as err:
-                db.session.rollback()
-                flash(str(err.message), "error")
-            else:
-                db.session.commit()
+            if unit_of_work.attempt(lambda: services.delete_account(user)):
                 logout_user()
                 flash(_("Your account has been deleted. Thank you for taking part."), "success")
                 return redirect(url_for("pages.home"))

@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from .. import signals
 from ..extensions import db
 from ..mail import send_message
 from ..models.accounts import User
 from ..models.orgs import Membership, MembershipRole, MembershipStatus
+from ..models.events import Event
 from ..models.voting import Ballot, BallotPoints, Phase, Topic, TopicRound
 from ..urls import external_url
 
@@ -96,14 +98,17 @@ def topic_merged(duplicate: Topic, kept: Topic) -> None:
                      topic_url=external_url("voting.topic_detail", round_id=kept.round_id, topic_id=kept.id))
 
 
-def series_registration_open(now: datetime) -> int:
+def series_registration_open(now: datetime, *, series: Event | None = None) -> int:
     """Tell the representatives of every MSO that gave a topic points when
-    registration for the training series made from it opens (once)."""
+    registration for the training series made from it opens (once): for
+    ``series`` only (it was just published), or for every series."""
     from .services import series_open_for_registration
 
     told = 0
-    for topic in db.session.scalars(select(Topic).where(Topic.series_event_id.is_not(None),
-                                                        Topic.series_notified_at.is_(None))):
+    pending = select(Topic).where(Topic.series_event_id.is_not(None), Topic.series_notified_at.is_(None))
+    if series is not None:
+        pending = pending.where(Topic.series_event_id == series.id)
+    for topic in db.session.scalars(pending):
         event = topic.series_event
         if event is None or not series_open_for_registration(event, now):
             continue
@@ -116,3 +121,11 @@ def series_registration_open(now: datetime) -> int:
         topic.series_notified_at = now
         told += 1
     return told
+
+
+def _on_event_published(event: Event, *, now: datetime) -> None:
+    series_registration_open(now, series=event)
+
+
+def connect_receivers() -> None:
+    signals.event_published.connect(_on_event_published)

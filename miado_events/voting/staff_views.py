@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models.orgs import Organisation, OrgStatus
 from ..models.voting import Topic, TopicComment, TopicRound, TopicStatus
 from ..permissions import is_staff, require
-from ..web import commit_or_flash
+from .. import unit_of_work
 from . import services
 from .forms import ConfirmForm, MergeForm, ModerateEditForm, PhaseForm, RejectForm, RoundForm
 
@@ -49,7 +49,7 @@ def new_round():
         def do():
             created["round"] = services.create_round(current_user, form.to_data())
 
-        if commit_or_flash(do, _("The round is saved as a draft. Start it when it is ready.")):
+        if unit_of_work.attempt(do, _("The round is saved as a draft. Start it when it is ready.")):
             return redirect(url_for("staff_voting.manage", round_id=created["round"].id))
     return render_template("voting/staff/round_form.html", form=form, round=None)
 
@@ -60,7 +60,7 @@ def edit_round(round_id: int):
     round_ = _round(round_id)
     form = _round_form(RoundForm())
     if form.validate_on_submit():
-        if commit_or_flash(lambda: services.update_round(current_user, round_, form.to_data()),
+        if unit_of_work.attempt(lambda: services.update_round(current_user, round_, form.to_data()),
                            _("The round has been saved.")):
             return redirect(url_for("staff_voting.manage", round_id=round_.id))
     elif not form.is_submitted():
@@ -72,8 +72,7 @@ def edit_round(round_id: int):
 @require(is_staff)
 def manage(round_id: int):
     round_ = _round(round_id)
-    if services.advance(round_):
-        db.session.commit()
+    services.advance(round_)
     topics = services.topics_of(round_, statuses=tuple(s.value for s in TopicStatus))
     phase_form = PhaseForm(phase=round_.phase)
     merge_targets = [t for t in topics if t.status in (TopicStatus.PENDING.value, TopicStatus.APPROVED.value)]
@@ -94,7 +93,7 @@ def set_phase(round_id: int):
     round_ = _round(round_id)
     form = PhaseForm()
     if form.validate_on_submit():
-        commit_or_flash(lambda: services.set_phase(current_user, round_, form.phase.data),
+        unit_of_work.attempt(lambda: services.set_phase(current_user, round_, form.phase.data),
                         _("The phase has been changed."))
     else:
         flash(_("Please choose a valid phase."), "error")
@@ -110,7 +109,7 @@ def _back(topic: Topic):
 def approve(topic_id: int):
     topic = _topic(topic_id)
     if ConfirmForm().validate_on_submit():
-        commit_or_flash(lambda: services.approve(current_user, topic), _("The topic is approved."))
+        unit_of_work.attempt(lambda: services.approve(current_user, topic), _("The topic is approved."))
     return _back(topic)
 
 
@@ -120,7 +119,7 @@ def reject(topic_id: int):
     topic = _topic(topic_id)
     form = RejectForm()
     if form.validate_on_submit():
-        commit_or_flash(lambda: services.reject(current_user, topic, form.reason.data),
+        unit_of_work.attempt(lambda: services.reject(current_user, topic, form.reason.data),
                         _("The topic is not accepted; the proposer has been told why."))
     else:
         flash(_("Please give a reason; the proposer receives it."), "error")
@@ -136,7 +135,7 @@ def merge(topic_id: int):
     if kept is None:
         flash(_("Please choose the topic to keep."), "error")
     else:
-        commit_or_flash(lambda: services.merge(current_user, topic, kept),
+        unit_of_work.attempt(lambda: services.merge(current_user, topic, kept),
                         _("Merged: supporters and comments moved to “%(title)s”.", title=kept.title))
     return _back(topic)
 
@@ -149,7 +148,7 @@ def edit_topic(topic_id: int):
     form.organisation_id.validators = []
     form.organisation_id.validate_choice = False
     if form.validate_on_submit():
-        if commit_or_flash(lambda: services.edit(current_user, topic, form.to_data(), form.note.data),
+        if unit_of_work.attempt(lambda: services.edit(current_user, topic, form.to_data(), form.note.data),
                            _("The topic has been changed.")):
             return _back(topic)
     elif not form.is_submitted():
@@ -164,7 +163,7 @@ def hide_comment(comment_id: int):
     item = db.session.get(TopicComment, comment_id) or abort(404)
     topic = _topic(item.topic_id)
     if ConfirmForm().validate_on_submit():
-        commit_or_flash(lambda: services.hide_comment(current_user, item), _("The comment is hidden."))
+        unit_of_work.attempt(lambda: services.hide_comment(current_user, item), _("The comment is hidden."))
     return _back(topic)
 
 
@@ -177,7 +176,7 @@ def create_series(topic_id: int):
     def do():
         created["event"] = services.create_series(current_user, topic)
 
-    if ConfirmForm().validate_on_submit() and commit_or_flash(
+    if ConfirmForm().validate_on_submit() and unit_of_work.attempt(
             do, _("A draft training series has been created from the topic. Add its sessions and publish it.")):
         return redirect(url_for("staff_events.manage", event_id=created["event"].id))
     return redirect(url_for("voting.results_page", round_id=topic.round_id))

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models.orgs import Organisation
 from ..models.voting import Phase, Topic, TopicRound
 from ..permissions import is_representative_of, is_staff, login_required, require
-from ..web import commit_or_flash
+from .. import unit_of_work
 from . import ballots, results, services
 from .forms import BallotForm, CommentForm, ConfirmForm, TopicForm
 from .labels import template_helpers
@@ -27,8 +27,7 @@ def _round_or_404(round_id: int) -> TopicRound:
     round_ = db.session.get(TopicRound, round_id)
     if round_ is None or (round_.phase == Phase.DRAFT.value and not is_staff(current_user)):
         abort(404)
-    if services.advance(round_):
-        db.session.commit()
+    services.advance(round_)
     return round_
 
 
@@ -77,7 +76,7 @@ def propose(round_id: int):
         def do():
             created["topic"] = services.propose(current_user, round_, organisation, form.to_data())
 
-        if commit_or_flash(do, _("Thank you! Your topic is waiting for moderation by the office.")):
+        if unit_of_work.attempt(do, _("Thank you! Your topic is waiting for moderation by the office.")):
             return redirect(url_for("voting.topic_detail", round_id=round_.id, topic_id=created["topic"].id))
     return render_template("voting/propose.html", round=round_, form=form)
 
@@ -100,9 +99,9 @@ def support(round_id: int, topic_id: int):
     topic = _topic_or_404(round_, topic_id)
     if ConfirmForm().validate_on_submit():
         if request.form.get("withdraw") == "1":
-            commit_or_flash(lambda: services.withdraw_support(current_user, topic), _("Your support is withdrawn."))
+            unit_of_work.attempt(lambda: services.withdraw_support(current_user, topic), _("Your support is withdrawn."))
         else:
-            commit_or_flash(lambda: services.support(current_user, topic), _("Thank you for your support."))
+            unit_of_work.attempt(lambda: services.support(current_user, topic), _("Thank you for your support."))
     return redirect(url_for("voting.topic_detail", round_id=round_.id, topic_id=topic.id))
 
 
@@ -113,7 +112,7 @@ def comment(round_id: int, topic_id: int):
     topic = _topic_or_404(round_, topic_id)
     form = CommentForm()
     if form.validate_on_submit():
-        if commit_or_flash(lambda: services.comment(current_user, topic, form.body.data), _("Your comment is posted.")):
+        if unit_of_work.attempt(lambda: services.comment(current_user, topic, form.body.data), _("Your comment is posted.")):
             return redirect(url_for("voting.topic_detail", round_id=round_.id, topic_id=topic.id) + "#comments")
     return render_template("voting/topic.html", round=round_, topic=topic,
                            comments=services.visible_comments(topic), form=form, confirm=ConfirmForm(),
@@ -143,12 +142,10 @@ def ballot(round_id: int, org_id: int):
         try:
             ballots.cast(current_user, round_, organisation, entered, expected_version=version)
         except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
+            unit_of_work.refuse(err)
             status = 422
             current = ballots.ballot_of(round_, organisation)
         else:
-            db.session.commit()
             flash(_("The ballot of %(org)s is saved. You can change it until voting closes.",
                     org=organisation.name), "success")
             return redirect(url_for("voting.ballot", round_id=round_.id, org_id=organisation.id))

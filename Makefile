@@ -1,14 +1,16 @@
 # MIA-DO Events — the two commands of the README are `make run` and `make test`.
+# Python packages come from the hash-pinned locks in requirements/ (refresh: `make lock`).
 VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 FLASK   := $(VENV)/bin/flask --app app
 PYBABEL := $(VENV)/bin/pybabel
+UV      := $(VENV)/bin/uv
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run install install-test translations extract-messages test test-sqlite test-postgres system-deps node-deps postgres bench
+.PHONY: run install install-test translations extract-messages test test-sqlite test-postgres system-deps node-deps postgres bench lint lock
 
 ## make run: install into .venv, build the SQLite schema, load demo data, serve on http://127.0.0.1:5000
 run: install
@@ -20,13 +22,35 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
+# The locked packages first (every file checked against its hash), then the
+# project itself without resolving anything more.
 install: $(VENV)/bin/activate
-	$(PIP) install -q -e .
+	$(PIP) install -q --require-hashes -r requirements/app.txt
+	$(PIP) install -q --no-deps -e .
 	$(MAKE) --no-print-directory translations
 
+# The app, the test tools and the checkers of `make lint` (extras test and dev).
 install-test: $(VENV)/bin/activate
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q --require-hashes -r requirements/test.txt
+	$(PIP) install -q --no-deps -e .
 	$(MAKE) --no-print-directory translations
+
+## make lock: resolve pyproject.toml again into requirements/test.txt (app + extras test, dev)
+## and requirements/app.txt (the app alone, same versions), with hashes, for Python 3.11+ on
+## every platform. Versions already pinned stay unless pyproject.toml asks otherwise;
+## make lock LOCK_ARGS=--upgrade moves all to the newest, LOCK_ARGS="--upgrade-package flask" one.
+LOCK_FLAGS = --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS)
+lock: $(VENV)/bin/activate
+	test -x $(UV) || $(PIP) install -q uv
+	$(UV) pip compile pyproject.toml --extra test --extra dev $(LOCK_FLAGS) -o requirements/test.txt
+	$(UV) pip compile pyproject.toml -c requirements/test.txt $(LOCK_FLAGS) -o requirements/app.txt
+
+## make lint: ruff (errors and likely bugs), import-linter (the layer order of the packages,
+## in pyproject.toml) and deptry (every imported package is declared). CI runs it before the tests.
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/deptry .
 
 translations:
 	$(PYBABEL) -q compile -f -d miado_events/translations

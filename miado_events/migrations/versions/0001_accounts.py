@@ -1,7 +1,7 @@
 """accounts: users and single-use tokens
 
 Revision ID: 0001_accounts
-Revises: 
+Revises:
 Create Date: 2026-11-29 02:44:12.484677
 
 """

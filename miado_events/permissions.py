@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app
+from flask import abort, current_app, g
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .errors import PermissionDenied
 from .models.accounts import Role
 
 STAFF_ROLES = frozenset({Role.STAFF.value, Role.ADMIN.value})
@@ -56,9 +58,38 @@ PREDICATES = {
 }
 
 
+def _predicate(predicate):
+    return PREDICATES[predicate] if isinstance(predicate, str) else predicate
+
+
 def can(name: str, *args, user=None) -> bool:
-    predicate = PREDICATES[name]
+    predicate = _predicate(name)
     return predicate(current_user if user is None else user, *args)
+
+
+# --- the forbidden check, in one place -----------------------------------------------
+
+FORBIDDEN_MESSAGE = _l("You are not allowed to do this.")
+
+
+def forbidden(message=None, code: str = "forbidden") -> PermissionDenied:
+    """The error a service raises when the actor may not do something."""
+    return PermissionDenied(code, message if message is not None else FORBIDDEN_MESSAGE)
+
+
+def ensure(predicate, actor, *args, message=None, code: str = "forbidden") -> None:
+    """In services: raise ``forbidden()`` unless ``predicate(actor, *args)``.
+    ``predicate`` is a function of this module or its name in ``PREDICATES``.
+    (The request's unit of work answers it with 403 for JSON clients, else
+    with the message and a redirect back.)"""
+    if not _predicate(predicate)(actor, *args):
+        raise forbidden(message, code)
+
+
+def ensure_page(predicate, *args) -> None:
+    """In views: a 403 page unless the current user passes ``predicate(user, *args)``."""
+    if not _predicate(predicate)(current_user, *args):
+        abort(403)
 
 
 def require(predicate):
@@ -69,8 +100,7 @@ def require(predicate):
         def wrapped(*args, **kwargs):
             if not _signed_in(current_user):
                 return current_app.login_manager.unauthorized()
-            if not predicate(current_user):
-                abort(403)
+            ensure_page(predicate)
             return view(*args, **kwargs)
 
         wrapped.required_permission = predicate.__name__
@@ -84,12 +114,31 @@ login_required = require(is_signed_in)
 
 # --- MSO registry -----------------------------------------------------------
 
+def membership_of(user, org):
+    """The membership row of ``user`` in ``org`` (any status), cached per request."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models.orgs import Membership
+
+    cache = g.setdefault("_memberships", {})
+    key = (user.id, org.id)
+    if key not in cache:
+        cache[key] = db.session.scalar(
+            select(Membership).where(Membership.user_id == user.id,
+                                     Membership.organisation_id == org.id))
+    return cache[key]
+
+
+def forget_memberships() -> None:
+    """Call after changing memberships within one request."""
+    g.pop("_memberships", None)
+
+
 def active_membership(user, org):
     """The user's active membership of ``org``, or None."""
     if not _signed_in(user) or org is None:
         return None
-    from .orgs.queries import membership_of
-
     membership = membership_of(user, org)
     return membership if membership is not None and membership.is_active else None
 
@@ -128,8 +177,6 @@ def can_view_internal_contact(user, org=None) -> bool:
 def can_request_membership(user, org) -> bool:
     if not _signed_in(user) or org is None or not org.is_listed:
         return False
-    from .orgs.queries import membership_of
-
     return membership_of(user, org) is None
 
 

@@ -1,11 +1,11 @@
 """Named queries of the registry, written once."""
 from __future__ import annotations
 
-from flask import g
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..permissions import forget_memberships, membership_of  # noqa: F401  (the cache the predicates use)
 from ..models.orgs import (Membership, MembershipStatus, Organisation, OrganisationTag,
                            OrgStatus, TagKind)
 
@@ -16,22 +16,6 @@ TAG_FIELD = {
     TagKind.LANGUAGE: "languages",
     TagKind.FIELD: "fields_of_work",
 }
-
-
-def membership_of(user, org) -> Membership | None:
-    """The membership row of ``user`` in ``org`` (any status), cached per request."""
-    cache = g.setdefault("_memberships", {})
-    key = (user.id, org.id)
-    if key not in cache:
-        cache[key] = db.session.scalar(
-            select(Membership).where(Membership.user_id == user.id,
-                                     Membership.organisation_id == org.id))
-    return cache[key]
-
-
-def forget_memberships() -> None:
-    """Call after changing memberships within one request."""
-    g.pop("_memberships", None)
 
 
 def _published(field: str):

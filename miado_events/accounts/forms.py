@@ -86,3 +86,10 @@ class ChangeEmailForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     """The switcher in the header: one button per language."""
+
+
+class LogoutEverywhereForm(FlaskForm):
+    confirm = BooleanField(
+        _l("Log me out on every device, this one too."),
+        validators=[DataRequired(_l("Please confirm that you want to log out on every device."))],
+    )

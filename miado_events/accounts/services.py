@@ -2,19 +2,20 @@
 the caller (view, CLI, test) commits once."""
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from .. import audit
 from ..database import utcnow
-from ..errors import DomainError, PermissionDenied
+from ..errors import DomainError
 from ..extensions import db
 from ..mail import send_message
-from ..models.accounts import ROLE_VALUES, Role, TokenPurpose, User
-from ..permissions import can_change_role, can_manage_users
+from ..models.accounts import ROLE_VALUES, LoginSession, Role, TokenPurpose, User
+from ..permissions import can_change_role, can_manage_users, ensure
 from ..urls import external_url
 from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from .tokens import consume_token, issue_token, revoke_tokens
@@ -29,15 +30,62 @@ def get_user_by_email(email: str) -> User | None:
 
 
 def load_user_by_session_id(session_id: str) -> User | None:
-    """Flask-Login loader: ``<id>.<auth_version>``; an old version is logged out."""
-    try:
-        user_id, version = (int(part) for part in session_id.split(".", 1))
-    except (ValueError, AttributeError):
+    """Flask-Login loader: the key of a login session that has not ended
+    (log-out, log-out everywhere, a new password, an old session); the same
+    for the session cookie and the remember-me cookie."""
+    if not session_id or len(session_id) > 128:
         return None
-    user = db.session.get(User, user_id)
-    if user is None or user.auth_version != version or not user.is_enabled:
+    login = db.session.scalar(
+        select(LoginSession).where(LoginSession.key_hash == LoginSession.hash(session_id)))
+    if login is None or login.created_at <= utcnow() - session_lifetime():
         return None
+    user = login.user
+    if not user.is_enabled:
+        return None
+    user.login_key = session_id
     return user
+
+
+def session_lifetime() -> timedelta:
+    """A login session lasts as long as the remember-me cookie can."""
+    duration = current_app.config.get("REMEMBER_COOKIE_DURATION", timedelta(days=365))
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
+
+
+def start_session(user: User, *, now: datetime | None = None) -> str:
+    """Open a login session for ``user`` (at log-in); its key goes in the
+    cookies (through ``user.get_id()``)."""
+    key = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user=user, key_hash=LoginSession.hash(key), created_at=now or utcnow()))
+    user.login_key = key
+    return key
+
+
+def end_session(user: User) -> None:
+    """Log-out: the session this request came with ends on the server, so a
+    copy of its cookie or of its remember-me cookie opens nothing any more."""
+    if user.login_key:
+        db.session.execute(delete(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.key_hash == LoginSession.hash(user.login_key)))
+    user.login_key = None
+
+
+def end_all_sessions(user: User, *, keep_current: bool = False) -> int:
+    """Log out everywhere (or, with ``keep_current``, everywhere else);
+    returns how many sessions ended."""
+    condition = LoginSession.user_id == user.id
+    if keep_current and user.login_key:
+        condition &= LoginSession.key_hash != LoginSession.hash(user.login_key)
+    ended = db.session.execute(delete(LoginSession).where(condition)
+                               .execution_options(synchronize_session=False)).rowcount or 0
+    if not keep_current:
+        user.login_key = None
+    return ended
+
+
+def count_sessions(user: User) -> int:
+    return db.session.scalar(select(func.count(LoginSession.id)).where(
+        LoginSession.user_id == user.id, LoginSession.created_at > utcnow() - session_lifetime()))
 
 
 def _check_password_strength(password: str) -> None:
@@ -163,7 +211,8 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
-    user.auth_version += 1  # every other session of this account ends
+    user.auth_version += 1
+    end_all_sessions(user, keep_current=True)  # every other session of this account ends
 
 
 # --- e-mail change ---------------------------------------------------------------
@@ -213,8 +262,7 @@ def invite_staff(actor: User, *, email: str, name: str, role: str,
     """Admin invites door staff, staff or admins. An existing account gets the
     role at once and a note; a new address gets an account and a link to
     choose a password."""
-    if not can_manage_users(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(can_manage_users, actor)
     if role not in (Role.DOOR.value, Role.STAFF.value, Role.ADMIN.value):
         raise DomainError("role_invalid", _l("Please choose a valid role."))
     email = normalise_email(email)
@@ -256,8 +304,7 @@ def accept_invite(raw_token: str, password: str, *, privacy_consent: bool,
 def change_role(actor: User, target: User, role: str) -> None:
     """Set ``target``'s role; ``member`` revokes staff rights. Admins cannot
     change their own role, so there is always at least one admin."""
-    if not can_change_role(actor, target):
-        raise PermissionDenied("forbidden", _l("You are not allowed to change this role."))
+    ensure(can_change_role, actor, target, message=_l("You are not allowed to change this role."))
     if role not in ROLE_VALUES:
         raise DomainError("role_invalid", _l("Please choose a valid role."))
     if target.role != role:

@@ -43,8 +43,7 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     privacy_consent_version: Mapped[str | None] = mapped_column(String(32))
     privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Bumped on password change or log-out everywhere: old sessions and
-    # remember-me cookies stop working.
+    # Counts password changes (sessions themselves live in login_sessions).
     auth_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Secret part of the person's calendar feed URL; renewing it retires the old URL.
@@ -54,8 +53,13 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    def get_id(self) -> str:
-        return f"{self.id}.{self.auth_version}"
+    #: The key of the login session this object was loaded for (not a column):
+    #: set at log-in and by the user loader, carried by the session cookie and
+    #: the remember-me cookie.
+    login_key = None
+
+    def get_id(self) -> str | None:
+        return self.login_key
 
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot sign in
@@ -107,3 +111,23 @@ class UserToken(db.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and self.expires_at > now
+
+
+class LoginSession(db.Model):
+    """One log-in on one device. The session cookie and the remember-me cookie
+    carry its random key (only the SHA-256 hash is stored): log-out ends this
+    record, "log out everywhere" and a new password end all of them, and a
+    copied cookie then opens nothing."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()

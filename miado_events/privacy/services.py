@@ -31,7 +31,8 @@ from ..errors import DomainError
 from ..events import registration as registration_service
 from ..extensions import db
 from ..mail import send_message
-from ..models.accounts import Role, User, UserToken
+from ..accounts.services import session_lifetime
+from ..models.accounts import LoginSession, Role, User, UserToken
 from ..models.audit import AuditEntry
 from ..models.checkin import Attendance, Certificate
 from ..models.events import Event, EventSession, Registration, RegistrationStatus, Slot
@@ -264,6 +265,7 @@ def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]
     db.session.execute(delete(TopicComment).where(TopicComment.user_id == user.id))
     db.session.execute(delete(Certificate).where(Certificate.user_id == user.id))
     db.session.execute(delete(UserToken).where(UserToken.user_id == user.id))
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     db.session.execute(delete(OrgInvitation).where(func.lower(OrgInvitation.email) == user.email.lower()))
 
     # 5. No text that stays names them: the mail outbox, then the free text above.
@@ -320,6 +322,10 @@ def purge(*, months: int | None = None, now: datetime | None = None) -> PurgeRep
         .execution_options(synchronize_session=False)).rowcount or 0
     report.tokens = db.session.execute(
         delete(UserToken).where(UserToken.expires_at < now)
+        .execution_options(synchronize_session=False)).rowcount or 0
+    # Login sessions older than a remember-me cookie can live open nothing any more.
+    report.tokens += db.session.execute(
+        delete(LoginSession).where(LoginSession.created_at <= now - session_lifetime())
         .execution_options(synchronize_session=False)).rowcount or 0
     if report.changed:
         audit.record(None, "privacy.purge", None,

@@ -105,6 +105,8 @@ ROUTES = [
     ("POST", "/account/password", "accounts.change_password", signed_in_only(400)),
     ("POST", "/account/email", "accounts.change_email", signed_in_only(400)),
     ("GET", "/account/email/unknown-token", "accounts.confirm_email_change", everyone(302)),
+    ("GET", "/account/sessions", "accounts.logout_everywhere", signed_in_only()),
+    ("POST", "/account/sessions", "accounts.logout_everywhere", signed_in_only(400)),
     # One's own data (DSGVO): download it, delete the account (an empty form
     # is answered with its errors), agree to a new privacy notice (everyone
     # here agreed to the current one, so it sends them to the start page)

@@ -159,13 +159,58 @@ def test_disabled_account_cannot_log_in(db, make_user):
     assert_code(exc, "invalid_credentials")
 
 
-def test_old_session_id_stops_working_after_password_change(db, make_user):
+def test_other_sessions_end_when_the_password_changes(db, make_user):
     user = make_user()
-    old_id = user.get_id()
+    elsewhere = services.start_session(user)
+    here = services.start_session(user)  # the session the change is made in
+    db.session.commit()
     services.change_password(user, PASSWORD, "another-long-password")
     db.session.commit()
-    assert services.load_user_by_session_id(old_id) is None
-    assert services.load_user_by_session_id(user.get_id()) is user
+    assert services.load_user_by_session_id(elsewhere) is None
+    assert services.load_user_by_session_id(here) is user
+    assert user.get_id() == here
+
+
+def test_session_ids_of_before_login_sessions_load_nobody(db, make_user):
+    """The old cookie value ``<id>.<auth_version>`` names no login session."""
+    user = make_user()
+    assert services.load_user_by_session_id(f"{user.id}.{user.auth_version}") is None
+
+
+def test_ended_session_loads_nobody(db, make_user):
+    user = make_user()
+    key = services.start_session(user)
+    db.session.commit()
+    assert services.load_user_by_session_id(key) is user
+    services.end_session(user)
+    db.session.commit()
+    assert services.load_user_by_session_id(key) is None
+
+
+def test_log_out_everywhere_ends_every_session_of_that_person_only(db, make_user):
+    user, other = make_user(), make_user()
+    keys = [services.start_session(user) for _ in range(3)]
+    theirs = services.start_session(other)
+    db.session.commit()
+    assert services.count_sessions(user) == 3
+    assert services.end_all_sessions(user) == 3
+    db.session.commit()
+    assert [services.load_user_by_session_id(k) for k in keys] == [None] * 3
+    assert services.load_user_by_session_id(theirs) is other
+
+
+def test_session_older_than_the_remember_cookie_loads_nobody(db, make_user):
+    """A login session lasts a year (as the remember-me cookie), then ends."""
+    from datetime import timedelta
+
+    from miado_events.database import utcnow
+
+    user = make_user()
+    old = services.start_session(user, now=utcnow() - timedelta(days=366))
+    recent = services.start_session(user, now=utcnow() - timedelta(days=364))
+    db.session.commit()
+    assert services.load_user_by_session_id(old) is None
+    assert services.load_user_by_session_id(recent) is user
 
 
 @pytest.mark.parametrize("bad", ["", "abc", "1", "x.y", None])

@@ -3,6 +3,10 @@
 Everything can be overridden with environment variables (or gunicorn's own
 command-line flags): GUNICORN_BIND, WEB_CONCURRENCY (worker processes),
 GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_ACCESSLOG.
+
+With more than one worker the rate limits need a shared store
+(RATELIMIT_STORAGE_URI=redis://…): with the default memory:// each worker
+counts alone, and the master logs a loud warning at start (when_ready below).
 """
 import multiprocessing
 import os
@@ -28,3 +32,15 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server):
+    """gunicorn hook, once the master is up: a loud warning when the rate
+    limits would be counted by each worker alone (in-memory storage)."""
+    from miado_events.config import rate_limit_warning
+
+    warning = rate_limit_warning(server.cfg.workers)
+    if warning:
+        bar = "!" * 72
+        for line in (bar, warning, bar):
+            server.log.warning(line)

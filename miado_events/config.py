@@ -91,6 +91,26 @@ def engine_options(url: str) -> dict:
     return options
 
 
+def rate_limit_storage_is_shared(uri: str) -> bool:
+    """memory:// counts in each process alone; redis://, memcached:// and the
+    like are one count for every process."""
+    return not (uri or "memory://").startswith("memory://")
+
+
+def rate_limit_warning(workers: int, environ=os.environ) -> str | None:
+    """The warning to give when ``workers`` processes would each count the
+    rate limits alone (in-memory storage), else None. Read from the
+    environment, as the app will read it."""
+    uri = environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    enabled = environ.get("RATELIMIT_ENABLED", "true").strip().lower() in {"1", "true", "yes", "on"}
+    if workers <= 1 or not enabled or rate_limit_storage_is_shared(uri):
+        return None
+    return (f"RATE LIMITS DO NOT HOLD: {workers} worker processes each count log-in, sign-up and "
+            f"password-reset attempts alone in their own memory (RATELIMIT_STORAGE_URI={uri}), so a "
+            f"client gets up to {workers} times the configured limit. Set RATELIMIT_STORAGE_URI to a "
+            "shared store, e.g. redis://localhost:6379/0 (see README, Production).")
+
+
 def from_environment(instance_path: str) -> dict:
     base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     https = base_url.startswith("https://")

@@ -47,10 +47,13 @@ lock: $(VENV)/bin/activate
 
 ## make lint: ruff (errors and likely bugs), import-linter (the layer order of the packages,
 ## in pyproject.toml) and deptry (every imported package is declared). CI runs it before the tests.
+## All three run; the target fails if any of them found something.
 lint: install-test
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports
-	$(VENV)/bin/deptry .
+	@status=0; \
+	echo "ruff check ."; $(VENV)/bin/ruff check --output-format concise . || status=1; \
+	echo "lint-imports"; $(VENV)/bin/lint-imports || status=1; \
+	echo "deptry ."; $(VENV)/bin/deptry . || status=1; \
+	exit $$status
 
 translations:
 	$(PYBABEL) -q compile -f -d miado_events/translations

@@ -32,6 +32,8 @@ ACTIONS = {
     "registration.promote": _l("Seat given by hand"),
     "checkin.override": _l("Check-in outside the check-in time"),
     "checkin.walk_in": _l("Walk-in registered at the door"),
+    "checkin.held": _l("Late offline check-in held for review"),
+    "checkin.review": _l("Late offline check-in reviewed"),
     "door.assign": _l("Door staff assigned"),
     "door.unassign": _l("Door staff removed"),
     "certificate.issue": _l("Certificate issued by hand"),

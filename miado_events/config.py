@@ -146,6 +146,20 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
         "MAIL_RETRY_BASE_SECONDS": _int("MAIL_RETRY_BASE_SECONDS", 60),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
+        # The mailbox that receives calendar replies to the ORGANIZER address,
+        # read by `flask --app app mail receive [--loop]` (see README, Calendar replies).
+        "INBOUND_IMAP_HOST": os.environ.get("INBOUND_IMAP_HOST", ""),
+        "INBOUND_IMAP_PORT": _int("INBOUND_IMAP_PORT", 993),
+        "INBOUND_IMAP_USER": os.environ.get("INBOUND_IMAP_USER", ""),
+        "INBOUND_IMAP_PASSWORD": os.environ.get("INBOUND_IMAP_PASSWORD", ""),
+        "INBOUND_IMAP_TLS": _bool("INBOUND_IMAP_TLS", True),
+        "INBOUND_IMAP_FOLDER": os.environ.get("INBOUND_IMAP_FOLDER", "INBOX"),
+        "INBOUND_IMAP_PROCESSED_FOLDER": os.environ.get("INBOUND_IMAP_PROCESSED_FOLDER", "Processed"),
+        "INBOUND_POLL_SECONDS": _int("INBOUND_POLL_SECONDS", 60),
+        "INBOUND_MAX_MESSAGE_BYTES": _int("INBOUND_MAX_MESSAGE_BYTES", 5 * 1024 * 1024),
+        # When set, replies count only if an Authentication-Results header
+        # written by this server (its authserv-id) says dkim, spf or dmarc=pass.
+        "INBOUND_AUTHSERV_ID": os.environ.get("INBOUND_AUTHSERV_ID", ""),
         # Reminders go out this many hours before a session starts.
         "REMINDER_LEAD_HOURS": _int("REMINDER_LEAD_HOURS", 24),
         # Check-in: tickets are signed with this Ed25519 key; the window opens
@@ -153,6 +167,9 @@ def from_environment(instance_path: str) -> dict:
         "TICKET_SIGNING_KEY": load_ticket_signing_key(instance_path),
         "CHECKIN_OPENS_MINUTES": _int("CHECKIN_OPENS_MINUTES", 60),
         "CHECKIN_CLOSES_MINUTES": _int("CHECKIN_CLOSES_MINUTES", 30),
+        # An offline scanner's check-in that reaches the server later than this
+        # many minutes after the window closed waits for staff review.
+        "CHECKIN_SYNC_GRACE_MINUTES": _int("CHECKIN_SYNC_GRACE_MINUTES", 1440),
         # The self check-in code on the screen at the entrance changes this often.
         "SELF_CHECKIN_ROTATE_SECONDS": _int("SELF_CHECKIN_ROTATE_SECONDS", 180),
         # Rate limits (Flask-Limiter). Use a shared store (e.g. redis://) with
@@ -169,6 +186,10 @@ def from_environment(instance_path: str) -> dict:
         "INVITE_TOKEN_HOURS": _int("INVITE_TOKEN_HOURS", 168),
         "ORG_INVITE_DAYS": _int("ORG_INVITE_DAYS", 14),
         "CONTACT_EMAIL": os.environ.get("CONTACT_EMAIL", "mia-do-ki@example.org"),
+        # The office as ORGANIZER of the published calendar entries (feeds, downloads).
+        "OFFICE_NAME": os.environ.get("OFFICE_NAME", "MIA-DO-KI Stadt Dortmund"),
+        "OFFICE_EMAIL": os.environ.get("OFFICE_EMAIL")
+        or os.environ.get("CONTACT_EMAIL", "mia-do-ki@example.org"),
         # Shared mailbox of the office: new MSO applications and profile changes.
         "STAFF_NOTIFY_EMAIL": os.environ.get("STAFF_NOTIFY_EMAIL")
         or os.environ.get("CONTACT_EMAIL", "mia-do-ki@example.org"),
@@ -182,4 +203,10 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": LANGUAGES,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Largest request body in bytes (413 above it); room for 20 MB uploads.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024),
+        # Largest text a client sends at once: a url-encoded form, a JSON body or
+        # one text field of a multipart form (see miado_events/inputs.py).
+        "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 1024 * 1024),
+        "MAX_FORM_PARTS": _int("MAX_FORM_PARTS", 1000),
     }

@@ -10,7 +10,6 @@ page shows, for a valid code, only name, series and date.
 from __future__ import annotations
 
 import io
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,12 +25,12 @@ from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..database import utcnow
-from ..errors import DomainError, PermissionDenied
+from ..errors import DomainError
 from ..extensions import db
 from ..models.accounts import User
 from ..models.checkin import Attendance, Certificate
 from ..models.events import Event, EventKind, EventSession, Registration
-from ..permissions import is_staff
+from ..permissions import ensure, is_staff
 from ..pdf import new_document
 from ..urls import external_url
 from . import tickets
@@ -46,11 +45,7 @@ def new_code() -> str:
 
 
 def normalise_code(text: str) -> str | None:
-    cleaned = re.sub(r"[\s-]", "", text or "").upper().translate(
-        str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"}))
-    if len(cleaned) == CODE_LENGTH and all(c in CODE_ALPHABET for c in cleaned):
-        return cleaned
-    return None
+    return tickets.normalise_crockford(text, CODE_LENGTH, CODE_ALPHABET)
 
 
 @dataclass
@@ -180,8 +175,7 @@ def claim(user: User, event: Event, *, now: datetime | None = None) -> Certifica
 
 def issue_by_hand(actor: User, event: Event, user: User, *, now: datetime | None = None) -> Certificate:
     now = now or utcnow()
-    if not is_staff(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(is_staff, actor)
     _check_series(event)
     st = standing(event, user)
     if st.certificate is not None:
@@ -192,8 +186,7 @@ def issue_by_hand(actor: User, event: Event, user: User, *, now: datetime | None
 
 
 def revoke(actor: User, certificate: Certificate, reason: str, *, now: datetime | None = None) -> None:
-    if not is_staff(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(is_staff, actor)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("reason_required", _l("Please give a reason."))

@@ -29,6 +29,12 @@ class SelfCheckInForm(FlaskForm):
     pass
 
 
+class ReviewForm(FlaskForm):
+    """Staff decide on a late offline check-in: ``accept`` or ``reject``."""
+
+    decision = HiddenField(validators=[DataRequired()])
+
+
 class RevokeForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
 

@@ -33,13 +33,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import audit
-from ..database import get_by_id, utcnow
+from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
+from ..inputs import get_by_id
 from ..models.accounts import User
-from ..models.checkin import Attendance, CheckInMethod, DoorAssignment
+from ..models.checkin import Attendance, CheckInMethod, CheckinScan, DoorAssignment, ScanKind
 from ..models.events import (Event, EventSession, Registration, RegistrationStatus, Slot)
-from ..permissions import is_door_staff, is_staff
+from ..permissions import ensure, is_door_staff, is_staff
 from ..timeutil import to_local
 from . import tickets
 
@@ -71,7 +72,7 @@ class Result:
             "tone": self.tone,
             "message": self.message,
             "registration_id": reg.id if reg is not None else None,
-            "name": reg.user.name if reg is not None else None,
+            "name": reg.user.name if reg is not None and reg.user is not None else None,
             "organisation": reg.organisation.name if reg is not None and reg.organisation else None,
             "checked_in_at": self.attendance.checked_in_at.isoformat() if self.attendance else None,
             **self.extra,
@@ -95,8 +96,7 @@ def _require_door(actor, session: EventSession) -> None:
 
 
 def assign_door_staff(actor: User, event: Event, user: User) -> None:
-    if not is_staff(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(is_staff, actor)
     if not is_door_staff(user):
         raise DomainError("not_door_staff", _l("This person has no door staff role."))
     if db.session.get(DoorAssignment, (event.id, user.id)) is None:
@@ -105,8 +105,7 @@ def assign_door_staff(actor: User, event: Event, user: User) -> None:
 
 
 def unassign_door_staff(actor: User, event: Event, user: User) -> None:
-    if not is_staff(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(is_staff, actor)
     result = db.session.execute(delete(DoorAssignment).where(
         DoorAssignment.event_id == event.id, DoorAssignment.user_id == user.id))
     if result.rowcount:
@@ -209,7 +208,16 @@ def attendance_of(registration: Registration, session: EventSession) -> Attendan
         Attendance.registration_id == registration.id, Attendance.session_id == session.id))
 
 
-# --- the rules ------------------------------------------------------------------
+# --- what the scanner is told -------------------------------------------------------
+
+#: The colour of every outcome code (the message is built by ``describe``).
+TONES = {
+    "checked_in": GREEN,
+    "already_checked_in": AMBER, "other_session": AMBER, "waitlisted": AMBER, "not_open": AMBER,
+    "closed": AMBER, "undone": AMBER, "not_checked_in": AMBER, "held_for_review": AMBER,
+    "cancelled": RED, "session_cancelled": RED, "invalid": RED, "other_event": RED, "error": RED,
+}
+
 
 def _time(moment: datetime) -> str:
     return format_time(moment, "short")
@@ -223,36 +231,105 @@ def _invalid(message=None) -> Result:
     return Result("invalid", RED, str(message or _("Not a valid ticket.")))
 
 
-def _judge(registration: Registration, session: EventSession) -> Result | None:
-    """Why ``registration`` may not enter ``session`` (a Result), or None."""
+def _not_here() -> Result:
+    """A registration the door of this session may not know about (another
+    event's, or a deleted person's): no name, no MSO, no title."""
+    return Result("invalid", RED, _("Not valid for this session."))
+
+
+def _failed() -> Result:
+    return Result("error", RED,
+                  _("This check-in could not be processed. Please check the person in by name."))
+
+
+def describe(outcome: str, session: EventSession, registration: Registration | None = None,
+             attendance: Attendance | None = None) -> Result:
+    """The scanner's answer for ``outcome``: one place for every message, used
+    for fresh answers and for replays of stored ones."""
+    if outcome in ("invalid", "error"):
+        return _failed() if outcome == "error" else _not_here()
+    if outcome == "other_event":
+        return Result("other_event", RED, _("Not valid for this session."))
+    if outcome == "session_cancelled":
+        return Result(outcome, RED, _("This session has been cancelled."), registration)
+    if registration is None or registration.user is None:
+        return _not_here()
     name = registration.user.name
-    if registration.event_id != session.event_id:
-        return Result("other_event", RED,
-                      _("This ticket is for another event: %(title)s.", title=registration.event.title),
-                      registration)
-    if registration.status == RegistrationStatus.CANCELLED.value:
-        return Result("cancelled", RED,
-                      _("This ticket belongs to a cancelled registration."), registration)
-    if not covers(registration, session):
+    if outcome == "checked_in":
+        message = _("Welcome, %(name)s!", name=name)
+    elif outcome == "already_checked_in":
+        message = _("%(name)s is already checked in (since %(time)s).", name=name,
+                    time=_time(attendance.checked_in_at) if attendance else "?")
+    elif outcome == "cancelled":
+        message = _("This ticket belongs to a cancelled registration.")
+    elif outcome == "other_session":
         other = registration.slot.session
-        return Result("other_session", AMBER,
-                      _("%(name)s is registered for another session: %(when)s.",
-                        name=name, when=_when(other.starts_at) if other else "?"),
-                      registration)
+        message = _("%(name)s is registered for another session: %(when)s.",
+                    name=name, when=_when(other.starts_at) if other else "?")
+    elif outcome == "waitlisted":
+        message = _("%(name)s is on the waiting list and has no confirmed seat.", name=name)
+    elif outcome == "not_open":
+        message = _("Check-in opens at %(time)s.", time=_time(checkin_window(session)[0]))
+    elif outcome == "closed":
+        message = _("Check-in for this session has closed.")
+    elif outcome == "undone":
+        message = _("Check-in of %(name)s taken back.", name=name)
+    elif outcome == "not_checked_in":
+        message = _("%(name)s was not checked in.", name=name)
+    elif outcome == "held_for_review":
+        message = _("The check-in of %(name)s arrived too late to be recorded; staff will review it.",
+                    name=name)
+    else:
+        return _failed()
+    return Result(outcome, TONES[outcome], message, registration, attendance)
+
+
+# --- the rules ------------------------------------------------------------------
+
+def _judge(registration: Registration, session: EventSession) -> str | None:
+    """Why ``registration`` may not enter ``session`` (an outcome code), or None."""
+    if registration.event_id != session.event_id:
+        return "other_event"
+    if registration.user_id is None:
+        return "invalid"  # the person's data has been deleted
+    if registration.status == RegistrationStatus.CANCELLED.value:
+        return "cancelled"
+    if not covers(registration, session):
+        return "other_session"
     if registration.is_waitlisted:
-        return Result("waitlisted", AMBER,
-                      _("%(name)s is on the waiting list and has no confirmed seat.", name=name),
-                      registration)
+        return "waitlisted"
     return None
+
+
+def _sync_deadline(session: EventSession) -> datetime:
+    """Until when a check-in recorded offline is still taken as it is."""
+    grace = timedelta(minutes=current_app.config["CHECKIN_SYNC_GRACE_MINUTES"])
+    return checkin_window(session)[1] + grace
+
+
+def _record(actor, session: EventSession, result: Result, *, kind: ScanKind, method: str,
+            client_ref: str | None, device_at: datetime | None, now: datetime) -> Result:
+    """Write the answer into the door ledger (in the caller's transaction)."""
+    registration = result.registration
+    db.session.add(CheckinScan(
+        session_id=session.id, registration_id=registration.id if registration is not None else None,
+        client_ref=client_ref, kind=kind.value, method=method, result=result.outcome,
+        device_at=device_at, received_at=now, user_id=getattr(actor, "id", None)))
+    return result
 
 
 def check_in(actor, session: EventSession, registration: Registration, *,
              method: str | CheckInMethod, now: datetime | None = None, at: datetime | None = None,
-             override: bool = False, client_ref: str | None = None) -> Result:
-    """Record that ``registration``'s person came to ``session``.
+             override: bool = False, client_ref: str | None = None,
+             device_at: datetime | None = None) -> Result:
+    """Record that ``registration``'s person came to ``session``; every
+    attempt, let in or not, is written to the door ledger.
 
-    ``at`` is when it happened if not now (an offline scan); ``override`` lets
-    staff check someone in outside the window."""
+    ``at`` is when it happened if not now (an offline scan, the device's
+    clock); such an item that reaches the server later than
+    ``CHECKIN_SYNC_GRACE_MINUTES`` after the window closed is held for staff
+    review instead. ``override`` lets staff check someone in outside the
+    window. ``device_at`` is the device's time when it is only recorded."""
     now = now or utcnow()
     method = CheckInMethod(method).value
     if method == CheckInMethod.SELF.value:
@@ -260,23 +337,36 @@ def check_in(actor, session: EventSession, registration: Registration, *,
             raise PermissionDenied("forbidden", _l("You can only check yourself in."))
     else:
         _require_door(actor, session)
+    device_at = at if at is not None else device_at
+    result = _decide(actor, session, registration, method=method, now=now, at=at, override=override,
+                     client_ref=client_ref)
+    return _record(actor, session, result, kind=ScanKind.CHECK_IN, method=method, client_ref=client_ref,
+                   device_at=device_at, now=now)
+
+
+def _decide(actor, session: EventSession, registration: Registration, *, method: str, now: datetime,
+            at: datetime | None, override: bool, client_ref: str | None) -> Result:
+    staff_override = override and is_staff(actor)
+    late = at is not None and now > _sync_deadline(session) and not staff_override
     at = min(at, now) if at is not None and at <= now + CLOCK_SKEW else now
-    if not session.is_scheduled or session.event.is_cancelled:
-        return Result("session_cancelled", RED, _("This session has been cancelled."), registration)
     refusal = _judge(registration, session)
+    if refusal in ("other_event", "invalid"):
+        return describe(refusal, session)
+    if not session.is_scheduled or session.event.is_cancelled:
+        return describe("session_cancelled", session, registration)
     if refusal is not None:
-        return refusal
+        return describe(refusal, session, registration)
     existing = attendance_of(registration, session)
     if existing is not None:
-        return _already(existing, registration, at)
+        return _already(existing, registration, session, None if late else at)
+    if late:
+        audit.record(actor, "checkin.held", registration, registration.user.name, now=now,
+                     session_id=session.id, device_at=at.isoformat())
+        return describe("held_for_review", session, registration)
     state = window_state(session, at)
-    overridden = state != "open" and override and is_staff(actor)
+    overridden = state != "open" and staff_override
     if state != "open" and not overridden:
-        opens, _closes = checkin_window(session)
-        if state == "not_open":
-            return Result("not_open", AMBER,
-                          _("Check-in opens at %(time)s.", time=_time(opens)), registration)
-        return Result("closed", AMBER, _("Check-in for this session has closed."), registration)
+        return describe(state, session, registration)
     attendance = Attendance(
         registration_id=registration.id, session_id=session.id, checked_in_at=at, recorded_at=now,
         checked_in_by_id=getattr(actor, "id", None), method=method, client_ref=client_ref)
@@ -285,34 +375,33 @@ def check_in(actor, session: EventSession, registration: Registration, *,
             db.session.add(attendance)
     except IntegrityError:
         # Another scanner recorded the same person a moment ago.
-        existing = attendance_of(registration, session)
-        return _already(existing, registration, at)
+        return _already(attendance_of(registration, session), registration, session, at)
     if overridden:
         audit.record(actor, "checkin.override", attendance, registration.user.name, now=now,
                      session_id=session.id, window=state)
-    return Result("checked_in", GREEN,
-                  _("Welcome, %(name)s!", name=registration.user.name), registration, attendance)
+    return describe("checked_in", session, registration, attendance)
 
 
-def _already(existing: Attendance, registration: Registration, at: datetime) -> Result:
+def _already(existing: Attendance, registration: Registration, session: EventSession,
+             at: datetime | None) -> Result:
     """A rescan changes nothing, except that the earliest time wins when two
-    scanners both let the person in (offline)."""
-    if at < existing.checked_in_at:
+    scanners both let the person in (offline), within the check-in window."""
+    if at is not None and at < existing.checked_in_at and window_state(session, at) == "open":
         existing.checked_in_at = at
-    return Result("already_checked_in", AMBER,
-                  _("%(name)s is already checked in (since %(time)s).",
-                    name=registration.user.name, time=_time(existing.checked_in_at)),
-                  registration, existing)
+    return describe("already_checked_in", session, registration, existing)
 
 
 def check_in_scanned(actor, session: EventSession, text: str, *, method=CheckInMethod.SCAN,
                      now: datetime | None = None, at: datetime | None = None,
                      override: bool = False, client_ref: str | None = None) -> Result:
-    """Check in whoever the scanned URL or typed ticket code names."""
+    """Check in whoever the scanned URL or typed ticket code names (a ticket
+    URL only with a valid signature)."""
     _require_door(actor, session)
     status, registration = resolve_scan(text)
     if registration is None:
-        return _invalid()
+        now = now or utcnow()
+        return _record(actor, session, _invalid(), kind=ScanKind.CHECK_IN, method=CheckInMethod(method).value,
+                       client_ref=client_ref, device_at=at, now=now)
     return check_in(actor, session, registration, method=method, now=now, at=at,
                     override=override, client_ref=client_ref)
 
@@ -321,28 +410,46 @@ def registration_by_id(value) -> Registration | None:
     return get_by_id(Registration, value)
 
 
+def door_registration(session: EventSession, value) -> Registration | None:
+    """The registration a door client names by id, if it is one the door of
+    ``session`` may know about (this event's, its person not deleted); None
+    for every other id, so that ids reveal nothing about other events."""
+    registration = registration_by_id(value)
+    if registration is None or registration.event_id != session.event_id or registration.user_id is None:
+        return None
+    return registration
+
+
 def check_in_registration_id(actor, session: EventSession, registration_id, *, method=CheckInMethod.MANUAL,
-                             now=None, at=None, override=False, client_ref=None) -> Result:
-    """Manual check-in from the search list (the registration's id is only
-    ever used by door staff allowed at this session)."""
+                             now=None, at=None, override=False, client_ref=None,
+                             device_at=None) -> Result:
+    """Manual check-in from the search list."""
     _require_door(actor, session)
-    registration = registration_by_id(registration_id)
+    registration = door_registration(session, registration_id)
     if registration is None:
-        return _invalid()
+        return _record(actor, session, _not_here(), kind=ScanKind.CHECK_IN, method=CheckInMethod(method).value,
+                       client_ref=client_ref, device_at=at or device_at, now=now or utcnow())
     return check_in(actor, session, registration, method=method, now=now, at=at,
-                    override=override, client_ref=client_ref)
+                    override=override, client_ref=client_ref, device_at=device_at)
 
 
-def undo(actor, session: EventSession, registration: Registration) -> Result:
-    """Take back a check-in made by mistake."""
+def undo(actor, session: EventSession, registration: Registration | None, *, method=CheckInMethod.MANUAL,
+         now: datetime | None = None, client_ref: str | None = None,
+         device_at: datetime | None = None) -> Result:
+    """Take back a check-in made by mistake. The undo is a row in the door
+    ledger; a replay of it (same ``client_ref``) is answered from there and
+    cannot take back a later check-in."""
     _require_door(actor, session)
-    result = db.session.execute(delete(Attendance).where(
-        Attendance.registration_id == registration.id, Attendance.session_id == session.id))
-    if result.rowcount == 0:
-        return Result("not_checked_in", AMBER,
-                      _("%(name)s was not checked in.", name=registration.user.name), registration)
-    return Result("undone", AMBER,
-                  _("Check-in of %(name)s taken back.", name=registration.user.name), registration)
+    now = now or utcnow()
+    method = CheckInMethod(method).value
+    if registration is None or _judge(registration, session) in ("other_event", "invalid"):
+        result = _not_here()
+    else:
+        deleted = db.session.execute(delete(Attendance).where(
+            Attendance.registration_id == registration.id, Attendance.session_id == session.id))
+        result = describe("undone" if deleted.rowcount else "not_checked_in", session, registration)
+    return _record(actor, session, result, kind=ScanKind.UNDO, method=method, client_ref=client_ref,
+                   device_at=device_at, now=now)
 
 
 def parse_client_time(value) -> datetime | None:
@@ -355,34 +462,128 @@ def parse_client_time(value) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+def _client_ref(item) -> str | None:
+    ref = item.get("ref") if isinstance(item, dict) else None
+    if isinstance(ref, bool) or not isinstance(ref, (str, int)):
+        return None
+    return str(ref)[:64] or None
+
+
+def stored_scan(session: EventSession, client_ref: str | None) -> CheckinScan | None:
+    if not client_ref:
+        return None
+    return db.session.scalar(select(CheckinScan).where(CheckinScan.session_id == session.id,
+                                                       CheckinScan.client_ref == client_ref))
+
+
+def _replay(session: EventSession, scan: CheckinScan) -> Result:
+    """The stored answer to an item seen before; nothing changes."""
+    registration = scan.registration
+    attendance = attendance_of(registration, session) if registration is not None else None
+    result = describe(scan.result, session, registration, attendance)
+    result.extra["replayed"] = True
+    return result
+
+
+def _sync_item(actor, session: EventSession, item, ref: str | None, now: datetime) -> Result:
+    if not isinstance(item, dict):
+        return _invalid()
+    stored = stored_scan(session, ref)
+    if stored is not None:
+        return _replay(session, stored)
+    offline = item.get("offline") is True
+    device_at = parse_client_time(item.get("at"))
+    scan = item.get("scan")
+    if offline:
+        method = CheckInMethod.SYNC
+    elif item.get("method") == "scan" or (scan and item.get("method") != "manual"):
+        method = CheckInMethod.SCAN
+    else:
+        method = CheckInMethod.MANUAL
+    kind = ScanKind.UNDO if item.get("undo") is True else ScanKind.CHECK_IN
+    if isinstance(scan, str) and scan:
+        _status, registration = resolve_scan(scan[:500])
+        refusal = _invalid()
+    elif item.get("registration_id") is not None:
+        registration = door_registration(session, item["registration_id"])
+        refusal = _not_here()
+    else:
+        registration, refusal = None, _invalid()
+    if kind is ScanKind.UNDO:
+        return undo(actor, session, registration, method=method, now=now, client_ref=ref, device_at=device_at)
+    if registration is None:
+        return _record(actor, session, refusal, kind=kind, method=method.value, client_ref=ref,
+                       device_at=device_at, now=now)
+    return check_in(actor, session, registration, method=method, now=now, at=device_at, client_ref=ref)
+
+
 def sync(actor, session: EventSession, items: list, *, now: datetime | None = None) -> list[dict]:
     """Check-ins a scanner queued (offline, or one at a time online). Each
     item: ``{"ref": id, "scan": text}`` or ``{"ref": id, "registration_id": n}``,
-    with ``"at"`` (ISO time on the device) and optionally ``"undo": true``.
-    Sending the same item again changes nothing. Returns one answer per item."""
+    with ``"at"`` (ISO time on the device), ``"offline": true`` when it was
+    decided offline, and optionally ``"undo": true``.
+
+    Each item is handled in its own savepoint: whatever goes wrong with one
+    becomes that item's answer, and the others are recorded. ``ref`` is
+    unique per session (the door ledger): an item sent again is answered as
+    the first time and changes nothing. Returns one answer per item."""
     _require_door(actor, session)
+    now = now or utcnow()
     answers = []
     for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            answers.append({"ref": None, **_invalid().as_json()})
-            continue
-        ref = str(item.get("ref") or "")[:64] or None
-        at = parse_client_time(item.get("at"))
-        method = CheckInMethod.SYNC if item.get("offline") else (
-            CheckInMethod.SCAN if item.get("scan") or item.get("method") == "scan" else CheckInMethod.MANUAL)
-        if item.get("registration_id") is not None:
-            registration = registration_by_id(item["registration_id"])
-        else:
-            _status, registration = resolve_scan(str(item.get("scan") or "")[:500])
-        if registration is None:
-            result = _invalid()
-        elif item.get("undo"):
-            result = undo(actor, session, registration)
-        else:
-            result = check_in(actor, session, registration, method=method, now=now, at=at,
-                              client_ref=ref)
-        answers.append({"ref": ref, **result.as_json()})
+        ref = _client_ref(item)
+        try:
+            with db.session.begin_nested():
+                answer = _sync_item(actor, session, item, ref, now).as_json()
+                db.session.flush()
+        except PermissionDenied:
+            raise
+        except IntegrityError:
+            # The same item arrived twice at the same moment: the other one counts.
+            stored = stored_scan(session, ref)
+            answer = (_replay(session, stored) if stored is not None else _failed()).as_json()
+        except Exception:  # noqa: BLE001 -- one bad item must not cost the others
+            current_app.logger.exception("door sync: item %r of session %s failed", ref, session.id)
+            answer = _failed().as_json()
+        answers.append({"ref": ref, **answer})
     return answers
+
+
+# --- staff review of late offline check-ins --------------------------------------------
+
+def pending_reviews(event: Event) -> list[CheckinScan]:
+    """Offline check-ins of ``event`` that arrived too late, oldest first."""
+    return list(db.session.scalars(
+        select(CheckinScan).join(EventSession, EventSession.id == CheckinScan.session_id)
+        .options(joinedload(CheckinScan.registration).joinedload(Registration.user),
+                 joinedload(CheckinScan.session), joinedload(CheckinScan.user))
+        .where(EventSession.event_id == event.id, CheckinScan.result == "held_for_review",
+               CheckinScan.review.is_(None))
+        .order_by(CheckinScan.received_at, CheckinScan.id)))
+
+
+def review_held_scan(actor, scan: CheckinScan, *, accept: bool, now: datetime | None = None) -> Result | None:
+    """Staff accept (the person is checked in at the device's time) or reject
+    an offline check-in that arrived too late."""
+    ensure(is_staff, actor)
+    if not scan.awaits_review:
+        raise DomainError("already_reviewed", _l("This check-in has already been reviewed."))
+    now = now or utcnow()
+    result = None
+    if accept:
+        if scan.registration is None:
+            raise DomainError("registration_gone", _l("This registration no longer exists."))
+        result = check_in(actor, scan.session, scan.registration, method=CheckInMethod.SYNC, now=now,
+                          at=scan.device_at or scan.received_at, override=True)
+        if result.outcome not in ("checked_in", "already_checked_in"):
+            raise DomainError(result.outcome, result.message)
+    scan.review = "accepted" if accept else "rejected"
+    scan.reviewed_at = now
+    scan.reviewed_by_id = actor.id
+    name = scan.registration.user.name if scan.registration is not None and scan.registration.user else ""
+    audit.record(actor, "checkin.review", scan.registration, name, now=now, session_id=scan.session_id,
+                 decision=scan.review)
+    return result
 
 
 # --- numbers, lists and search for the scanner --------------------------------------
@@ -421,7 +622,7 @@ def roster(session: EventSession) -> list[dict]:
                                     Attendance.session_id == session.id))
         .options(joinedload(Registration.user), joinedload(Registration.organisation))
         .where(Slot.event_id == session.event_id, Registration.user_id.is_not(None),
-               Registration.status.in_(("confirmed", "waitlisted")))
+               Registration.is_active)
         .order_by(Registration.id)).all()
     slots = {s.id: s.session_id for s in session.event.slots}
     out = []
@@ -460,8 +661,7 @@ def search(session: EventSession, query: str, *, limit: int = 25) -> list[tuple[
                                     Attendance.session_id == session.id))
         .options(contains_eager(Registration.user), joinedload(Registration.organisation),
                  joinedload(Registration.slot).joinedload(Slot.session))
-        .where(Slot.event_id == session.event_id, Registration.status.in_(("confirmed", "waitlisted")),
-               condition)
+        .where(Slot.event_id == session.event_id, Registration.is_active, condition)
         .order_by(User.name, Registration.id).limit(limit)).all()
     return [(r, a) for r, a in rows]
 
@@ -507,7 +707,7 @@ def self_check_in(user: User, session: EventSession, code: str, *, now: datetime
     registrations = list(db.session.scalars(
         _registration_query().where(Registration.user_id == user.id,
                                     Registration.event_id == session.event_id,
-                                    Registration.status.in_(("confirmed", "waitlisted")))))
+                                    Registration.is_active)))
     if not registrations:
         return Result("not_registered", RED, _("You are not registered for this event."))
     # Prefer the registration that lets the person in.

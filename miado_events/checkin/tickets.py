@@ -51,6 +51,16 @@ def _b64d(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _b64d_canonical(text: str) -> bytes:
+    """URL-safe base64 without padding, accepted only in its one canonical
+    spelling: the unused low bits of the last character must be zero (else
+    16 different signature texts would decode to the same bytes)."""
+    raw = _b64d(text)
+    if _b64e(raw) != text:
+        raise ValueError("not the canonical base64 encoding")
+    return raw
+
+
 def _private_key() -> Ed25519PrivateKey:
     cache = current_app.extensions.setdefault("miado_ticket_keys", {})
     seed = current_app.config["TICKET_SIGNING_KEY"]
@@ -77,7 +87,7 @@ def verify(token: str, signature: str) -> bool:
     if not TOKEN_RE.match(token or ""):
         return False
     try:
-        _public_key().verify(_b64d(signature), MESSAGE_PREFIX + token.encode("ascii"))
+        _public_key().verify(_b64d_canonical(signature), MESSAGE_PREFIX + token.encode("ascii"))
     except (InvalidSignature, ValueError, binascii.Error):
         return False
     return True
@@ -118,16 +128,31 @@ def parse_scan(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-_CODE_FIXES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+#: Letters people type for the digits they resemble (Crockford's base32
+#: leaves I, L, O and U out). The scanner gets these rules from
+#: ``scanner_code_rules`` rather than writing them again.
+CODE_FIXES = {"O": "0", "I": "1", "L": "1", "U": "V"}
+_CODE_FIXES = str.maketrans(CODE_FIXES)
+
+
+def normalise_crockford(text: str, length: int, alphabet: str = TICKET_CODE_ALPHABET) -> str | None:
+    """A typed code of ``length`` characters of ``alphabet``, forgiving case,
+    spaces, dashes and the letters Crockford's base32 leaves out; None if it
+    cannot be one. The one home of this rule (ticket and certificate codes)."""
+    cleaned = re.sub(r"[\s-]", "", text or "").upper().translate(_CODE_FIXES)
+    if len(cleaned) == length and all(c in alphabet for c in cleaned):
+        return cleaned
+    return None
 
 
 def normalise_code(text: str) -> str | None:
-    """A typed ticket code, forgiving case, spaces, dashes and the letters
-    Crockford's base32 leaves out; None if it cannot be one."""
-    cleaned = re.sub(r"[\s-]", "", text or "").upper().translate(_CODE_FIXES)
-    if len(cleaned) == TICKET_CODE_LENGTH and all(c in TICKET_CODE_ALPHABET for c in cleaned):
-        return cleaned
-    return None
+    """A typed ticket code (see ``normalise_crockford``)."""
+    return normalise_crockford(text, TICKET_CODE_LENGTH)
+
+
+def scanner_code_rules() -> dict:
+    """What the door scanner needs to read typed ticket codes offline."""
+    return {"alphabet": TICKET_CODE_ALPHABET, "length": TICKET_CODE_LENGTH, "fixes": CODE_FIXES}
 
 
 EMAIL_BOX_SIZE = 6

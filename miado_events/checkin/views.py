@@ -2,24 +2,29 @@
 JSON API the offline scanner script uses), self check-in and certificates."""
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+
 from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect,
-                   render_template, request, send_from_directory, url_for)
+                   render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from ..database import get_by_id, utcnow
-from ..errors import DomainError, PermissionDenied
+from .. import unit_of_work
+from ..database import utcnow
+from ..errors import DomainError
 from ..extensions import db
+from ..inputs import get_by_id
 from ..models.accounts import User
-from ..models.checkin import Certificate, CheckInMethod
+from ..models.checkin import Certificate, CheckInMethod, CheckinScan
 from ..models.events import Event, EventSession, Registration
 from ..models.orgs import Organisation
-from ..permissions import is_door_staff, is_staff, login_required, require
-from ..web import commit_or_flash
+from ..permissions import ensure_page, is_door_staff, is_staff, login_required, require
 from . import certificates, services, tickets, walkins
-from .forms import CheckInForm, DoorStaffForm, RevokeForm, SelfCheckInForm, UndoForm, WalkInForm
+from .forms import CheckInForm, DoorStaffForm, ReviewForm, RevokeForm, SelfCheckInForm, UndoForm, WalkInForm
 from .ticket_pdf import ticket_pdf
 
 bp = Blueprint("checkin", __name__)
@@ -28,8 +33,7 @@ bp = Blueprint("checkin", __name__)
 def _session_for_door(session_id: int) -> EventSession:
     """The session, if the current user may run its door (404 / 403 otherwise)."""
     session = db.session.get(EventSession, session_id) or abort(404)
-    if not services.can_check_in_for(current_user, session.event):
-        abort(403)
+    ensure_page(services.can_check_in_for, session.event)
     return session
 
 
@@ -131,7 +135,7 @@ def _door_context(session: EventSession, **extra) -> dict:
         "window": services.checkin_window(session),
         "window_state": services.window_state(session, utcnow()),
         "form": CheckInForm(), "undo_form": UndoForm(), "walk_in": walk_in,
-        "public_key": tickets.public_key_b64(), **extra,
+        "public_key": tickets.public_key_b64(), "code_rules": tickets.scanner_code_rules(), **extra,
     }
 
 
@@ -148,13 +152,13 @@ def _show_result(session: EventSession, result: services.Result):
 
 
 def _after(session: EventSession, action):
+    """Run a door action and show its answer on the scanner page; a rule that
+    says no is shown there too, and the request is rolled back."""
     try:
         result = action()
     except DomainError as err:
-        db.session.rollback()
+        unit_of_work.discard()
         result = services.Result(err.code, services.RED, str(err.message))
-    else:
-        db.session.commit()
     return _show_result(session, result)
 
 
@@ -183,8 +187,8 @@ def undo(session_id: int):
     form = UndoForm()
     if not form.validate_on_submit():
         abort(400)
-    registration = services.registration_by_id(form.registration_id.data)
-    if registration is None or registration.event_id != session.event_id:
+    registration = services.door_registration(session, form.registration_id.data)
+    if registration is None:
         abort(404)
     return _after(session, lambda: services.undo(current_user, session, registration))
 
@@ -210,8 +214,7 @@ def _json_session(session_id: int) -> EventSession:
     session = db.session.get(EventSession, session_id)
     if session is None:
         abort(404)
-    if not services.can_check_in_for(current_user, session.event):
-        abort(403)
+    ensure_page(services.can_check_in_for, session.event)
     return session
 
 
@@ -249,12 +252,9 @@ def api_sync(session_id: int):
     items = data.get("items") if isinstance(data, dict) else None
     if not isinstance(items, list) or len(items) > 500:
         return jsonify({"error": _("The request was not understood.")}), 400
-    try:
-        results = services.sync(current_user, session, items)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
+    # One answer per item, always 200 (and committed): an item that failed
+    # says so in its own answer.
+    results = services.sync(current_user, session, items)
     return jsonify({"results": results, "counts": _counts_json(session)})
 
 
@@ -267,11 +267,28 @@ def api_counts(session_id: int):
     return response
 
 
+#: The static files the door scanner needs offline (the service worker stores them).
+DOOR_ASSETS = ("css/app.css", "img/icon.svg", "js/scanner.js", "vendor/jsqr/jsQR.min.js",
+               "vendor/tweetnacl/nacl-fast.min.js")
+
+
+def door_asset_urls() -> list[str]:
+    """The door assets' URLs with their content fingerprints (``?v=``)."""
+    return [url_for("static", filename=name) for name in DOOR_ASSETS]
+
+
 @bp.route("/door/sw.js")
 def service_worker():
     """The scanner's service worker, served from /door/ so that it may
-    control the scanner pages (its scope is /door/)."""
-    response = send_from_directory(current_app.static_folder, "js/door-sw.js", max_age=0)
+    control the scanner pages (its scope is /door/). Its first lines name the
+    current asset URLs and a cache named after them, so a deploy that changes
+    an asset installs a new worker with a fresh cache."""
+    assets = door_asset_urls()
+    version = hashlib.sha256("\n".join(assets).encode("utf-8")).hexdigest()[:16]
+    with open(os.path.join(current_app.static_folder, "js", "door-sw.js"), encoding="utf-8") as f:
+        body = f.read()
+    prelude = f"var CACHE = {json.dumps('miado-door-' + version)};\nvar ASSETS = {json.dumps(assets)};\n"
+    response = make_response(prelude + body)
     response.headers["Content-Type"] = "text/javascript; charset=utf-8"
     response.headers["Service-Worker-Allowed"] = "/door/"
     response.headers["Cache-Control"] = "no-cache"
@@ -354,10 +371,8 @@ def self_checkin(session_id: int, code: str):
         try:
             result = services.self_check_in(current_user, session, code)
         except DomainError as err:
-            db.session.rollback()
+            unit_of_work.discard()
             result = services.Result(err.code, services.RED, str(err.message))
-        else:
-            db.session.commit()
     elif not services.self_checkin_code_valid(session, code):
         result = services.Result("code_expired", services.RED,
                                  _("This check-in code has expired. Please scan the code on the screen again."))
@@ -380,13 +395,8 @@ def my_certificates():
 @login_required
 def certificate_download(event_id: int):
     event = db.session.get(Event, event_id) or abort(404)
-    try:
-        certificate = certificates.claim(current_user, event)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return redirect(url_for("checkin.my_certificates"))
-    db.session.commit()
+    unit_of_work.returns_to(url_for("checkin.my_certificates"))
+    certificate = certificates.claim(current_user, event)
     return _pdf_response(certificates.certificate_pdf(certificate), f"certificate-{certificate.code}.pdf")
 
 
@@ -406,7 +416,25 @@ def attendance(event_id: int):
     rows = certificates.standings(event)
     return render_template("checkin/attendance.html", event=event, rows=rows,
                            sessions=event.scheduled_sessions, form=SelfCheckInForm(),
-                           revoke_form=RevokeForm(), finished=certificates.is_finished(event, utcnow()))
+                           revoke_form=RevokeForm(), finished=certificates.is_finished(event, utcnow()),
+                           reviews=services.pending_reviews(event), review_form=ReviewForm())
+
+
+@bp.route("/staff/checkin-reviews/<int:scan_id>", methods=["POST"])
+@require(is_staff)
+def review_checkin(scan_id: int):
+    """Accept or reject an offline check-in that arrived too late."""
+    scan = db.session.get(CheckinScan, scan_id) or abort(404)
+    back = unit_of_work.returns_to(url_for("checkin.attendance", event_id=scan.session.event_id))
+    form = ReviewForm()
+    if not form.validate_on_submit() or form.decision.data not in ("accept", "reject"):
+        abort(400)
+    accept = form.decision.data == "accept"
+    services.review_held_scan(current_user, scan, accept=accept)
+    name = scan.registration.user.name if scan.registration is not None and scan.registration.user else ""
+    flash(_("The late check-in of %(name)s has been accepted.", name=name) if accept
+          else _("The late check-in of %(name)s has been rejected.", name=name), "success")
+    return redirect(back)
 
 
 @bp.route("/staff/events/<int:event_id>/certificates/<int:user_id>", methods=["POST"])
@@ -415,7 +443,7 @@ def issue_certificate(event_id: int, user_id: int):
     event = db.session.get(Event, event_id) or abort(404)
     user = db.session.get(User, user_id) or abort(404)
     if SelfCheckInForm().validate_on_submit():
-        commit_or_flash(lambda: certificates.issue_by_hand(current_user, event, user),
+        unit_of_work.attempt(lambda: certificates.issue_by_hand(current_user, event, user),
                         _("A certificate has been issued to %(name)s.", name=user.name))
     return redirect(url_for("checkin.attendance", event_id=event.id))
 
@@ -426,7 +454,7 @@ def revoke_certificate(certificate_id: int):
     certificate = db.session.get(Certificate, certificate_id) or abort(404)
     form = RevokeForm()
     if form.validate_on_submit():
-        commit_or_flash(lambda: certificates.revoke(current_user, certificate, form.reason.data),
+        unit_of_work.attempt(lambda: certificates.revoke(current_user, certificate, form.reason.data),
                         _("The certificate has been revoked."))
     else:
         flash(_("Please give a reason."), "error")
@@ -445,10 +473,10 @@ def door_staff(event_id: int):
         if user is None:
             abort(400)
         if request.form.get("remove") == "1":
-            commit_or_flash(lambda: services.unassign_door_staff(current_user, event, user),
+            unit_of_work.attempt(lambda: services.unassign_door_staff(current_user, event, user),
                             _("%(name)s no longer works the door of this event.", name=user.name))
         else:
-            commit_or_flash(lambda: services.assign_door_staff(current_user, event, user),
+            unit_of_work.attempt(lambda: services.assign_door_staff(current_user, event, user),
                             _("%(name)s now works the door of this event.", name=user.name))
         return redirect(url_for("checkin.door_staff", event_id=event.id))
     return render_template("checkin/door_staff.html", event=event, form=form,

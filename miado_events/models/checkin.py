@@ -70,6 +70,56 @@ class Attendance(db.Model):
     checked_in_by: Mapped[User | None] = relationship()
 
 
+class ScanKind(str, enum.Enum):
+    CHECK_IN = "check_in"
+    UNDO = "undo"
+
+
+class CheckinScan(db.Model):
+    """The door ledger: every check-in attempt and every undo, as a new row
+    (an undo never deletes history). ``client_ref`` is the scanner's id for an
+    item (pretix's nonce): unique per session, so a batch sent twice, or late,
+    is answered from here and changes nothing the second time. An offline item
+    that arrives too long after the session's check-in window closed is held
+    here (``result`` ``held_for_review``) until staff accept or reject it."""
+
+    __tablename__ = "checkin_scans"
+    __table_args__ = (
+        UniqueConstraint("session_id", "client_ref"),
+        CheckConstraint("kind IN ('check_in', 'undo')", name="kind_valid"),
+        CheckConstraint("review IS NULL OR review IN ('accepted', 'rejected')", name="review_valid"),
+        Index("ix_checkin_scans_session_id_result", "session_id", "result"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id", ondelete="CASCADE"))
+    #: None when the scan named no registration valid for this session.
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id", ondelete="SET NULL"),
+                                                        index=True)
+    client_ref: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(16))
+    #: The outcome code the scanner was given (``checked_in``, ``cancelled`` …).
+    result: Mapped[str] = mapped_column(String(32))
+    #: The time on the device when the item was recorded (offline scans).
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the server received it.
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Staff decision on an item held for review.
+    review: Mapped[str | None] = mapped_column(String(16))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    session: Mapped[EventSession] = relationship()
+    registration: Mapped[Registration | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    @property
+    def awaits_review(self) -> bool:
+        return self.result == "held_for_review" and self.review is None
+
+
 class Certificate(db.Model):
     """A Teilnahmebescheinigung. The holder's name is kept as printed."""
 

@@ -5,16 +5,18 @@
  * styles and fonts come from the cache and are refreshed in the background.
  * The JSON API is never cached here: the scanner keeps its attendee list and
  * its queue of check-ins in IndexedDB itself.
+ *
+ * The server puts two lines in front of this file (checkin/views.py,
+ * service_worker): ASSETS, the scanner's static files with their content
+ * fingerprints (?v=…), and CACHE, a name derived from those. A deploy that
+ * changes any of them changes this worker's bytes, so the browser installs
+ * the new worker, which stores the new files under a new name and deletes
+ * the old cache. Requests are matched by their exact URL: a new ?v= is never
+ * answered with an old file.
  */
 "use strict";
 
-var CACHE = "miado-door-v1";
-var ASSETS = [
-  "/static/css/app.css",
-  "/static/js/scanner.js",
-  "/static/vendor/jsqr/jsQR.min.js",
-  "/static/vendor/tweetnacl/nacl-fast.min.js"
-];
+/* global ASSETS, CACHE */
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
@@ -38,7 +40,7 @@ function networkFirst(request) {
     }
     return response;
   }).catch(function () {
-    return caches.match(request, { ignoreSearch: true }).then(function (hit) {
+    return caches.match(request).then(function (hit) {
       return hit || Response.error();
     });
   });
@@ -46,7 +48,7 @@ function networkFirst(request) {
 
 function staleWhileRevalidate(request) {
   return caches.open(CACHE).then(function (cache) {
-    return cache.match(request, { ignoreSearch: true }).then(function (hit) {
+    return cache.match(request).then(function (hit) {
       var refresh = fetch(request).then(function (response) {
         if (response.ok) { cache.put(request, response.clone()); }
         return response;

@@ -7,8 +7,14 @@
  *  - keeps the session's attendee list in IndexedDB, so that scanning,
  *    name search and check-in keep working offline;
  *  - queues offline check-ins in IndexedDB and sends them when the network
- *    is back (the server's check-in service decides, exactly once);
- *  - answers each scan in words, colour, icon, sound and vibration.
+ *    is back (the server's check-in service decides, exactly once: each
+ *    item carries a random ref the server keeps, so sending it again, or
+ *    after a timeout, changes nothing);
+ *  - waits at most a few seconds for the server, then decides offline;
+ *    green is shown only once the check-in is acknowledged by the server
+ *    or safely stored in the queue;
+ *  - answers each scan in words, colour, icon, sound and vibration, and
+ *    after a sync lists every item the server refused.
  */
 (function () {
   "use strict";
@@ -18,6 +24,7 @@
   var config = JSON.parse(configEl.textContent);
   var T = config.text;
   var SESSION = config.sessionId;
+  var TIMEOUT_MS = config.timeoutMs || 5000;
 
   var state = {
     roster: null,        // {session, entries, public_key, csrf_token, counts}
@@ -47,13 +54,45 @@
     }
   }
 
+  function bytesToB64url(bytes) {
+    var raw = "";
+    for (var i = 0; i < bytes.length; i++) { raw += String.fromCharCode(bytes[i]); }
+    return btoa(raw).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  // URL-safe base64 in its one canonical spelling only (atob ignores the
+  // unused low bits of the last character, so 16 texts would give the same
+  // bytes): throws on anything else, as the server does.
   function b64urlToBytes(text) {
     var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
     while (b64.length % 4) { b64 += "="; }
     var raw = atob(b64);
     var out = new Uint8Array(raw.length);
     for (var i = 0; i < raw.length; i++) { out[i] = raw.charCodeAt(i); }
+    if (bytesToB64url(out) !== text) { throw new Error("not canonical base64"); }
     return out;
+  }
+
+  // fetch that gives up after TIMEOUT_MS (a weak but "online" connection),
+  // so that the scanner falls back to its offline path.
+  function fetchWithTimeout(url, options) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = null;
+    if (controller) {
+      options.signal = controller.signal;
+      timer = setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
+    }
+    return fetch(url, options).then(function (r) {
+      if (timer) { clearTimeout(timer); }
+      return r;
+    }, function (err) {
+      if (timer) { clearTimeout(timer); }
+      throw err;
+    });
+  }
+
+  function report(what, err) {
+    if (window.console && console.warn) { console.warn("door scanner: " + what, err); }
   }
 
   function asciiBytes(text) {
@@ -73,15 +112,17 @@
     return hex(window.nacl.hash(asciiBytes(token))).slice(0, 32);
   }
 
-  var CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  // The rules for typed ticket codes come from the server (checkin/tickets.py).
+  var CODE = config.code;
   function normaliseCode(text) {
-    var cleaned = (text || "").replace(/[\s-]/g, "").toUpperCase()
-      .replace(/O/g, "0").replace(/[IL]/g, "1").replace(/U/g, "V");
-    if (cleaned.length !== 8) { return null; }
+    var cleaned = (text || "").replace(/[\s-]/g, "").toUpperCase();
+    var out = "";
     for (var i = 0; i < cleaned.length; i++) {
-      if (CODE_ALPHABET.indexOf(cleaned[i]) < 0) { return null; }
+      var c = CODE.fixes[cleaned[i]] || cleaned[i];
+      if (CODE.alphabet.indexOf(c) < 0) { return null; }
+      out += c;
     }
-    return cleaned;
+    return out.length === CODE.length ? out : null;
   }
 
   var TICKET_RE = /\/t\/([A-Za-z0-9_-]{16,32})\.([A-Za-z0-9_-]{86})(?:[?#].*)?$/;
@@ -176,14 +217,15 @@
 
   function applyQueued(items) {
     items.forEach(function (item) {
-      var entry = item.registration_id ? state.byId[item.registration_id] : null;
+      var id = item.entryId || item.registration_id;
+      var entry = id ? state.byId[id] : null;
       if (entry && !item.undo && !entry.checked_in_at) { entry.checked_in_at = item.at; }
       if (entry && item.undo) { entry.checked_in_at = null; }
     });
   }
 
   function fetchRoster() {
-    return fetch(config.rosterUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    return fetchWithTimeout(config.rosterUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) {
         if (!r.ok) { throw new Error("HTTP " + r.status); }
         return r.json();
@@ -191,7 +233,8 @@
       .then(function (roster) {
         indexRoster(roster);
         setCounts(roster.counts);
-        return saveRoster(roster).catch(function () {}).then(queueItems).then(applyQueued, function () {});
+        return saveRoster(roster).catch(function (err) { report("the list could not be stored", err); })
+          .then(queueItems).then(applyQueued, function (err) { report("the queue could not be read", err); });
       });
   }
 
@@ -278,7 +321,7 @@
   function post(items) {
     var headers = { "Content-Type": "application/json", "Accept": "application/json" };
     if (state.roster && state.roster.csrf_token) { headers["X-CSRFToken"] = state.roster.csrf_token; }
-    return fetch(config.syncUrl, {
+    return fetchWithTimeout(config.syncUrl, {
       method: "POST", credentials: "same-origin", headers: headers,
       body: JSON.stringify({ items: items })
     }).then(function (r) {
@@ -300,7 +343,7 @@
   function rememberServerAnswer(res) {
     var entry = res.registration_id ? state.byId[res.registration_id] : null;
     if (entry && res.checked_in_at) { entry.checked_in_at = res.checked_in_at; }
-    if (entry && res.outcome === "undone") { entry.checked_in_at = null; }
+    if (entry && (res.outcome === "undone" || res.outcome === "held_for_review")) { entry.checked_in_at = null; }
   }
 
   // One attempt: the server decides when it can be reached; otherwise the
@@ -314,33 +357,49 @@
       setCounts(data.counts);
       addRecent(res);
     }, function (err) {
-      if (err && err.status && err.status !== 0 && err.status < 500 && err.status !== 408) {
+      if (err && err.status && err.status < 500 && err.status !== 408) {
         // The server answered with a refusal (e.g. signed out): say so, queue nothing.
-        showAnswer("red", T.invalid);
+        report("the server refused the check-in", err);
+        showAnswer("red", T.refused);
         return;
       }
+      // No answer in time (or a server error): the same item, with the same
+      // ref, goes into the queue; if the first request did arrive after all,
+      // the server answers the queued copy from its ledger.
       offlineDecision(item, entry);
     });
   }
 
+  function notSaved(err) {
+    report("the check-in could not be stored", err);
+    showAnswer("red", T.notSaved);
+  }
+
+  // Decided from the stored list; the answer appears only once the item is
+  // in the queue (a failed write must not look like a check-in).
   function offlineDecision(item, entry) {
     if (item.undo) {
-      if (entry) { entry.checked_in_at = null; }
-      enqueue(item).then(updateNetwork);
-      showAnswer("amber", fill(T.undone, { name: entry ? entry.name : "" }));
-      setCounts(localCounts());
+      item.offline = true;
+      enqueue(item).then(function () {
+        if (entry) { entry.checked_in_at = null; }
+        showAnswer("amber", fill(T.undone, { name: entry ? entry.name : "" }));
+        setCounts(localCounts());
+        return updateNetwork();
+      }, notSaved);
       return;
     }
     var verdict = localJudge(entry);
     if (verdict.outcome === "checked_in") {
       item.offline = true;
-      entry.checked_in_at = item.at;
-      item.registration_id = entry.id;
-      state.lastCheckedIn = entry.id;
-      enqueue(item).then(updateNetwork);
-      showAnswer("green", verdict.message + " " + T.queued, entry.organisation);
-      setCounts(localCounts());
-      addRecent({ name: entry.name, checked_in_at: item.at });
+      item.entryId = entry.id;
+      enqueue(item).then(function () {
+        entry.checked_in_at = item.at;
+        state.lastCheckedIn = entry.id;
+        showAnswer("green", verdict.message + " " + T.queued, entry.organisation);
+        setCounts(localCounts());
+        addRecent({ name: entry.name, checked_in_at: item.at });
+        return updateNetwork();
+      }, notSaved);
     } else {
       showAnswer(verdict.tone, verdict.message, entry ? entry.organisation : null);
     }
@@ -353,8 +412,10 @@
       return;
     }
     var entry = entryForScan(parsed);
-    var item = { ref: newRef(), at: new Date().toISOString(), method: viaCamera ? "scan" : "manual" };
-    if (entry) { item.registration_id = entry.id; } else { item.scan = text.slice(0, 500); }
+    // The scanned text itself goes to the server, which checks the ticket's
+    // signature again (a match in the stored list is no proof).
+    var item = { ref: newRef(), at: new Date().toISOString(), method: viaCamera ? "scan" : "manual",
+                 scan: text.slice(0, 500) };
     if (!viaCamera && !entry && !navigator.onLine) { showAnswer("red", T.unknown); return; }
     attempt(item, entry);
   }
@@ -368,7 +429,8 @@
     if (!state.lastCheckedIn) { return; }
     var id = state.lastCheckedIn;
     state.lastCheckedIn = null;
-    attempt({ ref: newRef(), at: new Date().toISOString(), registration_id: id, undo: true }, state.byId[id] || null);
+    attempt({ ref: newRef(), at: new Date().toISOString(), registration_id: id, undo: true, method: "manual" },
+            state.byId[id] || null);
   }
 
   // ---------------------------------------------------------------- sync
@@ -384,7 +446,19 @@
         el.textContent = T.online;
       }
       return items;
-    }, function () { /* no IndexedDB */ });
+    }, function (err) { report("the queue could not be read", err); });
+  }
+
+  function showProblems(problems) {
+    var list = $("sync-problems");
+    list.textContent = "";
+    problems.forEach(function (res) {
+      var li = document.createElement("li");
+      li.className = "answer-" + res.tone;
+      li.textContent = res.message;
+      list.appendChild(li);
+    });
+    list.hidden = !problems.length;
   }
 
   function syncQueue() {
@@ -393,27 +467,40 @@
     return queueItems().then(function (items) {
       if (!items || !items.length) { return null; }
       // A fresh list first: it also renews the CSRF token after a long time offline.
-      return fetchRoster().catch(function () {}).then(function () {
+      return fetchRoster().catch(function (err) { report("the list could not be loaded", err); }).then(function () {
         return post(items.map(publicItem)).then(function (data) {
-          var conflicts = [];
-          data.results.forEach(function (res, i) {
+          var answered = [], problems = [];
+          data.results.forEach(function (res) {
+            if (!res.ref) { return; }
+            answered.push(res.ref);
             rememberServerAnswer(res);
-            if (res.outcome === "already_checked_in" && items[i].offline) { conflicts.push(res.name); }
+            // Everything the server did not let in is shown, not only "already in".
+            if (res.tone !== "green" && res.outcome !== "undone") { problems.push(res); }
           });
           setCounts(data.counts);
-          return dequeue(items.map(function (it) { return it.ref; })).then(function () {
-            var message = fill(T.synced, { n: items.length });
-            conflicts.forEach(function (name) { message += " " + fill(T.conflict, { name: name }); });
+          return dequeue(answered).then(function () {
             var el = $("network-status");
             el.hidden = false;
             el.className = "scanner-network scanner-online";
-            el.textContent = message;
+            el.textContent = fill(T.synced, { n: answered.length }) +
+              (problems.length ? " " + fill(T.problems, { n: problems.length }) : "");
+            showProblems(problems);
             return true;
           });
         });
       });
-    }).catch(function () { /* still offline; try again later */ })
-      .then(function (shown) { state.syncing = false; return shown; });
+    }).catch(function (err) {
+      report("sending the queue failed; trying again later", err);
+      if (err && err.status && err.status < 500) {
+        // Refused as a whole (signed out, no longer assigned): say so; the queue stays.
+        var el = $("network-status");
+        el.hidden = false;
+        el.className = "scanner-network scanner-offline";
+        el.textContent = T.syncRefused;
+        return true;
+      }
+      return null;
+    }).then(function (shown) { state.syncing = false; return shown; });
   }
 
   // After a sync that reported what it sent, keep that message on screen.
@@ -601,7 +688,7 @@
           // This page was loaded before the worker existed: have it stored now.
           if (reg.active) { reg.active.postMessage({ type: "cache-page", url: location.href }); }
         })
-        .catch(function () {});
+        .catch(function (err) { report("the service worker could not be registered", err); });
     }
 
     loadRoster().then(function (roster) {
@@ -610,8 +697,8 @@
         return queueItems().then(applyQueued).then(function () { setCounts(localCounts()); });
       }
       return null;
-    }).catch(function () {}).then(function () {
-      return fetchRoster().catch(function () {});
+    }).catch(function (err) { report("the stored list could not be read", err); }).then(function () {
+      return fetchRoster().catch(function (err) { report("the list could not be loaded", err); });
     }).then(function () {
       updateNetwork();
       syncThenShow();
@@ -622,9 +709,9 @@
     setInterval(function () {
       if (!navigator.onLine) { return; }
       syncThenShow();
-      fetch(config.countsUrl, { credentials: "same-origin" })
+      fetchWithTimeout(config.countsUrl, { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (c) { if (c) { setCounts(c); } }, function () {});
+        .then(function (c) { if (c) { setCounts(c); } }, function (err) { report("the counts could not be loaded", err); });
     }, 10000);
   }
 

@@ -296,8 +296,10 @@ def test_sync_answers_each_item_of_a_batch(db, at_door, session, ayse_registrati
     assert attendance.client_ref == "q-1"
 
     # The same queue sent again (the network dropped before the answer): nothing new.
+    # The first answer again, from the door ledger.
     again = sync(at_door, session, [{"ref": "q-1", "scan": url}])
-    assert again.get_json()["results"][0]["outcome"] == "already_checked_in"
+    assert again.get_json()["results"][0]["outcome"] == "checked_in"
+    assert again.get_json()["results"][0]["replayed"] is True
     assert len(attendances(db)) == 1
 
 
@@ -744,7 +746,7 @@ def test_no_certificate_below_the_threshold(db, client, login, make_user, series
     add_registration(db, absent, slot_of(db, series))
     login(absent)
     response = client.get(f"/my/certificates/{series.id}.pdf")
-    assert response.status_code == 302
+    assert response.status_code in (302, 303)
     assert response.headers["Location"].endswith("/my/certificates")
     assert "You attended 0 of 2 sessions" in flashes(client.get("/my/certificates"))
     assert count(db, Certificate) == 0

@@ -182,11 +182,11 @@ ROUTES = [
     ("GET", "/staff/venues/new", "staff_events.edit_venue", staff_only()),
     ("GET", f"/staff/venues/{VENUE}", "staff_events.edit_venue", staff_only()),
     # Calendar downloads: public for published events, staff only for drafts
-    ("GET", "/events/1/calendar.ics", "events.event_ics", everyone(200)),
-    ("GET", "/events/2/calendar.ics", "events.event_ics",
+    ("GET", "/events/1/calendar.ics", "calendar.event_ics", everyone(200)),
+    ("GET", "/events/2/calendar.ics", "calendar.event_ics",
      {ANON: 404, MEMBER: 404, REP: 404, DOOR: 404, STAFF: 200, ADMIN: 200}),
-    ("GET", "/sessions/1/calendar.ics", "events.session_ics", everyone(200)),
-    ("GET", "/sessions/2/calendar.ics", "events.session_ics",
+    ("GET", "/sessions/1/calendar.ics", "calendar.session_ics", everyone(200)),
+    ("GET", "/sessions/2/calendar.ics", "calendar.session_ics",
      {ANON: 404, MEMBER: 404, REP: 404, DOOR: 404, STAFF: 200, ADMIN: 200}),
     # Calendar feeds
     ("GET", "/feeds/public.ics", "calendar.public_feed", everyone(200)),
@@ -264,6 +264,7 @@ ROUTES = [
      staff_only(404)),
     ("POST", f"/staff/certificates/{CERTIFICATE}/revoke", "checkin.revoke_certificate", staff_only(302)),
     ("POST", f"/staff/certificates/{MISSING}/revoke", "checkin.revoke_certificate", staff_only(404)),
+    ("POST", f"/staff/checkin-reviews/{MISSING}", "checkin.review_checkin", staff_only(404)),
     ("GET", f"/staff/events/{TODAY}/door", "checkin.door_staff", staff_only()),
     ("POST", f"/staff/events/{TODAY}/door", "checkin.door_staff", staff_only()),
     ("GET", f"/staff/events/{MISSING}/door", "checkin.door_staff", staff_only(404)),

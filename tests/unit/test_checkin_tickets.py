@@ -58,6 +58,39 @@ def test_changed_signature_is_forged(db, make_user, make_event):
     assert tickets.parse_scan(url.replace(signature, _flip(signature, 10))) == ("forged", None)
 
 
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def test_only_the_canonical_spelling_of_the_signature_is_accepted(db, staff, make_user, make_event):
+    """The last of the 86 characters carries 2 bits of the signature and 4
+    unused bits: the 15 other characters with the same 2 bits decode to the
+    same bytes, and none of them may pass as genuine."""
+    event = make_event()
+    registration = seat(db, make_user(), event)
+    url = tickets.ticket_url(registration)
+    token, signature = url.rsplit("/", 1)[1].split(".")
+    last = B64URL.index(signature[-1])
+    variants = [signature[:-1] + c for c in B64URL if B64URL.index(c) >> 4 == last >> 4 and c != signature[-1]]
+    assert len(variants) == 15
+    for variant in variants:
+        assert not tickets.verify(token, variant), variant
+        assert tickets.parse_scan(url.replace(signature, variant)) == ("forged", None), variant
+        result = checkin.check_in_scanned(staff, event.sessions[0], url.replace(signature, variant),
+                                          now=SESSION_START)
+        assert (result.outcome, result.registration) == ("invalid", None)
+    assert tickets.verify(token, signature)
+
+
+def test_code_rules_have_one_home_shared_by_certificates_and_the_scanner():
+    from miado_events.checkin import certificates
+
+    assert certificates.normalise_code("abcd-efgh-jkmn") == "ABCDEFGHJKMN"
+    assert certificates.normalise_code("o1l3-i8zp-uuuu") == "011318ZPVVVV"
+    rules = tickets.scanner_code_rules()
+    assert (rules["length"], rules["alphabet"]) == (8, "0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    assert rules["fixes"] == {"O": "0", "I": "1", "L": "1", "U": "V"}
+
+
 def test_signature_of_one_ticket_does_not_fit_another(db, make_user, make_event):
     event = make_event()
     first, second = seat(db, make_user(), event), seat(db, make_user(), event)

@@ -45,6 +45,36 @@ def init_app(app: Flask) -> None:
                 return
             time.sleep(interval)
 
+    @mail_group.command("receive")
+    @click.option("--loop", is_flag=True, help="Keep running (the production worker).")
+    @click.option("--interval", default=None, type=click.IntRange(min=1),
+                  help="Seconds between rounds (default: INBOUND_POLL_SECONDS).")
+    def mail_receive(loop: bool, interval: int | None) -> None:
+        """Read calendar replies from the inbound IMAP mailbox and act on them
+        (each message once, in its own transaction), then exit (or keep going with --loop)."""
+        import logging
+        import time
+
+        from .calendar.inbound import InboundNotConfigured, receive
+
+        interval = interval or app.config.get("INBOUND_POLL_SECONDS", 60)
+        while True:
+            try:
+                counts = receive()
+            except InboundNotConfigured as err:
+                raise click.ClickException(str(err)) from err
+            except Exception as err:  # the server is down: try again next round
+                if not loop:
+                    raise click.ClickException(f"{type(err).__name__}: {err}") from err
+                logging.getLogger(__name__).exception("mail receive failed; trying again")
+            else:
+                click.echo(str(counts))
+                for line in counts.errors:
+                    click.echo(f"error: {line}", err=True)
+            if not loop:
+                return
+            time.sleep(interval)
+
     @app.cli.group("reminders")
     def reminders_group() -> None:
         """Reminders before sessions."""

@@ -12,7 +12,7 @@ from ..events.labels import KIND_LABELS
 from ..extensions import db
 from ..models.events import EventSession
 from ..pagecache import LRUStore
-from ..permissions import login_required
+from ..permissions import is_staff, login_required, require
 from ..urls import external_url
 from .. import unit_of_work
 from . import feeds, ical
@@ -131,3 +131,14 @@ def session_ics(session_id: int):
     if session is None or event_queries.visible_event(session.event_id, current_user) is None:
         abort(404)
     return _ics_response(ical.session_download(session), f"session-{session.id}.ics")
+
+
+@bp.route("/staff/calendar-replies")
+@require(is_staff)
+def replies_for_office():
+    """Calendar replies the app could not use (left flagged in the mailbox), with the reason."""
+    from ..database import paginate
+    from .replies import unusable_replies_query
+
+    page = paginate(unusable_replies_query(), per_page=50)
+    return render_template("calendar/replies.html", page=page)

@@ -179,11 +179,14 @@ def can_manage_registration(actor: User, registration: Registration) -> bool:
 
 
 def cancel_registration(actor: User, registration: Registration,
-                        *, now: datetime | None = None, account_deleted: bool = False) -> list[Registration]:
+                        *, now: datetime | None = None, account_deleted: bool = False,
+                        cause: str | None = None) -> list[Registration]:
     """Cancel a seat or leave the waiting list. Members keep to the deadline,
     staff may cancel any time, and so may a person deleting their account
     (``account_deleted``: nobody will come). A freed seat goes to the waiting
-    list at once. Returns the registrations promoted."""
+    list at once. Returns the registrations promoted. ``cause`` travels with
+    the announcement (e.g. ``calendar_declined``: the person declined the
+    invitation in their calendar app) so the mail can say why."""
     now = now or utcnow()
     if not can_manage_registration(actor, registration):
         raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
@@ -208,7 +211,7 @@ def cancel_registration(actor: User, registration: Registration,
     else:
         raise _err("already_cancelled", _l("This registration has already been cancelled."))
     db.session.expire(registration)
-    signals.registration_changed.send(registration, change="cancelled")
+    signals.registration_changed.send(registration, change="cancelled", cause=cause)
     if is_staff(actor) and actor.id != registration.user_id:
         audit.record(actor, "registration.cancel", registration,
                      f"{registration.user.name}: {registration.event.title}", now=now)

@@ -13,3 +13,4 @@ from .voting import (Ballot, BallotChange, BallotPoints, Phase, RoundOrganisatio
                      TopicComment, TopicFormat, TopicRound, TopicStatus, TopicSupport)
 from .audit import AuditEntry  # noqa: F401
 from .pagecache import DataVersion  # noqa: F401
+from .replies import CalendarReply, RegistrationAnswer  # noqa: F401

@@ -18,6 +18,8 @@ TICKET_CID = "ticket-qr"
 def _send(registration: Registration, template: str, *, invite_sessions=None,
           cancel_sessions=None, with_ticket: bool = False, **context) -> None:
     user = registration.user
+    if user is None:  # anonymised (the person deleted their account): nobody to tell
+        return
     images = None
     if with_ticket:
         # The ticket travels with the seat: its QR code inline, its link and code in the text.
@@ -52,11 +54,13 @@ def registration_promoted(registration: Registration) -> None:
           with_ticket=True)
 
 
-def registration_cancelled(registration: Registration) -> None:
+def registration_cancelled(registration: Registration, cause: str | None = None) -> None:
     """A seat that ends takes its sessions out of the calendar; a waiting-list
-    place was never in it."""
+    place was never in it. ``cause`` ``calendar_declined``: the mail says it
+    was done because the person declined in their calendar app."""
     sessions = registration.slot.sessions if registration.confirmed_at else None
-    _send(registration, "registration_cancelled", cancel_sessions=sessions)
+    _send(registration, "registration_cancelled", cancel_sessions=sessions,
+          declined_in_calendar=cause == "calendar_declined")
 
 
 def session_changed(session: EventSession, registrations: list[Registration], changes: list[str]) -> None:
@@ -94,6 +98,8 @@ _BY_CHANGE = {
 def _on_registration_changed(registration: Registration, *, change: str, **details) -> None:
     if change == "waitlisted":
         registration_waitlisted(registration, details["position"], details["reason"])
+    elif change == "cancelled":
+        registration_cancelled(registration, details.get("cause"))
     else:
         _BY_CHANGE[change](registration)
 

@@ -160,20 +160,6 @@ def from_environment(instance_path: str) -> dict:
         # When set, replies count only if an Authentication-Results header
         # written by this server (its authserv-id) says dkim, spf or dmarc=pass.
         "INBOUND_AUTHSERV_ID": os.environ.get("INBOUND_AUTHSERV_ID", ""),
-        # The mailbox that receives calendar replies to the ORGANIZER address,
-        # read by `flask --app app mail receive [--loop]` (see README, Calendar replies).
-        "INBOUND_IMAP_HOST": os.environ.get("INBOUND_IMAP_HOST", ""),
-        "INBOUND_IMAP_PORT": _int("INBOUND_IMAP_PORT", 993),
-        "INBOUND_IMAP_USER": os.environ.get("INBOUND_IMAP_USER", ""),
-        "INBOUND_IMAP_PASSWORD": os.environ.get("INBOUND_IMAP_PASSWORD", ""),
-        "INBOUND_IMAP_TLS": _bool("INBOUND_IMAP_TLS", True),
-        "INBOUND_IMAP_FOLDER": os.environ.get("INBOUND_IMAP_FOLDER", "INBOX"),
-        "INBOUND_IMAP_PROCESSED_FOLDER": os.environ.get("INBOUND_IMAP_PROCESSED_FOLDER", "Processed"),
-        "INBOUND_POLL_SECONDS": _int("INBOUND_POLL_SECONDS", 60),
-        "INBOUND_MAX_MESSAGE_BYTES": _int("INBOUND_MAX_MESSAGE_BYTES", 5 * 1024 * 1024),
-        # When set, replies count only if an Authentication-Results header
-        # written by this server (its authserv-id) says dkim, spf or dmarc=pass.
-        "INBOUND_AUTHSERV_ID": os.environ.get("INBOUND_AUTHSERV_ID", ""),
         # Reminders go out this many hours before a session starts.
         "REMINDER_LEAD_HOURS": _int("REMINDER_LEAD_HOURS", 24),
         # Check-in: tickets are signed with this Ed25519 key; the window opens

@@ -10,7 +10,7 @@ UV      := $(VENV)/bin/uv
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run install install-test translations extract-messages test test-sqlite test-postgres system-deps node-deps postgres bench lint lock
+.PHONY: run install install-test translations extract-messages test test-sqlite test-postgres system-deps node-deps postgres bench lint lock lock-check
 
 ## make run: install into .venv, build the SQLite schema, load demo data, serve on http://127.0.0.1:5000
 run: install
@@ -27,12 +27,14 @@ $(VENV)/bin/activate:
 install: $(VENV)/bin/activate
 	$(PIP) install -q --require-hashes -r requirements/app.txt
 	$(PIP) install -q --no-deps -e .
+	$(PIP) check -q || { echo "requirements/app.txt lacks what pyproject.toml asks for: run make lock" >&2; exit 1; }
 	$(MAKE) --no-print-directory translations
 
 # The app, the test tools and the checkers of `make lint` (extras test and dev).
 install-test: $(VENV)/bin/activate
 	$(PIP) install -q --require-hashes -r requirements/test.txt
 	$(PIP) install -q --no-deps -e .
+	$(PIP) check -q || { echo "requirements/test.txt lacks what pyproject.toml asks for: run make lock" >&2; exit 1; }
 	$(MAKE) --no-print-directory translations
 
 ## make lock: resolve pyproject.toml again into requirements/test.txt (app + extras test, dev)
@@ -40,19 +42,30 @@ install-test: $(VENV)/bin/activate
 ## every platform. Versions already pinned stay unless pyproject.toml asks otherwise;
 ## make lock LOCK_ARGS=--upgrade moves all to the newest, LOCK_ARGS="--upgrade-package flask" one.
 LOCK_FLAGS = --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS)
+LOCK_DIR ?= .
 lock: $(VENV)/bin/activate
 	test -x $(UV) || $(PIP) install -q uv
-	$(UV) pip compile pyproject.toml --extra test --extra dev $(LOCK_FLAGS) -o requirements/test.txt
-	$(UV) pip compile pyproject.toml -c requirements/test.txt $(LOCK_FLAGS) -o requirements/app.txt
+	cd $(LOCK_DIR) && $(abspath $(UV)) pip compile pyproject.toml --extra test --extra dev $(LOCK_FLAGS) -o requirements/test.txt
+	cd $(LOCK_DIR) && $(abspath $(UV)) pip compile pyproject.toml -c requirements/test.txt $(LOCK_FLAGS) -o requirements/app.txt
+
+# Part of make lint: the locks are what `make lock` would write now (same pins, nothing missing).
+lock-check: $(VENV)/bin/activate
+	@tmp=$$(mktemp -d) && mkdir $$tmp/requirements && cp pyproject.toml $$tmp/ && cp requirements/*.txt $$tmp/requirements/ && \
+	$(MAKE) --no-print-directory -s lock LOCK_DIR=$$tmp >/dev/null && \
+	diff -u requirements/test.txt $$tmp/requirements/test.txt && diff -u requirements/app.txt $$tmp/requirements/app.txt; \
+	status=$$?; rm -rf $$tmp; \
+	if [ $$status -ne 0 ]; then echo "requirements/*.txt do not match pyproject.toml: run make lock and commit both" >&2; fi; \
+	exit $$status
 
 ## make lint: ruff (errors and likely bugs), import-linter (the layer order of the packages,
-## in pyproject.toml) and deptry (every imported package is declared). CI runs it before the tests.
-## All three run; the target fails if any of them found something.
+## in pyproject.toml), deptry (every imported package is declared) and lock-check (the locks
+## match pyproject.toml). CI runs it before the tests. All run; the target fails if any found something.
 lint: install-test
 	@status=0; \
 	echo "ruff check ."; $(VENV)/bin/ruff check --output-format concise . || status=1; \
 	echo "lint-imports"; $(VENV)/bin/lint-imports || status=1; \
 	echo "deptry ."; $(VENV)/bin/deptry . || status=1; \
+	echo "make lock-check"; $(MAKE) --no-print-directory lock-check || status=1; \
 	exit $$status
 
 translations:

@@ -12,7 +12,7 @@ from .. import unit_of_work
 from ..errors import DomainError
 from ..extensions import limit_from_config
 from ..i18n import LOCALE_COOKIE, normalise_locale
-from ..permissions import login_required
+from ..permissions import is_door_staff, is_staff, login_required
 from . import services
 from .forms import (AcceptInviteForm, ChangeEmailForm, ChangePasswordForm, ForgotPasswordForm,
                     LoginForm, LogoutEverywhereForm, NewPasswordForm, ProfileForm, SignUpForm)
@@ -86,7 +86,11 @@ def login():
             services.start_session(user)
             login_user(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(safe_next(request.args.get("next"), url_for("pages.home")))
+            # Staff land on their dashboard, door staff at the door, everyone
+            # else where they came from (the page that sent them here).
+            landing = ("dashboard.index" if is_staff(user) else
+                       "checkin.door" if is_door_staff(user) else "pages.home")
+            return redirect(safe_next(request.args.get("next"), url_for(landing)))
     return render_template("accounts/login.html", form=form)
 
 

@@ -22,7 +22,8 @@ def recipients(event: Event, audience) -> list[User]:
     """Each person once, whatever number of registrations they hold."""
     rows = db.session.scalars(
         select(Registration).where(Registration.event_id == event.id,
-                                   Registration.status.in_(tuple(audience)))
+                                   Registration.status.in_(tuple(audience)),
+                                   Registration.user_id.is_not(None))  # anonymised: nobody to write to
         .options(joinedload(Registration.user)).order_by(Registration.id))
     people: dict[int, User] = {}
     for registration in rows:

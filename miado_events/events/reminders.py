@@ -32,6 +32,7 @@ def due_reminders(now: datetime):
                     EventSession.status == SessionStatus.SCHEDULED.value,
                     EventSession.starts_at > now, EventSession.starts_at <= now + lead,
                     Registration.status == RegistrationStatus.CONFIRMED.value,
+                    Registration.user_id.is_not(None),  # an anonymised seat has nobody to remind
                     ~exists().where(and_(SentReminder.session_id == EventSession.id,
                                          SentReminder.user_id == Registration.user_id)))
              .options(joinedload(Registration.user), joinedload(EventSession.venue),

@@ -205,9 +205,10 @@ def _scrub_outbox(user: User, needle: Needle) -> None:
 
 
 def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]:
-    """Delete ``user``'s account. Upcoming seats are given back (the waiting
-    list moves up), past registrations and attendance stay without the person
-    (a series under way too: its sessions already held still count), links
+    """Delete ``user``'s account. Seats of sessions not yet started are given
+    back (the waiting list moves up); registrations of sessions that have
+    started (a running session, a series under way) and their attendance stay
+    without the person, seat included; links
     and the calendar feed stop working, the MSOs they represented are told.
     No name or address of the person is left anywhere. Returns what was done
     (for the log)."""
@@ -218,19 +219,23 @@ def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]
         if not admins:
             raise DomainError("last_admin", _l("You are the only administrator. Make someone else "
                                                "administrator before you delete your account."))
-    # 1. Upcoming and running registrations end the normal way, silently for the
-    #    person (the account is going), with the seat passed on. A cancellation
-    #    after a session was held leaves that session counted (dashboard.stats).
-    covering = (select(EventSession.id)
-                .where(or_(EventSession.id == Slot.session_id,
-                           Slot.session_id.is_(None) & (EventSession.event_id == Slot.event_id)),
-                       EventSession.ends_at > now)
-                .correlate(Slot).exists())
+    # 1. Seats of sessions not yet started are given back the normal way,
+    #    silently for the person (the account is going), with the seat passed
+    #    on; so is a place on a waiting list that can still move. A seat of a
+    #    session that has started stays, anonymised below, with its check-ins:
+    #    the person may be in the room, the counts at the door and on the
+    #    dashboard stay as they are, and no walk-in gets their chair. A series
+    #    registered as a whole counts as started from its first session on.
+    covered = (or_(EventSession.id == Slot.session_id,
+                   Slot.session_id.is_(None) & (EventSession.event_id == Slot.event_id)))
+    started = select(EventSession.id).where(covered, EventSession.starts_at <= now).correlate(Slot).exists()
+    not_over = select(EventSession.id).where(covered, EventSession.ends_at > now).correlate(Slot).exists()
     active = db.session.scalars(
         select(Registration).join(Slot, Slot.id == Registration.slot_id)
-        .where(Registration.user_id == user.id, covering,
-               Registration.status.in_([RegistrationStatus.CONFIRMED.value,
-                                        RegistrationStatus.WAITLISTED.value]))).all()
+        .where(Registration.user_id == user.id, not_over,
+               or_((Registration.status == RegistrationStatus.CONFIRMED.value) & ~started,
+                   Registration.status == RegistrationStatus.WAITLISTED.value))
+        .order_by(Registration.id)).all()
     for registration in active:
         # Those promoted get their usual mail; the person's own is deleted below.
         registration_service.cancel_registration(user, registration, now=now, account_deleted=True)

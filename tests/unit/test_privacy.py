@@ -326,10 +326,11 @@ def test_deletion_keeps_participants_per_mso(db, world):
     assert stats.compute(now=DELETE_AT).participants_per_org == before
 
 
-def test_deleting_during_a_running_series_keeps_the_sessions_already_held(db, staff, make_member, org,
-                                                                           event_on):
-    """Two of four sessions are over (both attended) when the person goes:
-    the series seat is given back, but what happened stays counted."""
+def test_deleting_during_a_running_series_keeps_the_registration_anonymised(db, staff, make_member, org,
+                                                                            event_on):
+    """Two of four sessions are over (both attended) when the person goes: a
+    series registered as a whole has started, so its registration stays
+    (without the person), with its seat and its attendance."""
     person = make_member(org, name=NAME, email=EMAIL)
     series = event_on(SERIES_DAY, "Laufende Reihe", kind="series", sessions=4)
     registration = register(db, person, slot_of(series), org).registration
@@ -341,10 +342,87 @@ def test_deleting_during_a_running_series_keeps_the_sessions_already_held(db, st
 
     result = delete(db, person, now=midway)
 
-    assert result["cancelled"] == 1
+    assert result["cancelled"] == 0
+    kept = db.session.get(Registration, registration.id)
+    assert (kept.status, kept.user_id, kept.organisation_id) == ("confirmed", None, org.id)
+    assert slot_of(series).confirmed_count == 1
     assert count(db, Attendance) == 2
     after = stats.compute(now=midway)
     assert (after.total.expected, after.total.attended, after.reached.reached) == (2, 2, 1)
+
+
+def test_deleting_before_a_series_starts_gives_its_seat_back(db, staff, make_member, org, event_on):
+    person = make_member(org, name=NAME, email=EMAIL)
+    series = event_on(SERIES_DAY, "Kommende Reihe", kind="series", sessions=4)
+    registration = register(db, person, slot_of(series), org).registration
+
+    result = delete(db, person, now=series.sessions[0].starts_at - minutes(1))
+
+    assert result["cancelled"] == 1
+    assert db.session.get(Registration, registration.id).status == "cancelled"
+    assert slot_of(series).confirmed_count == 0
+
+
+@pytest.fixture
+def running_seminar(db, staff, make_member, make_user, org, event_on):
+    """A seminar with nine seats, all taken; it has begun (18:00), three people
+    are in the room, among them the person who will delete their account."""
+    seminar = event_on(SERIES_DAY, "Laufendes Seminar", capacity=9)
+    person = make_member(org, name=NAME, email=EMAIL)
+    mine = register(db, person, slot_of(seminar), org).registration
+    others = [register(db, make_user(), slot_of(seminar)).registration for _ in range(8)]
+    session = seminar.sessions[0]
+    for registration in (mine, *others[:2]):
+        attend(db, staff, registration, session)
+    return seminar, person, mine
+
+
+def test_deleting_while_checked_in_at_a_running_session_keeps_the_counts(db, running_seminar):
+    seminar, person, mine = running_seminar
+    session = seminar.sessions[0]
+    during = session.starts_at + minutes(30)
+    before = checkin.counts(session)
+    assert (before.checked_in, before.confirmed) == (3, 9)
+    staff_before = stats.compute(now=during)
+
+    result = delete(db, person, now=during)
+
+    assert result["cancelled"] == 0
+    after = checkin.counts(session)
+    assert (after.checked_in, after.confirmed) == (3, 9)  # the door counter still says 3/9
+    assert _numbers(stats.compute(now=during)) == _numbers(staff_before)
+    kept = db.session.get(Registration, mine.id)
+    assert (kept.status, kept.user_id, kept.ticket_token) == ("confirmed", None, None)
+    assert len(db.session.scalars(select(Attendance).where(Attendance.registration_id == mine.id)).all()) == 1
+    assert slot_of(seminar).confirmed_count == 9
+    assert_seat_counters_match(db)
+
+
+def test_no_walk_in_takes_the_seat_of_someone_in_the_room(db, staff, running_seminar):
+    from miado_events.checkin import walkins
+
+    seminar, person, _mine = running_seminar
+    session = seminar.sessions[0]
+    during = session.starts_at + minutes(30)
+    delete(db, person, now=during)
+
+    with pytest.raises(DomainError) as refused:
+        walkins.walk_in(staff, session, name="Spät Dazu", email="spaet@example.org", now=during)
+    assert_code(refused, "event_full")
+    db.session.rollback()
+    assert checkin.counts(session).confirmed == 9
+
+
+def test_deleting_leaves_a_waiting_list_of_a_running_session(db, staff, make_user, running_seminar):
+    seminar, _person, _mine = running_seminar
+    waiting = make_user()
+    entry = register(db, waiting, slot_of(seminar)).registration
+    assert entry.status == "waitlisted"
+
+    result = delete(db, waiting, now=seminar.sessions[0].starts_at + minutes(30))
+
+    assert result["cancelled"] == 1
+    assert db.session.get(Registration, entry.id).status == "cancelled"
 
 
 def test_deletion_gives_the_coming_seat_to_the_first_waiting_person(db, world, outbox):
@@ -757,3 +835,26 @@ def test_someone_who_never_consented_is_asked(db, make_user):
     user = make_user()
     user.privacy_consent_version = None
     assert privacy.needs_consent(user)
+
+
+def test_an_anonymised_seat_of_a_series_under_way_gets_no_mail_and_breaks_nothing(db, staff, make_member,
+                                                                                   org, event_on, outbox):
+    """The series goes on after the person left: reminders, a changed session
+    and a mail to all participants reach the others and skip the kept seat."""
+    from miado_events.events import broadcast, reminders
+
+    person = make_member(org, name=NAME, email=EMAIL)
+    other = make_member(org, name=OTHER_NAME, email=OTHER_EMAIL)
+    series = event_on(SERIES_DAY, "Laufende Reihe", kind="series", sessions=4)
+    for someone in (person, other):
+        register(db, someone, slot_of(series), org)
+    midway = datetime(2027, 3, 20, 10, tzinfo=UTC)
+    delete(db, person, now=midway)
+    outbox.clear()
+
+    assert reminders.send_reminders(now=series.sessions[2].starts_at - timedelta(hours=2)) == 1
+    events.update_session(staff, series.sessions[3], SessionData(
+        day=SERIES_DAY + timedelta(weeks=3), start=time(17), end=time(19), online_url=ONLINE))
+    assert broadcast.broadcast(staff, series, subject="Raum", body="Neuer Raum", audience=["confirmed"]) == 1
+    db.session.commit()
+    assert {m["To"] for m in outbox} == {OTHER_EMAIL}

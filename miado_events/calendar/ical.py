@@ -7,8 +7,14 @@
 * Times are written in Europe/Berlin with a proper ``VTIMEZONE``
   (the EU rule since 1996 as two RRULEs, as Outlook and Google write it),
   so they stay right across DST in every client and every future year.
-* Invites are ``METHOD:REQUEST`` with ORGANIZER and ATTENDEE; cancellations
-  are ``METHOD:CANCEL`` with ``STATUS:CANCELLED`` and the same UID.
+* Every file keeps RFC 5546's restriction table for its METHOD
+  (tests/itip.py checks each one the app serves or mails):
+  feeds and downloads are ``METHOD:PUBLISH`` with the office
+  (``OFFICE_NAME``, ``OFFICE_EMAIL``) as ORGANIZER and no ATTENDEE;
+  invites are ``METHOD:REQUEST`` with ORGANIZER and ATTENDEE and only
+  sessions that take place (STATUS TENTATIVE or CONFIRMED); cancellations are
+  ``METHOD:CANCEL`` with the same UID, ``STATUS:CANCELLED`` when the session
+  itself is cancelled and no STATUS when only the person leaves it.
 """
 from __future__ import annotations
 
@@ -59,11 +65,21 @@ def session_uid(session: EventSession) -> str:
 
 
 def _organizer() -> vCalAddress:
+    """Of invites and cancellations: the address they are sent from (where
+    calendar replies arrive)."""
     from email.utils import parseaddr
 
     name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
     organizer = vCalAddress(f"mailto:{address}")
     organizer.params["cn"] = vText(name or "MIA-DO-KI")
+    return organizer
+
+
+def _office_organizer() -> vCalAddress:
+    """Of published entries (feeds, downloads): the office."""
+    config = current_app.config
+    organizer = vCalAddress(f"mailto:{config.get('OFFICE_EMAIL') or config['CONTACT_EMAIL']}")
+    organizer.params["cn"] = vText(config.get("OFFICE_NAME") or "MIA-DO-KI")
     return organizer
 
 
@@ -93,12 +109,16 @@ def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetim
     location = _location(session)
     if location:
         vevent.add("location", location)
-    cancelled = (method == CANCEL or not session.is_scheduled or event.is_cancelled)
-    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    cancelled = not session.is_scheduled or event.is_cancelled
+    if cancelled and method != REQUEST:
+        vevent.add("status", "CANCELLED")
+    elif method != CANCEL:
+        # A CANCEL for one person leaving a session that still takes place
+        # uninvites them: RFC 5546 says it must then carry no STATUS.
+        vevent.add("status", "CONFIRMED")
     vevent.add("transp", "OPAQUE")
-    if method in (REQUEST, CANCEL):
-        vevent.add("organizer", _organizer())
-    if attendee is not None:
+    vevent.add("organizer", _organizer() if method in (REQUEST, CANCEL) else _office_organizer())
+    if attendee is not None and method in (REQUEST, CANCEL):  # PUBLISH must name no attendee
         address = vCalAddress(f"mailto:{attendee.email}")
         address.params["cn"] = vText(attendee.name)
         address.params["role"] = vText("REQ-PARTICIPANT")
@@ -150,7 +170,10 @@ def build(sessions, *, method: str = PUBLISH, attendee=None, name: str | None = 
 
 
 def invite(sessions, attendee) -> bytes:
-    return build(sessions, method=REQUEST, attendee=attendee)
+    """A REQUEST for the sessions that take place (a REQUEST cannot say
+    CANCELLED; a session cancelled earlier is left out)."""
+    taking_place = [s for s in sessions if s.is_scheduled and not s.event.is_cancelled]
+    return build(taking_place or sessions, method=REQUEST, attendee=attendee)
 
 
 def cancellation(sessions, attendee) -> bytes:

@@ -128,3 +128,70 @@ def test_draft_event_downloads_are_hidden_from_anonymous_visitors(app, db, clien
     login(member)
     assert client.get(f"/events/{event.id}/calendar.ics").status_code == 404
     assert client.get(f"/sessions/{session.id}/calendar.ics").status_code == 404
+
+
+# --- RFC 5546: every calendar file the app serves or mails -----------------------------------
+
+def _calendar_parts(outbox):
+    """(method, text) of every calendar in the mails: the text/calendar part and the .ics attachment."""
+    found = []
+    for msg in outbox:
+        for part in msg.walk():
+            if part.get_content_type() == "text/calendar":
+                found.append((part.get_param("method"), part.get_content()))
+            elif (part.get_filename() or "").endswith(".ics"):
+                text = part.get_content()
+                found.append((None, text.decode("utf-8") if isinstance(text, bytes) else text))
+    return found
+
+
+def test_every_feed_download_and_mailed_calendar_keeps_rfc_5546(app, db, client, make_user, login, outbox):
+    """Invites (REQUEST) for a seminar and each date of a meeting, an update,
+    a person leaving and a session called off (CANCEL); then every public
+    feed, the personal feed and each download (PUBLISH)."""
+    from sqlalchemy import select
+
+    from miado_events.calendar import feeds
+    from miado_events.events import registration as reg
+    from miado_events.models.accounts import User
+    from miado_events.models.events import Registration
+
+    from ..itip import assert_itip
+
+    staff = make_user(Role.STAFF)
+    seminar = make_event(db, staff, [AUTUMN])
+    meeting = make_event(db, staff, [SPRING, AUTUMN], kind="networking")
+    series = make_event(db, staff, [SPRING, AUTUMN], kind="series")
+    member, other = make_user(), make_user()
+    login(member)
+    outbox.clear()
+    for event, slot in [(seminar, seminar.slots[0]), *[(meeting, s) for s in meeting.slots]]:
+        assert client.post(f"/events/{event.id}/slots/{slot.id}/register", data={}).status_code == 302
+    reg.register_participant(other, other, seminar.slots[0])
+    db.session.commit()
+    spring, autumn = meeting.sessions
+    services.update_session(staff, spring, SessionData(day=SPRING, start=time(17), end=time(20),
+                                                       online_url=ONLINE))
+    db.session.commit()
+    leaving = db.session.scalar(select(Registration).where(Registration.user_id == other.id))
+    reg.cancel_registration(other, leaving)
+    services.cancel_session(staff, autumn)
+    db.session.commit()
+
+    mailed = _calendar_parts(outbox)
+    assert sorted(m for m, _ in mailed if m) == ["CANCEL", "CANCEL", "REQUEST", "REQUEST", "REQUEST",
+                                                  "REQUEST", "REQUEST"]
+    for method, text in mailed:
+        assert_itip(text, method)
+
+    token = feeds.ensure_feed_token(db.session.get(User, member.id))
+    db.session.commit()
+    urls = ["/feeds/public.ics", "/feeds/seminar.ics", "/feeds/networking.ics", "/feeds/series.ics",
+            f"/feeds/me/{token}.ics"]
+    for event in (seminar, meeting, series):
+        urls.append(f"/events/{event.id}/calendar.ics")
+        urls += [f"/sessions/{s.id}/calendar.ics" for s in event.sessions]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_itip(response.get_data(), "PUBLISH")

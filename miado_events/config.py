@@ -176,6 +176,9 @@ def from_environment(instance_path: str) -> dict:
         # several app processes; memory:// counts per process.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        # A shared store that does not answer: count in this process meanwhile
+        # (limits still hold per process) instead of failing every log-in.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         "RATELIMIT_SIGNUP": os.environ.get("RATELIMIT_SIGNUP", "5 per minute;30 per hour"),

@@ -199,3 +199,14 @@ def test_gunicorn_is_quiet_with_a_shared_store(app, tmp_path, redis_url):
 ])
 def test_warning_only_when_several_processes_would_count_alone(workers, environ, warns):
     assert (rate_limit_warning(workers, environ) is not None) is warns
+
+
+def test_a_shared_store_that_does_not_answer_neither_fails_log_ins_nor_lifts_the_limit(app, tmp_path):
+    """Redis down: each process counts in memory meanwhile (no 500, still a limit)."""
+    dead = f"redis://127.0.0.1:{_free_port()}/0"
+    with production_server(app, tmp_path / "down", WEB_CONCURRENCY="1", RATELIMIT_STORAGE_URI=dead,
+                           RATELIMIT_LOGIN="4 per minute") as server:
+        cookie, token = _login_form(server)
+        form = {"csrf_token": token, "email": "someone@example.org", "password": "wrong-password"}
+        statuses = [_request(server, "POST", "/login", form, cookie)[0] for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]

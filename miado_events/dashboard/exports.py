@@ -7,7 +7,6 @@ export is written to the audit log by the view that serves it.
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 
@@ -23,10 +22,11 @@ from sqlalchemy.orm import joinedload
 from ..events.labels import REGISTRATION_STATUS_LABELS
 from ..extensions import db
 from ..models.checkin import Attendance
-from ..models.events import Event, EventSession, Registration, Slot
+from ..models.events import ACTIVE_REGISTRATION, Event, EventSession, Registration, Slot
 from ..models.accounts import User
-from ..orgs.exports import csv_safe, sort_key
+from ..orgs.exports import sort_key
 from ..pdf import new_document
+from ..tables import csv_safe, csv_text
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Participant:
     status: str
 
 
-def participants(event: Event, *, statuses=("confirmed", "waitlisted")) -> list[Participant]:
+def participants(event: Event, *, statuses=ACTIVE_REGISTRATION) -> list[Participant]:
     rows = db.session.scalars(
         select(Registration).join(User, User.id == Registration.user_id)
         .options(joinedload(Registration.user), joinedload(Registration.organisation),
@@ -62,12 +62,7 @@ def _headers() -> list[str]:
 
 
 def participants_csv(event: Event) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_headers())
-    for p in participants(event):
-        writer.writerow([csv_safe(p.name), csv_safe(p.organisation), p.session, p.status])
-    return buffer.getvalue()
+    return csv_text(_headers(), ([p.name, p.organisation, p.session, p.status] for p in participants(event)))
 
 
 def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
@@ -141,12 +136,7 @@ def _attendance_rows(event: Event):
 
 def attendance_csv(event: Event) -> str:
     header, rows = _attendance_rows(event)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_safe(v) if isinstance(v, str) else v for v in row])
-    return buffer.getvalue()
+    return csv_text(header, rows)
 
 
 def attendance_xlsx(event: Event) -> bytes:
@@ -156,9 +146,30 @@ def attendance_xlsx(event: Event) -> bytes:
 
 # --- the paper fallback ------------------------------------------------------------------
 
+#: Empty rows at the end of a sign-in sheet, for people who come without a
+#: registration (the sheet is the paper proof for funding reports).
+WALK_IN_ROWS = 8
+
+
+def _when_and_where(event: Event, session: EventSession | None) -> list[str]:
+    sessions = [session] if session is not None else event.scheduled_sessions
+    lines = []
+    for s in sessions:
+        line = _("%(date)s, %(start)s–%(end)s", date=format_date(s.starts_at, "full"),
+                 start=format_time(s.starts_at, "short"), end=format_time(s.ends_at, "short"))
+        if s.venue is not None:
+            place = s.venue.name + ", " + s.venue.address + (", " + s.venue.room if s.venue.room else "")
+            line += " · " + place
+        elif s.online_url:
+            line += " · " + _("Online")
+        lines.append(line)
+    return lines
+
+
 def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes:
-    """A4 sign-in sheet: name, MSO and an empty signature column for the
-    confirmed participants of one session (or of the whole series)."""
+    """A4 sign-in sheet: event, date, time and place at the top; name, MSO
+    and an empty signature column for the confirmed participants of one
+    session (or of the whole series); blank rows for walk-ins; "Page x of y"."""
     condition = Registration.event_id == event.id
     if session is not None:
         condition = and_(condition, Slot.event_id == event.id,
@@ -168,28 +179,32 @@ def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes
         .options(joinedload(Registration.user), joinedload(Registration.organisation))
         .where(condition, Registration.status == "confirmed", Registration.user_id.is_not(None))).all()
     people = sorted({r.user_id: r for r in registrations}.values(), key=lambda r: sort_key(r.user.name))
-    pdf = new_document(_("Sign-in sheet: %(title)s", title=event.title), margin=15)
+    title = _("Sign-in sheet: %(title)s", title=event.title)
+    pdf = new_document(title, margin=15, page_numbers=True)
     pdf.set_font("DejaVu", "B", 15)
-    pdf.multi_cell(0, 8, _("Sign-in sheet: %(title)s", title=event.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 8, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", 11)
-    if session is not None:
-        pdf.cell(0, 7, "{}, {}–{}".format(format_date(session.starts_at, "full"), format_time(session.starts_at, "short"),
-                                          format_time(session.ends_at, "short")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.cell(0, 7, _("Confirmed participants: %(n)d", n=len(people)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for line in _when_and_where(event, session):
+        pdf.multi_cell(0, 6, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 7, _("Confirmed participants: %(n)d", n=len(people)), new_x=XPos.LMARGIN,
+                   new_y=YPos.NEXT)
     pdf.ln(3)
-    widths = (62, 62, 56)
-    with pdf.table(col_widths=widths, line_height=9, text_align="LEFT", first_row_as_headings=True) as table:
+    with pdf.table(col_widths=pdf.columns([62, 62, 56]), line_height=9, text_align=pdf.start,
+                   first_row_as_headings=True, repeat_headings=1) as table:
         head = table.row()
-        for text in (_("Name"), _("Organisation"), _("Signature")):
+        for text in pdf.columns([_("Name"), _("Organisation"), _("Signature")]):
             head.cell(text)
         for r in people:
             row = table.row()
-            row.cell(r.user.name)
-            row.cell(r.organisation.name if r.organisation else "")
-            row.cell("")
+            for text in pdf.columns([r.user.name, r.organisation.name if r.organisation else "", ""]):
+                row.cell(text)
+        for _blank in range(WALK_IN_ROWS):
+            row = table.row()
+            for _cell in range(3):
+                row.cell("")
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 9)
     pdf.multi_cell(0, 5, _("For the attendance record of this event only. Please keep it safe and destroy it "
                            "once the attendance has been entered."), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.multi_cell(0, 5, str(PERSONAL_DATA_NOTE))
-    return bytes(pdf.output())
+    return pdf.finish()

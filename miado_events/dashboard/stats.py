@@ -220,27 +220,22 @@ def round_turnout() -> list[Reach]:
 
 
 def statistics_csv(stats: Statistics) -> str:
-    import csv
-    import io
-
-    from ..orgs.exports import csv_safe
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["section", "label", "expected_or_reached", "attended_or_total", "rate"])
+    from ..tables import csv_text
 
     def rate(value):
-        return "" if value is None else f"{value:.4f}"
+        return "" if value is None else float(value)
 
+    rows = []
     for r in [stats.total, *stats.by_kind]:
-        writer.writerow(["attendance_by_kind", r.label, r.expected, r.attended, rate(r.attendance_rate)])
+        rows.append(["attendance_by_kind", r.label, r.expected, r.attended, rate(r.attendance_rate)])
     for r in stats.by_month:
-        writer.writerow(["attendance_by_month", r.label, r.expected, r.attended, rate(r.attendance_rate)])
-    for section, rows in (("msos_reached", [stats.reached]), ("msos_reached_by_year", stats.reached_by_year),
-                          ("msos_reached_by_district", stats.reached_by_district),
-                          ("msos_reached_by_region", stats.reached_by_region), ("round_turnout", stats.turnout)):
-        for r in rows:
-            writer.writerow([section, csv_safe(r.label), r.reached, r.listed, rate(r.share)])
+        rows.append(["attendance_by_month", r.label, r.expected, r.attended, rate(r.attendance_rate)])
+    for section, reached in (("msos_reached", [stats.reached]), ("msos_reached_by_year", stats.reached_by_year),
+                             ("msos_reached_by_district", stats.reached_by_district),
+                             ("msos_reached_by_region", stats.reached_by_region),
+                             ("round_turnout", stats.turnout)):
+        for r in reached:
+            rows.append([section, r.label, r.reached, r.listed, rate(r.share)])
     for name, n in stats.participants_per_org:
-        writer.writerow(["participants_per_mso", csv_safe(name), n, "", ""])
-    return buffer.getvalue()
+        rows.append(["participants_per_mso", name, n, "", ""])
+    return csv_text(["section", "label", "expected_or_reached", "attended_or_total", "rate"], rows)

@@ -3,22 +3,24 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from flask import Blueprint, abort, flash, jsonify, make_response, render_template, request
+from flask import Blueprint, abort, flash, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit
-from ..database import bounded_int, get_by_id, paginate, utcnow
+from .. import audit, tables
+from ..database import paginate, utcnow
 from ..events.labels import KIND_LABELS
 from ..extensions import db
+from ..inputs import get_by_id, parse_id
 from ..models.accounts import User
 from ..models.audit import AuditEntry
 from ..models.events import Event, EventSession
 from ..models.mail import Mailing
 from ..permissions import is_staff, require
 from ..timeutil import local_to_utc
+from ..calendar import replies as calendar_replies
 from . import exports, overview, stats
 
 bp = Blueprint("dashboard", __name__)
@@ -33,7 +35,7 @@ def index():
     return render_template(
         "dashboard/index.html", now=now, upcoming=overview.upcoming_sessions(now),
         recent=overview.recent_registrations(now), queues=overview.queues(), live=overview.live_sessions(now),
-        days=overview.UPCOMING_DAYS)
+        days=overview.UPCOMING_DAYS, calendar=calendar_replies.dashboard_counts(now))
 
 
 @bp.route("/dashboard/live.json")
@@ -102,15 +104,10 @@ def _chart_items(computed: stats.Statistics) -> dict:
 
 def _download(data, mimetype: str, filename: str, *, what: str, obj=None, **details):
     audit.record(current_user, "export", obj, what, file=filename, **details)
-    response = make_response(data)
-    response.headers["Content-Type"] = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return tables.download(data.encode("utf-8") if isinstance(data, str) else data, mimetype, filename)
 
 
-CSV = "text/csv; charset=utf-8"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV, XLSX = tables.CSV_CONTENT_TYPE, tables.XLSX_CONTENT_TYPE
 
 
 @bp.route("/statistics.csv")
@@ -163,7 +160,7 @@ def signin_sheet(event_id: int):
 @require(is_staff)
 def mailings():
     query = select(Mailing).order_by(Mailing.sent_at.desc(), Mailing.id.desc())
-    event_id = bounded_int(request.args.get("event"))
+    event_id = parse_id(request.args.get("event"))
     if event_id:
         query = query.where(Mailing.event_id == event_id)
     page = paginate(query, per_page=PER_PAGE)
@@ -179,7 +176,7 @@ def audit_log():
         query = query.where(AuditEntry.action == action)
     else:
         action = ""
-    actor_id = bounded_int(request.args.get("actor"))
+    actor_id = parse_id(request.args.get("actor"))
     if actor_id:
         query = query.where(AuditEntry.actor_id == actor_id)
     day_from, day_to = _parse_date("from"), _parse_date("to")

@@ -7,8 +7,6 @@ is in the current UI language, so call them inside a request.
 """
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -21,6 +19,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
 from ..pdf import FONT, add_fonts
+from ..tables import csv_text
 from .labels import PUBLISHABLE_FIELD_LABELS
 from .public import PUBLIC_FIELD_ORDER, public_profile
 
@@ -70,32 +69,17 @@ def _field_heading(field: str) -> str:
 
 # -- CSV ----------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a cell that starts
-    with = + - @ tab or CR, also after leading spaces, gets a leading
-    apostrophe so that Excel and LibreOffice show it as text."""
-    if value.startswith(_FORMULA_STARTS) or value.lstrip(" ").startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def directory_csv(orgs: Iterable) -> str:
-    """The directory as CSV text (comma-separated, header row, CRLF line
-    ends), sorted by name. It starts with a BOM so that Excel reads UTF-8;
-    encode it as UTF-8. Unpublished fields are empty cells."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    """The directory as CSV text (see ``miado_events.tables``), sorted by
+    name. Unpublished fields are empty cells."""
     header = [_("Name"), _("Short name"), _("Legal form")]
     header += [_field_heading(field) for field in PUBLIC_FIELD_ORDER]
-    writer.writerow([csv_safe(h) for h in header])
+    rows = []
     for profile in _sorted_profiles(orgs):
         row = [profile["name"], profile.get("short_name", ""), profile.get("legal_form", "")]
         row += [_joined(profile.get(field)) for field in PUBLIC_FIELD_ORDER]
-        writer.writerow([csv_safe(cell) for cell in row])
-    return "\ufeff" + buffer.getvalue()
+        rows.append(row)
+    return csv_text(header, rows)
 
 
 # -- PDF ----------------------------------------------------------------------

@@ -35,10 +35,11 @@ from ..permissions import (
     can_review_orgs,
     can_view_member_list,
     can_view_org,
+    ensure_page,
     login_required,
     require,
 )
-from .. import unit_of_work
+from .. import tables, unit_of_work
 from . import membership as membership_services
 from . import queries, services
 from .forms import (
@@ -98,8 +99,7 @@ def directory_csv():
 
     orgs = db.session.scalars(queries.listed_organisations()).all()
     filename = f"msos-dortmund-{date.today().isoformat()}.csv"
-    return Response(build(orgs), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return tables.download(build(orgs).encode("utf-8"), tables.CSV_CONTENT_TYPE, filename, cache="no-cache")
 
 
 @bp.route("/orgs/list.pdf")
@@ -213,8 +213,7 @@ def leave(membership_id: int):
 @login_required
 def edit(org_id: int):
     org = _org_or_404(org_id)
-    if not can_edit_org(current_user, org):
-        abort(403)
+    ensure_page(can_edit_org, org)
     form = OrgProfileForm()
     if request.method == "GET":
         form.fill_from(org)
@@ -239,8 +238,7 @@ def edit(org_id: int):
 @login_required
 def members(org_id: int):
     org = _org_or_404(org_id)
-    if not can_view_member_list(current_user, org):
-        abort(403)
+    ensure_page(can_view_member_list, org)
     manage = can_manage_members(current_user, org)
     invitations = []
     if manage:
@@ -266,8 +264,7 @@ def _membership_of_org(org: Organisation, membership_id: int) -> Membership:
 @login_required
 def member_action(org_id: int, membership_id: int, action: str):
     org = _org_or_404(org_id)
-    if not can_manage_members(current_user, org):
-        abort(403)
+    ensure_page(can_manage_members, org)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     membership = _membership_of_org(org, membership_id)
@@ -294,8 +291,7 @@ def member_action(org_id: int, membership_id: int, action: str):
 @login_required
 def invite(org_id: int):
     org = _org_or_404(org_id)
-    if not can_manage_members(current_user, org):
-        abort(403)
+    ensure_page(can_manage_members, org)
     form = InviteMemberForm()
     if form.validate_on_submit():
         unit_of_work.attempt(lambda: membership_services.invite_by_email(current_user, org, form.email.data),
@@ -309,8 +305,7 @@ def invite(org_id: int):
 @login_required
 def share_link(org_id: int):
     org = _org_or_404(org_id)
-    if not can_manage_members(current_user, org):
-        abort(403)
+    ensure_page(can_manage_members, org)
     form = ShareLinkForm()
     if not form.validate_on_submit():
         flash(_("A link can be valid for 1 to 90 days."), "error")
@@ -324,8 +319,7 @@ def share_link(org_id: int):
 @login_required
 def revoke_invitation(org_id: int, invitation_id: int):
     org = _org_or_404(org_id)
-    if not can_manage_members(current_user, org):
-        abort(403)
+    ensure_page(can_manage_members, org)
     invitation = db.session.get(OrgInvitation, invitation_id)
     if invitation is None or invitation.organisation_id != org.id:
         abort(404)

@@ -2,15 +2,13 @@
 turnout. The sums are computed in SQL."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models.voting import Ballot, BallotPoints, Phase, Topic, TopicRound, TopicStatus
-from ..orgs.exports import csv_safe
+from ..tables import csv_text
 from ..permissions import is_staff
 from . import services
 
@@ -86,14 +84,8 @@ def _audience(user, round_: TopicRound) -> bool:
 
 
 def results_csv(round_: TopicRound, results: Results) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["rank", "tied", "topic", "proposed_by", "points", "supporting_msos"])
-    for row in results.rows:
-        writer.writerow([row.rank, "yes" if row.tied else "no", csv_safe(row.topic.title),
-                         csv_safe(row.topic.organisation.name if row.topic.organisation else ""),
-                         row.points, row.organisations])
-    writer.writerow([])
-    writer.writerow(["msos_voted", results.voted])
-    writer.writerow(["msos_eligible", results.eligible])
-    return buffer.getvalue()
+    rows = [[row.rank, "yes" if row.tied else "no", row.topic.title,
+             row.topic.organisation.name if row.topic.organisation else "",
+             row.points, row.organisations] for row in results.rows]
+    rows += [[], ["msos_voted", results.voted], ["msos_eligible", results.eligible]]
+    return csv_text(["rank", "tied", "topic", "proposed_by", "points", "supporting_msos"], rows)

@@ -2,17 +2,17 @@
 comments, the MSO's ballot and the results."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..database import get_by_id
 from ..errors import DomainError
 from ..extensions import db
+from ..inputs import get_by_id
 from ..models.orgs import Organisation
 from ..models.voting import Phase, Topic, TopicRound
 from ..permissions import is_representative_of, is_staff, login_required, require
-from .. import unit_of_work
+from .. import tables, unit_of_work
 from . import ballots, results, services
 from .forms import BallotForm, CommentForm, ConfirmForm, TopicForm
 from .labels import template_helpers
@@ -177,7 +177,5 @@ def results_csv(round_id: int):
     round_ = _round_or_404(round_id)
     if not round_.phase_reached(Phase.CLOSED.value):
         abort(404)
-    response = make_response(results.results_csv(round_, results.count(round_)))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="topic-round-{round_.id}-results.csv"'
-    return response
+    return tables.download(results.results_csv(round_, results.count(round_)).encode("utf-8"),
+                           tables.CSV_CONTENT_TYPE, f"topic-round-{round_.id}-results.csv")

@@ -153,7 +153,10 @@ def audit_exports(db) -> list[AuditEntry]:
 
 
 def read_csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    """The flavour German Excel opens: a BOM, then semicolon-separated values."""
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
 
 
 def read_xlsx(response) -> list[list]:
@@ -237,6 +240,49 @@ def test_signin_sheet_for_one_session(db, as_staff, world):
     text = pdf_text(as_staff.get(f"/staff/events/{world.seminar.id}/signin.pdf"))
     assert text.count("Zeynep Aydın") == 1
     assert "Confirmed participants: 3" in text
+
+
+def test_signin_sheet_names_date_time_place_and_pages_and_has_rows_for_walk_ins(db, as_staff, world):
+    from miado_events.dashboard.exports import WALK_IN_ROWS
+    from miado_events.models.events import Venue
+
+    first, _second = world.seminar_sessions
+    first.venue = Venue(name="Dietrich-Keuning-Haus", address="Leopoldstraße 50, 44147 Dortmund", room="Saal 2")
+    db.session.commit()
+    response = as_staff.get(f"/staff/events/{world.seminar.id}/signin.pdf?session={first.id}")
+    reader = PdfReader(io.BytesIO(response.data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Datenschutz im Verein" in text
+    assert "Dietrich-Keuning-Haus, Leopoldstraße 50, 44147 Dortmund, Saal 2" in " ".join(text.split())
+    assert f"Page 1 of {len(reader.pages)}" in text
+    # Two people, and a row per walk-in below them: the table is taller than two rows.
+    page = reader.pages[0]
+    rects = []
+    page.extract_text(visitor_operand_before=lambda op, args, cm, tm: rects.append(args) if op == b"re" else None)
+    assert len(rects) >= 1 + 2 + WALK_IN_ROWS
+
+
+def test_signin_sheet_in_arabic_reads_from_the_right(db, client, login, world):
+    world.staff.locale = "ar"
+    db.session.commit()
+    login(world.staff)
+    response = client.get(f"/staff/events/{world.series.id}/signin.pdf")
+    assert response.status_code == 200
+    page = PdfReader(io.BytesIO(response.data)).pages[0]
+    placed = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            placed.append((tm[4] * cm[0] + cm[4], text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    width = float(page.mediabox.width)
+
+    def x_of(fragment):
+        return next(x for x, t in placed if fragment in t)
+
+    # The name column is the first in reading order: on the right, the MSO left of it.
+    assert x_of("Zeynep Aydın") > width / 2 > x_of("Kulturbrücke Dortmund")
 
 
 # --- attendance -----------------------------------------------------------------------------------

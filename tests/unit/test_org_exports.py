@@ -97,8 +97,9 @@ def pdf_text(data: bytes) -> list[str]:
 
 
 def parse_csv(text: str) -> list[list[str]]:
+    """The Excel flavour: a BOM, then semicolon-separated values."""
     assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text[1:])))
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
 
 
 # -- sorting ------------------------------------------------------------------

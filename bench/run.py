@@ -406,11 +406,23 @@ class Credentials:
         with app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"},
                                       headers={"User-Agent": USER_AGENT}):
             self.identifier = app.login_manager._session_identifier_generator()
+        self.app = app
+
+    def _login_key(self, user_id: int) -> str:
+        from miado_events.accounts.services import start_session
+        from miado_events.extensions import db
+        from miado_events.models.accounts import User
+
+        with self.app.app_context():
+            key = start_session(db.session.get(User, user_id))
+            db.session.commit()
+        return key
 
     def for_user(self, user_id: int, auth_version: int) -> tuple[str, str]:
-        """(Cookie header value, CSRF token for forms and X-CSRFToken)."""
+        """(Cookie header value, CSRF token for forms and X-CSRFToken). The
+        cookie carries the key of a login session opened here, as at log-in."""
         raw = hashlib.sha1(f"bench-csrf-{user_id}-{os.urandom(8).hex()}".encode()).hexdigest()
-        cookie = self.serializer.dumps({"_user_id": f"{user_id}.{auth_version}", "_fresh": True,
+        cookie = self.serializer.dumps({"_user_id": self._login_key(user_id), "_fresh": True,
                                         "_id": self.identifier, "csrf_token": raw})
         return f"{self.cookie_name}={cookie}", self.csrf.dumps(raw)
 

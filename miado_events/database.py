@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -21,6 +22,23 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def dialect_insert(table, bind=None):
+    """``INSERT`` for the database in use, with PostgreSQL's and SQLite's
+    ``on_conflict_do_nothing()`` / ``on_conflict_do_update()``. ``bind`` is
+    the connection the statement runs on (default: the app's session)."""
+    if bind is None:
+        from .extensions import db
+
+        bind = db.session.get_bind()
+    return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def insert_or_ignore(table, *, key: list[str], **values):
+    """``INSERT ... ON CONFLICT (key) DO NOTHING``: the row is there afterwards,
+    whoever inserted it (two requests at the same moment both succeed)."""
+    return dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
 
 
 class UTCDateTime(TypeDecorator):

@@ -35,11 +35,9 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import event, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .database import utcnow
+from .database import dialect_insert, utcnow
 from .extensions import db
 from .models.pagecache import DataVersion
 
@@ -156,9 +154,8 @@ def _bump(session: Session) -> None:
     commit: taken last and held only for the commit, it can neither deadlock
     with the seat locks nor hold other writers back for long."""
     connection = session.connection()
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     value = secrets.randbits(62)
-    connection.execute(insert(DataVersion).values(name=NAME, version=value)
+    connection.execute(dialect_insert(DataVersion, connection).values(name=NAME, version=value)
                        .on_conflict_do_update(index_elements=["name"], set_={"version": value}))
 
 

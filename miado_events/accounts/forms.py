@@ -7,12 +7,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from ..models.accounts import Role
 from .passwords import MIN_LENGTH
 
-ROLE_LABELS = {
-    Role.MEMBER.value: _l("Member"),
-    Role.DOOR.value: _l("Door staff"),
-    Role.STAFF.value: _l("Staff"),
-    Role.ADMIN.value: _l("Admin"),
-}
+ROLE_LABELS = Role.labels()  # defined once, on the enum
 
 
 def language_choices():

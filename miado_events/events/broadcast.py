@@ -7,12 +7,12 @@ from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..models.mail import Mailing
-from ..errors import DomainError, PermissionDenied
+from ..errors import DomainError
 from ..extensions import db
 from ..mail import send_message
 from ..models.accounts import User
 from ..models.events import Event, Registration
-from ..permissions import is_staff
+from ..permissions import ensure, is_staff
 from ..urls import external_url
 
 AUDIENCES = ("confirmed", "waitlisted")
@@ -33,8 +33,7 @@ def recipients(event: Event, audience) -> list[User]:
 
 def broadcast(actor: User, event: Event, *, subject: str, body: str, audience) -> int:
     """Queue one e-mail per person; returns how many. The caller commits."""
-    if not is_staff(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(is_staff, actor)
     subject, body = " ".join((subject or "").split()), (body or "").strip()
     audience = [a for a in audience if a in AUDIENCES]
     if not subject or not body:

@@ -1,33 +1,16 @@
-from flask_babel import lazy_gettext as _l
+"""Labels of the events' codes: defined once, on the enums (see ``miado_events.enums``)."""
+from ..models.events import EventKind, EventStatus, RegistrationStatus, Visibility
 
-KIND_LABELS = {
-    "networking": _l("Networking meeting"),
-    "series": _l("Training series"),
-    "seminar": _l("Seminar"),
-}
-
-VISIBILITY_LABELS = {
-    "public": _l("Everyone with an account"),
-    "members": _l("Members of migrant self-organisations only"),
-}
-
-EVENT_STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "published": _l("Published"),
-    "cancelled": _l("Cancelled"),
-}
-
-REGISTRATION_STATUS_LABELS = {
-    "confirmed": _l("Confirmed"),
-    "waitlisted": _l("Waiting list"),
-    "cancelled": _l("Cancelled"),
-}
+KIND_LABELS = EventKind.labels()
+VISIBILITY_LABELS = Visibility.labels()
+EVENT_STATUS_LABELS = EventStatus.labels()
+REGISTRATION_STATUS_LABELS = RegistrationStatus.labels()
 
 
 def template_helpers() -> dict:
     return {
-        "kind_label": lambda code: KIND_LABELS.get(code, code),
-        "visibility_label": lambda code: VISIBILITY_LABELS.get(code, code),
-        "event_status_label": lambda code: EVENT_STATUS_LABELS.get(code, code),
-        "registration_status_label": lambda code: REGISTRATION_STATUS_LABELS.get(code, code),
+        "kind_label": EventKind.label_of,
+        "visibility_label": Visibility.label_of,
+        "event_status_label": EventStatus.label_of,
+        "registration_status_label": RegistrationStatus.label_of,
     }

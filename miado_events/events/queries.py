@@ -10,8 +10,18 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 from ..extensions import db
 from ..models.accounts import User
 from ..models.events import (Event, EventSession, EventStatus, Registration, RegistrationStatus,
-                             SessionStatus, Slot, Venue)
+                             RegistrationWindow, SessionStatus, Slot, Venue)
 from ..models.orgs import Membership, MembershipStatus, Organisation
+
+
+def visible_event(event_id: int, viewer, options=()) -> Event | None:
+    """The event, if ``viewer`` may see it: drafts only for staff."""
+    from ..permissions import is_staff
+
+    event = db.session.get(Event, event_id, options=options)
+    if event is None or (event.status == EventStatus.DRAFT.value and not is_staff(viewer)):
+        return None
+    return event
 
 
 def slot_for(session: EventSession) -> Slot | None:
@@ -99,8 +109,7 @@ def user_registrations_by_slot(user, slot_ids) -> dict[int, Registration]:
     if not ids or not getattr(user, "is_authenticated", False):
         return {}
     rows = db.session.scalars(select(Registration).where(
-        Registration.user_id == user.id, Registration.slot_id.in_(ids),
-        Registration.status.in_(("confirmed", "waitlisted"))))
+        Registration.user_id == user.id, Registration.slot_id.in_(ids), Registration.is_active))
     return {r.slot_id: r for r in rows}
 
 
@@ -139,17 +148,15 @@ def slot_state(slot: Slot, now: datetime, *, waiting: int = 0,
     event = slot.event
     state = SlotState(code="closed", free=slot.free_seats, capacity=slot.capacity, waiting=waiting,
                       registration=registration)
-    start = slot.starts_at
+    window = slot.registration_window(now)
     if event.is_cancelled or (slot.session is not None and not slot.session.is_scheduled):
         state.code = "cancelled"
     elif registration is not None:
         state.code = "registered" if registration.is_confirmed else "waitlisted"
-    elif start is None or start <= now or not event.is_published:
+    elif not event.is_published or window is RegistrationWindow.CLOSED:
         state.code = "closed"
-    elif event.registration_opens_at and now < event.registration_opens_at:
+    elif window is RegistrationWindow.NOT_YET_OPEN:
         state.code, state.opens_at = "opens", event.registration_opens_at
-    elif event.registration_closes_at and now >= event.registration_closes_at:
-        state.code = "closed"
     elif slot.free_seats > 0:
         state.code = "register"
     elif event.waitlist_enabled:

@@ -17,7 +17,7 @@ from ..models.accounts import User
 from ..models.events import (Registration, RegistrationStatus, RegistrationWindow, Slot, Visibility,
                              new_ticket_token)
 from ..models.orgs import Membership, MembershipStatus, Organisation, OrgStatus
-from ..permissions import active_membership, is_representative_of, is_staff
+from ..permissions import active_membership, ensure, is_representative_of, is_staff
 from . import seats
 
 
@@ -188,8 +188,7 @@ def cancel_registration(actor: User, registration: Registration,
     the announcement (e.g. ``calendar_declined``: the person declined the
     invitation in their calendar app) so the mail can say why."""
     now = now or utcnow()
-    if not can_manage_registration(actor, registration):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(can_manage_registration, actor, registration)
     # The status read earlier may be stale: a waiting person may have just got
     # a seat. Cancel only in the status we decided on; if it changed, decide
     # again on the current one (a seat taken meanwhile must be given on).
@@ -273,8 +272,7 @@ def fill_free_seats(slot: Slot, *, now: datetime | None = None) -> list[Registra
 def promote_by_hand(actor: User, registration: Registration, *, now: datetime | None = None) -> None:
     """Staff move one person from the waiting list to a free seat."""
     now = now or utcnow()
-    if not is_staff(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(is_staff, actor)
     if not registration.is_waitlisted:
         raise _err("not_waitlisted", _l("This person is not on the waiting list."))
     reason = _promote(registration, now)

@@ -7,9 +7,8 @@ the CHECK constraints on the counters refuse anything past the limits.
 from __future__ import annotations
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..database import insert_or_ignore
 from ..extensions import db
 from ..models.events import Slot, SlotOrgSeats
 
@@ -17,14 +16,9 @@ EVENT_FULL = "event_full"
 ORG_QUOTA_REACHED = "org_quota_reached"
 
 
-def _insert(table):
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-
-
 def _ensure_org_row(slot: Slot, organisation_id: int, limit: int) -> None:
-    stmt = _insert(SlotOrgSeats).values(slot_id=slot.id, organisation_id=organisation_id,
-                                        seat_limit=limit, confirmed_count=0)
-    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["slot_id", "organisation_id"]))
+    db.session.execute(insert_or_ignore(SlotOrgSeats, key=["slot_id", "organisation_id"], slot_id=slot.id,
+                                        organisation_id=organisation_id, seat_limit=limit, confirmed_count=0))
 
 
 def take_seat(slot: Slot, organisation_id: int | None) -> str | None:

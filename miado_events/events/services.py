@@ -12,14 +12,14 @@ from sqlalchemy import delete, func, select, update
 
 from .. import audit, signals
 from ..database import utcnow
-from ..errors import DomainError, PermissionDenied
+from ..errors import DomainError
 from ..extensions import db
 from ..models.accounts import User
 from ..models.events import (Event, EventKind, EventSession, EventStatus, Registration,
                              RegistrationStatus, SessionStatus, Slot, SlotOrgSeats, Venue,
                              Visibility)
 from ..models.orgs import DISTRICTS, LANGUAGE_CODES
-from ..permissions import is_staff
+from ..permissions import ensure, is_staff
 from ..timeutil import local_to_utc, to_local
 from . import registration as reg_services, seats
 
@@ -27,8 +27,7 @@ MAX_OCCURRENCES = 60
 
 
 def _require_staff(actor: User) -> None:
-    if not is_staff(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(is_staff, actor)
 
 
 def _invalid(message) -> DomainError:

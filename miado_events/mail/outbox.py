@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..database import utcnow
-from ..errors import DomainError, PermissionDenied
+from ..errors import DomainError
 from ..extensions import db
 from ..models.mail import OutboxMessage, OutboxStatus
-from ..permissions import is_staff
+from ..permissions import ensure, is_staff
 from . import deliver, parse
 
 
@@ -87,8 +87,7 @@ def deliver_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, i
 
 def retry(actor, message: OutboxMessage, *, now: datetime | None = None) -> None:
     """Staff send a failed or waiting message again, now."""
-    if not is_staff(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(is_staff, actor)
     if message.status == OutboxStatus.SENT.value:
         raise DomainError("already_sent", _l("This message has already been sent."))
     message.status = OutboxStatus.QUEUED.value

@@ -5,19 +5,21 @@ import enum
 import hashlib
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..database import UTCDateTime, utcnow
+from ..enums import RichEnum
 
 
-class Role(str, enum.Enum):
-    MEMBER = "member"
-    DOOR = "door"
-    STAFF = "staff"
-    ADMIN = "admin"
+class Role(RichEnum):
+    MEMBER = "member", _l("Member")
+    DOOR = "door", _l("Door staff")
+    STAFF = "staff", _l("Staff")
+    ADMIN = "admin", _l("Admin")
 
 
 ROLE_VALUES = tuple(r.value for r in Role)
@@ -26,9 +28,7 @@ ROLE_VALUES = tuple(r.value for r in Role)
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('member', 'door', 'staff', 'admin')", name="role_valid"
-        ),
+        Role.check_constraint("role", name="role_valid"),
         # E-mail addresses are stored lower-cased; one account per address.
         Index("uq_users_email", "email", unique=True),
     )

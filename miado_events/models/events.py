@@ -12,45 +12,61 @@ import enum
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, String, Text,
                         UniqueConstraint, text)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
+from ..enums import RichEnum
 from ..extensions import db
 from .accounts import User
 from .orgs import Organisation
 
 
-class EventKind(str, enum.Enum):
-    NETWORKING = "networking"
-    SERIES = "series"
-    SEMINAR = "seminar"
+class EventKind(RichEnum):
+    NETWORKING = "networking", _l("Networking meeting")
+    SERIES = "series", _l("Training series")
+    SEMINAR = "seminar", _l("Seminar")
 
 
-class EventStatus(str, enum.Enum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    CANCELLED = "cancelled"
+class EventStatus(RichEnum):
+    DRAFT = "draft", _l("Draft")
+    PUBLISHED = "published", _l("Published")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
-class Visibility(str, enum.Enum):
-    PUBLIC = "public"
-    MEMBERS = "members"  # members of listed MSOs only
+class Visibility(RichEnum):
+    PUBLIC = "public", _l("Everyone with an account")
+    MEMBERS = "members", _l("Members of migrant self-organisations only")  # of listed MSOs
 
 
-class SessionStatus(str, enum.Enum):
+class SessionStatus(RichEnum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
 
 
-class RegistrationStatus(str, enum.Enum):
-    CONFIRMED = "confirmed"
-    WAITLISTED = "waitlisted"
-    CANCELLED = "cancelled"
+class RegistrationStatus(RichEnum):
+    CONFIRMED = "confirmed", _l("Confirmed")
+    WAITLISTED = "waitlisted", _l("Waiting list")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
-ACTIVE_REGISTRATION = ("confirmed", "waitlisted")
+#: The statuses of an *active* registration: one that holds a seat or a place
+#: on the waiting list. ``Registration.is_active`` (Python and SQL) and the
+#: partial unique index "one active registration per person and slot" use it.
+ACTIVE_REGISTRATION_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+ACTIVE_REGISTRATION = tuple(s.value for s in ACTIVE_REGISTRATION_STATUSES)
+
+
+class RegistrationWindow(str, enum.Enum):
+    """Where ``now`` lies relative to an event's registration period."""
+
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    CLOSED = "closed"
+
 
 # Ticket codes people type at the door: Crockford's base32 (no I, L, O, U),
 # so that 0/O and 1/I/L cannot be confused.
@@ -87,9 +103,9 @@ class Venue(db.Model):
 class Event(db.Model):
     __tablename__ = "events"
     __table_args__ = (
-        CheckConstraint("kind IN ('networking', 'series', 'seminar')", name="kind_valid"),
-        CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status_valid"),
-        CheckConstraint("visibility IN ('public', 'members')", name="visibility_valid"),
+        EventKind.check_constraint("kind", name="kind_valid"),
+        EventStatus.check_constraint("status", name="status_valid"),
+        Visibility.check_constraint("visibility", name="visibility_valid"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
         CheckConstraint("org_seat_limit IS NULL OR org_seat_limit > 0", name="org_limit_positive"),
         CheckConstraint("cancellation_deadline_hours >= 0", name="deadline_not_negative"),
@@ -149,12 +165,29 @@ class Event(db.Model):
         ends = [s.ends_at for s in self.scheduled_sessions]
         return max(ends) if ends else None
 
-    def registration_window_open(self, now: datetime) -> bool:
+    @property
+    def is_draft(self) -> bool:
+        return self.status == EventStatus.DRAFT.value
+
+    # -- the registration window: the one definition services, queries,
+    #    templates and the page cache use --
+    def registration_window(self, now: datetime) -> RegistrationWindow:
+        """Before ``registration_opens_at`` not yet open, from
+        ``registration_closes_at`` on closed (either may be unset). A slot
+        also closes when it starts: see ``Slot.registration_window``."""
         if self.registration_opens_at and now < self.registration_opens_at:
-            return False
+            return RegistrationWindow.NOT_YET_OPEN
         if self.registration_closes_at and now >= self.registration_closes_at:
-            return False
-        return True
+            return RegistrationWindow.CLOSED
+        return RegistrationWindow.OPEN
+
+    def registration_window_open(self, now: datetime) -> bool:
+        return self.registration_window(now) is RegistrationWindow.OPEN
+
+    @property
+    def registration_moments(self) -> tuple[datetime | None, datetime | None]:
+        """The moments at which ``registration_window`` changes by time alone."""
+        return self.registration_opens_at, self.registration_closes_at
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.kind} {self.title!r}>"
@@ -163,7 +196,7 @@ class Event(db.Model):
 class EventSession(db.Model):
     __tablename__ = "event_sessions"
     __table_args__ = (
-        CheckConstraint("status IN ('scheduled', 'cancelled')", name="status_valid"),
+        SessionStatus.check_constraint("status", name="status_valid"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_event_sessions_starts_at", "starts_at"),
     )
@@ -229,6 +262,23 @@ class Slot(db.Model):
             return self.session.starts_at
         return self.event.first_start
 
+    def has_started(self, now: datetime) -> bool:
+        """Started (or without a scheduled session): nobody registers any more,
+        not even staff; only the door still does."""
+        start = self.starts_at
+        return start is None or start <= now
+
+    def registration_window(self, now: datetime) -> RegistrationWindow:
+        """The event's registration window, closed from the slot's start on."""
+        if self.has_started(now):
+            return RegistrationWindow.CLOSED
+        return self.event.registration_window(now)
+
+    @property
+    def registration_moments(self) -> tuple[datetime | None, ...]:
+        """The moments at which ``registration_window`` changes by time alone."""
+        return (*self.event.registration_moments, self.starts_at)
+
 
 class SlotOrgSeats(db.Model):
     """Confirmed seats of one MSO in one slot, bounded by the event's limit."""
@@ -247,14 +297,16 @@ class SlotOrgSeats(db.Model):
     confirmed_count: Mapped[int] = mapped_column(default=0)
 
 
+_ACTIVE_SQL = RegistrationStatus.sql_in("status", ACTIVE_REGISTRATION_STATUSES)
+
+
 class Registration(db.Model):
     __tablename__ = "registrations"
     __table_args__ = (
-        CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status_valid"),
+        RegistrationStatus.check_constraint("status", name="status_valid"),
         # One active registration per person and slot: a double submit registers once.
         Index("uq_registrations_active_per_person", "slot_id", "user_id", unique=True,
-              sqlite_where=text("status IN ('confirmed', 'waitlisted')"),
-              postgresql_where=text("status IN ('confirmed', 'waitlisted')")),
+              sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
         Index("ix_registrations_slot_status", "slot_id", "status", "id"),
     )
 
@@ -297,9 +349,16 @@ class Registration(db.Model):
     def is_waitlisted(self) -> bool:
         return self.status == RegistrationStatus.WAITLISTED.value
 
-    @property
+    @hybrid_property
     def is_active(self) -> bool:
+        """Holds a seat or a waiting-list place; in queries:
+        ``select(Registration).where(Registration.is_active)``."""
         return self.status in ACTIVE_REGISTRATION
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_expression(cls):
+        return cls.status.in_(ACTIVE_REGISTRATION)
 
     @property
     def ticket_code_display(self) -> str:

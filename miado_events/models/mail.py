@@ -2,17 +2,17 @@
 as the change that causes it."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
+from ..enums import RichEnum
 from ..extensions import db
 
 
-class OutboxStatus(str, enum.Enum):
+class OutboxStatus(RichEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
@@ -21,7 +21,7 @@ class OutboxStatus(str, enum.Enum):
 class OutboxMessage(db.Model):
     __tablename__ = "mail_outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status_valid"),
+        OutboxStatus.check_constraint("status", name="status_valid"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_mail_outbox_due", "status", "next_attempt_at", "id"),
     )

@@ -2,14 +2,14 @@
 the record of every staff decision about them."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
-from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, String, Text,
-                        UniqueConstraint)
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
+from ..enums import RichEnum
 from ..extensions import db
 from .accounts import User
 
@@ -19,7 +19,16 @@ DISTRICTS = (
     "Brackel", "Aplerbeck", "Hörde", "Hombruch", "Lütgendortmund", "Huckarde", "Mengede",
 )
 
-LEGAL_FORMS = ("ev", "ggmbh", "initiative", "other")
+
+
+class LegalForm(RichEnum):
+    EV = "ev", _l("registered association (e.V.)")
+    GGMBH = "ggmbh", _l("non-profit limited company (gGmbH)")
+    INITIATIVE = "initiative", _l("initiative without legal form")
+    OTHER = "other", _l("other legal form")
+
+
+LEGAL_FORMS = LegalForm.values()
 
 FIELDS_OF_WORK = (
     "education", "culture", "youth", "women", "seniors", "religion", "sport",
@@ -42,15 +51,15 @@ PUBLISHABLE_FIELDS = (
 )
 
 
-class OrgStatus(str, enum.Enum):
-    PENDING = "pending"
-    LISTED = "listed"
-    NEEDS_CHANGES = "needs_changes"
-    REJECTED = "rejected"
-    INACTIVE = "inactive"
+class OrgStatus(RichEnum):
+    PENDING = "pending", _l("Waiting for review")
+    LISTED = "listed", _l("Listed")
+    NEEDS_CHANGES = "needs_changes", _l("Changes requested")
+    REJECTED = "rejected", _l("Rejected")
+    INACTIVE = "inactive", _l("Inactive")
 
 
-class TagKind(str, enum.Enum):
+class TagKind(RichEnum):
     DISTRICT = "district"
     REGION = "region"
     LANGUAGE = "language"
@@ -60,11 +69,8 @@ class TagKind(str, enum.Enum):
 class Organisation(db.Model):
     __tablename__ = "organisations"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'listed', 'needs_changes', 'rejected', 'inactive')",
-            name="status_valid"),
-        CheckConstraint("legal_form IN ('ev', 'ggmbh', 'initiative', 'other')",
-                        name="legal_form_valid"),
+        OrgStatus.check_constraint("status", name="status_valid"),
+        LegalForm.check_constraint("legal_form", name="legal_form_valid"),
         Index("ix_organisations_status_name", "status", "name"),
     )
 
@@ -145,7 +151,7 @@ class OrganisationTag(db.Model):
 
     __tablename__ = "organisation_tags"
     __table_args__ = (
-        CheckConstraint("kind IN ('district', 'region', 'language', 'field')", name="kind_valid"),
+        TagKind.check_constraint("kind", name="kind_valid"),
         Index("ix_organisation_tags_kind_value", "kind", "value"),
     )
 
@@ -157,12 +163,12 @@ class OrganisationTag(db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="tags")
 
 
-class MembershipRole(str, enum.Enum):
+class MembershipRole(RichEnum):
     MEMBER = "member"
     REPRESENTATIVE = "representative"
 
 
-class MembershipStatus(str, enum.Enum):
+class MembershipStatus(RichEnum):
     ACTIVE = "active"
     REQUESTED = "requested"
 
@@ -171,8 +177,8 @@ class Membership(db.Model):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("organisation_id", "user_id"),
-        CheckConstraint("role IN ('member', 'representative')", name="role_valid"),
-        CheckConstraint("status IN ('active', 'requested')", name="status_valid"),
+        MembershipRole.check_constraint("role", name="role_valid"),
+        MembershipStatus.check_constraint("status", name="status_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -234,16 +240,28 @@ class OrgInvitation(db.Model):
         return self.state(now) == "open"
 
 
+class OrgAction(RichEnum):
+    """What an ``OrgDecision`` records."""
+
+    SUBMITTED = "submitted", _l("Application sent")
+    APPROVED = "approved", _l("Approved and listed")
+    NEEDS_CHANGES = "needs_changes", _l("Changes requested")
+    REJECTED = "rejected", _l("Rejected")
+    DEACTIVATED = "deactivated", _l("Taken out of the directory")
+    REACTIVATED = "reactivated", _l("Listed again")
+    PROFILE_UPDATED = "profile_updated", _l("Profile changed")
+    NAME_CHANGE_REQUESTED = "name_change_requested", _l("Name change requested")
+    NAME_APPROVED = "name_approved", _l("Name change accepted")
+    NAME_REJECTED = "name_rejected", _l("Name change declined")
+
+
 class OrgDecision(db.Model):
     """Every staff decision and every profile change, with who, when, why and
     a snapshot of the profile as it was then (for the reviewer's diff)."""
 
     __tablename__ = "org_decisions"
     __table_args__ = (
-        CheckConstraint(
-            "action IN ('submitted', 'approved', 'needs_changes', 'rejected', 'deactivated',"
-            " 'reactivated', 'profile_updated', 'name_change_requested', 'name_approved',"
-            " 'name_rejected')", name="action_valid"),
+        OrgAction.check_constraint("action", name="action_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

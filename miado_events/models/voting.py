@@ -8,49 +8,49 @@ round's budget (copied onto the ballot). The ballot service keeps
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
+from ..enums import RichEnum
 from ..extensions import db
 from .accounts import User
 from .events import Event
 from .orgs import Organisation
 
 
-class Phase(str, enum.Enum):
-    DRAFT = "draft"
-    PROPOSALS = "proposals"
-    MODERATION = "moderation"
-    VOTING = "voting"
-    CLOSED = "closed"
-    PUBLISHED = "published"
+class Phase(RichEnum):
+    DRAFT = "draft", _l("Draft (not visible)")
+    PROPOSALS = "proposals", _l("Proposals open")
+    MODERATION = "moderation", _l("Moderation")
+    VOTING = "voting", _l("Voting open")
+    CLOSED = "closed", _l("Voting closed")
+    PUBLISHED = "published", _l("Results published")
 
 
 PHASE_ORDER = [p.value for p in Phase]
 
 
-class TopicStatus(str, enum.Enum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    MERGED = "merged"
+class TopicStatus(RichEnum):
+    PENDING = "pending", _l("Waiting for moderation")
+    APPROVED = "approved", _l("Approved")
+    REJECTED = "rejected", _l("Not accepted")
+    MERGED = "merged", _l("Merged")
 
 
-class TopicFormat(str, enum.Enum):
-    EVENING = "evening"    # evening seminar
-    WEEKEND = "weekend"    # weekend workshop
-    SERIES = "series"      # training series
+class TopicFormat(RichEnum):
+    EVENING = "evening", _l("Evening seminar")
+    WEEKEND = "weekend", _l("Weekend workshop")
+    SERIES = "series", _l("Training series")
 
 
 class TopicRound(db.Model):
     __tablename__ = "topic_rounds"
     __table_args__ = (
-        CheckConstraint("phase IN ('draft', 'proposals', 'moderation', 'voting', 'closed', 'published')",
-                        name="phase_valid"),
+        Phase.check_constraint("phase", name="phase_valid"),
         CheckConstraint("points_budget > 0", name="budget_positive"),
         CheckConstraint("max_per_topic > 0 AND max_per_topic <= points_budget", name="max_within_budget"),
     )
@@ -103,8 +103,8 @@ class RoundOrganisation(db.Model):
 class Topic(db.Model):
     __tablename__ = "topics"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'approved', 'rejected', 'merged')", name="status_valid"),
-        CheckConstraint("format IN ('evening', 'weekend', 'series')", name="format_valid"),
+        TopicStatus.check_constraint("status", name="status_valid"),
+        TopicFormat.check_constraint("format", name="format_valid"),
         # Only a merged topic points to another one (the target may be deleted later).
         CheckConstraint("merged_into_id IS NULL OR status = 'merged'", name="target_only_when_merged"),
         Index("ix_topics_round_status", "round_id", "status"),

@@ -5,12 +5,9 @@ from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-LEGAL_FORM_LABELS = {
-    "ev": _l("registered association (e.V.)"),
-    "ggmbh": _l("non-profit limited company (gGmbH)"),
-    "initiative": _l("initiative without legal form"),
-    "other": _l("other legal form"),
-}
+from ..models.orgs import LegalForm, OrgAction, OrgStatus
+
+LEGAL_FORM_LABELS = LegalForm.labels()
 
 FIELD_LABELS = {
     "education": _l("Education"),
@@ -31,13 +28,7 @@ FIELD_LABELS = {
     "other": _l("Other"),
 }
 
-STATUS_LABELS = {
-    "pending": _l("Waiting for review"),
-    "listed": _l("Listed"),
-    "needs_changes": _l("Changes requested"),
-    "rejected": _l("Rejected"),
-    "inactive": _l("Inactive"),
-}
+STATUS_LABELS = OrgStatus.labels()
 
 PUBLISHABLE_FIELD_LABELS = {
     "description": _l("Description"),
@@ -63,25 +54,14 @@ def language_name(code: str) -> str:
 
 
 def legal_form_label(code: str) -> str:
-    return str(LEGAL_FORM_LABELS.get(code, code))
+    return str(LegalForm.label_of(code))
 
 
 def field_label(code: str) -> str:
     return str(FIELD_LABELS.get(code, code))
 
 
-DECISION_LABELS = {
-    "submitted": _l("Application sent"),
-    "approved": _l("Approved and listed"),
-    "needs_changes": _l("Changes requested"),
-    "rejected": _l("Rejected"),
-    "deactivated": _l("Taken out of the directory"),
-    "reactivated": _l("Listed again"),
-    "profile_updated": _l("Profile changed"),
-    "name_change_requested": _l("Name change requested"),
-    "name_approved": _l("Name change accepted"),
-    "name_rejected": _l("Name change declined"),
-}
+DECISION_LABELS = OrgAction.labels()
 
 PROFILE_FIELD_LABELS = {
     "name": _l("Name"),
@@ -99,6 +79,6 @@ def template_helpers() -> dict:
         "legal_form_label": legal_form_label,
         "field_label": field_label,
         "language_name": language_name,
-        "decision_label": lambda code: DECISION_LABELS.get(code, code),
+        "decision_label": OrgAction.label_of,
         "profile_field_label": lambda name: PROFILE_FIELD_LABELS.get(name, name),
     }

@@ -11,23 +11,19 @@ from sqlalchemy import select
 
 from ..accounts.services import normalise_email
 from ..database import utcnow
-from ..errors import DomainError, PermissionDenied
+from ..errors import DomainError
 from ..extensions import db
 from ..mail import send_message
 from ..models.accounts import User, UserToken
 from ..models.orgs import Membership, MembershipRole, MembershipStatus, OrgInvitation, Organisation
-from ..permissions import can_manage_members, can_request_membership
+from ..permissions import can_manage_members, can_request_membership, forbidden
 from ..urls import external_url
 from . import queries
 
 
-def _forbidden():
-    return PermissionDenied("forbidden", _l("You are not allowed to do this."))
-
-
 def _require_manager(actor: User, org: Organisation) -> None:
     if not can_manage_members(actor, org):
-        raise _forbidden()
+        raise forbidden()
 
 
 # --- join requests ----------------------------------------------------------------
@@ -39,7 +35,7 @@ def request_membership(user: User, org: Organisation, *, now: datetime | None = 
         raise DomainError("already_member",
                           _l("You are already a member of this organisation or have asked to join."))
     if not can_request_membership(user, org):
-        raise _forbidden()
+        raise forbidden()
     membership = Membership(organisation=org, user=user, role=MembershipRole.MEMBER.value,
                             status=MembershipStatus.REQUESTED.value, created_at=now or utcnow())
     db.session.add(membership)

@@ -14,14 +14,14 @@ from sqlalchemy import select
 
 from .. import audit
 from ..database import utcnow
-from ..errors import DomainError, PermissionDenied
+from ..errors import DomainError
 from ..extensions import db
 from ..mail import send_message
 from ..models.accounts import User
 from ..models.orgs import (DISTRICTS, FIELDS_OF_WORK, LANGUAGE_CODES, LEGAL_FORMS,
                            PUBLISHABLE_FIELDS, Membership, MembershipRole, MembershipStatus,
                            OrgDecision, Organisation, OrganisationTag, OrgStatus, TagKind)
-from ..permissions import can_edit_org, can_review_orgs, is_staff
+from ..permissions import can_edit_org, can_review_orgs, ensure, is_staff
 from ..urls import external_url
 from . import queries
 
@@ -210,8 +210,7 @@ def resubmit_application(actor: User, org: Organisation, profile: OrgProfile,
     """After "changes requested" or a rejection, the representative edits and
     sends the application again."""
     now = now or utcnow()
-    if not can_edit_org(actor, org):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(can_edit_org, actor, org)
     if not org.can_be_resubmitted:
         raise DomainError("not_resubmittable", _l("This application cannot be sent again now."))
     profile = _clean_profile(profile)
@@ -236,8 +235,7 @@ def decide_application(actor: User, org: Organisation, decision: str, message: s
                        *, now: datetime | None = None) -> None:
     """Approve, ask for changes (with a message) or reject (with a reason)."""
     now = now or utcnow()
-    if not can_review_orgs(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(can_review_orgs, actor)
     if decision not in DECISIONS:
         raise DomainError("decision_invalid", _l("Please choose a decision."))
     if org.status != OrgStatus.PENDING.value:
@@ -261,8 +259,7 @@ def set_active(actor: User, org: Organisation, active: bool, reason: str = "",
                *, now: datetime | None = None) -> None:
     """Staff take a listed MSO out of the directory, or back in."""
     now = now or utcnow()
-    if not can_review_orgs(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(can_review_orgs, actor)
     wanted_from = OrgStatus.INACTIVE.value if active else OrgStatus.LISTED.value
     if org.status != wanted_from:
         raise DomainError("status_conflict", _l("This is not possible in the current status."))
@@ -280,8 +277,7 @@ def update_profile(actor: User, org: Organisation, profile: OrgProfile,
     """Save the profile. Public fields go live at once and the office is told;
     a representative's name change waits for staff. Returns the changed fields."""
     now = now or utcnow()
-    if not can_edit_org(actor, org):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(can_edit_org, actor, org)
     before = OrgProfile.of(org).snapshot()
     profile = _clean_profile(profile)
     staff = is_staff(actor)
@@ -311,8 +307,7 @@ def update_profile(actor: User, org: Organisation, profile: OrgProfile,
 def decide_name_change(actor: User, org: Organisation, approve: bool, reason: str = "",
                        *, now: datetime | None = None) -> None:
     now = now or utcnow()
-    if not can_review_orgs(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(can_review_orgs, actor)
     if org.requested_name is None:
         raise DomainError("no_name_change", _l("There is no name change to decide."))
     before = OrgProfile.of(org).snapshot()

@@ -20,10 +20,8 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..database import utcnow
+from ..database import insert_or_ignore, utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models.accounts import User
@@ -87,10 +85,6 @@ def _validate(round_: TopicRound, points: dict) -> dict[int, int]:
     return clean
 
 
-def _insert(table):
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-
-
 def cast(actor: User, round_: TopicRound, organisation: Organisation, points: dict,
          *, expected_version: int | None = None, now: datetime | None = None) -> Ballot:
     """Save the MSO's whole ballot. ``expected_version`` is the version the
@@ -106,10 +100,9 @@ def cast(actor: User, round_: TopicRound, organisation: Organisation, points: di
     clean = _validate(round_, points)
 
     # The ballot row exists once per MSO and round (unique constraint); lock it.
-    db.session.execute(_insert(Ballot).values(
-        round_id=round_.id, organisation_id=organisation.id, budget=round_.points_budget,
-        total_points=0, version=0, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["round_id", "organisation_id"]))
+    db.session.execute(insert_or_ignore(
+        Ballot, key=["round_id", "organisation_id"], round_id=round_.id, organisation_id=organisation.id,
+        budget=round_.points_budget, total_points=0, version=0, updated_at=now))
     ballot_id, version = db.session.execute(
         select(Ballot.id, Ballot.version).where(Ballot.round_id == round_.id,
                                                 Ballot.organisation_id == organisation.id)

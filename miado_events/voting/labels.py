@@ -1,31 +1,14 @@
-from flask_babel import lazy_gettext as _l
+"""Labels of the topic rounds' codes: defined once, on the enums (see ``miado_events.enums``)."""
+from ..models.voting import Phase, TopicFormat, TopicStatus
 
-PHASE_LABELS = {
-    "draft": _l("Draft (not visible)"),
-    "proposals": _l("Proposals open"),
-    "moderation": _l("Moderation"),
-    "voting": _l("Voting open"),
-    "closed": _l("Voting closed"),
-    "published": _l("Results published"),
-}
-
-FORMAT_LABELS = {
-    "evening": _l("Evening seminar"),
-    "weekend": _l("Weekend workshop"),
-    "series": _l("Training series"),
-}
-
-TOPIC_STATUS_LABELS = {
-    "pending": _l("Waiting for moderation"),
-    "approved": _l("Approved"),
-    "rejected": _l("Not accepted"),
-    "merged": _l("Merged"),
-}
+PHASE_LABELS = Phase.labels()
+FORMAT_LABELS = TopicFormat.labels()
+TOPIC_STATUS_LABELS = TopicStatus.labels()
 
 
 def template_helpers() -> dict:
     return {
-        "phase_label": lambda code: PHASE_LABELS.get(code, code),
-        "format_label": lambda code: FORMAT_LABELS.get(code, code),
-        "topic_status_label": lambda code: TOPIC_STATUS_LABELS.get(code, code),
+        "phase_label": Phase.label_of,
+        "format_label": TopicFormat.label_of,
+        "topic_status_label": TopicStatus.label_of,
     }

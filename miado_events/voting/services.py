@@ -11,11 +11,9 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import audit
-from ..database import utcnow
+from ..database import insert_or_ignore, utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models.accounts import User
@@ -23,15 +21,14 @@ from ..models.events import Event, EventKind, EventStatus
 from ..models.orgs import Membership, MembershipStatus, Organisation, OrgStatus
 from ..models.voting import (PHASE_ORDER, Phase, Topic, TopicComment, TopicFormat, TopicRound,
                              TopicStatus, TopicSupport)
-from ..permissions import is_staff
+from ..permissions import ensure, is_staff
 from . import notifications
 
 FORMATS = tuple(f.value for f in TopicFormat)
 
 
 def _require_staff(actor) -> None:
-    if not is_staff(actor):
-        raise PermissionDenied("forbidden", _l("You are not allowed to do this."))
+    ensure(is_staff, actor)
 
 
 # --- rounds and phases ----------------------------------------------------------------
@@ -236,13 +233,9 @@ def propose(user: User, round_: TopicRound, organisation: Organisation, data: To
     return topic
 
 
-def _insert(table):
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-
-
 def _add_support(topic_id: int, user_id: int, now: datetime) -> None:
-    db.session.execute(_insert(TopicSupport).values(topic_id=topic_id, user_id=user_id, created_at=now)
-                       .on_conflict_do_nothing(index_elements=["topic_id", "user_id"]))
+    db.session.execute(insert_or_ignore(TopicSupport, key=["topic_id", "user_id"],
+                                        topic_id=topic_id, user_id=user_id, created_at=now))
 
 
 def support(user: User, topic: Topic, *, now: datetime | None = None) -> None:

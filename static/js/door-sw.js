@@ -12,11 +12,14 @@
  * changes any of them changes this worker's bytes, so the browser installs
  * the new worker, which stores the new files under a new name and deletes
  * the old cache. Requests are matched by their exact URL: a new ?v= is never
- * answered with an old file.
+ * answered with an old file. The scanner pages live in a cache of their own
+ * (PAGES), refreshed at every visit with network, so that a page stored
+ * after a deploy survives the switch to the new worker.
  */
 "use strict";
 
 /* global ASSETS, CACHE */
+var PAGES = "miado-door-pages";
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
@@ -27,7 +30,7 @@ self.addEventListener("install", function (event) {
 self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (keys) {
     return Promise.all(keys.filter(function (k) {
-      return k.indexOf("miado-door-") === 0 && k !== CACHE;
+      return k.indexOf("miado-door-") === 0 && k !== CACHE && k !== PAGES;
     }).map(function (k) { return caches.delete(k); }));
   }).then(function () { return self.clients.claim(); }));
 });
@@ -36,7 +39,8 @@ function networkFirst(request) {
   return fetch(request).then(function (response) {
     if (response.ok) {
       var copy = response.clone();
-      caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+      caches.open(PAGES).then(function (cache) { return cache.put(request, copy); })
+        .catch(function (err) { console.warn("door service worker: page not stored", err); });
     }
     return response;
   }).catch(function () {
@@ -79,7 +83,7 @@ self.addEventListener("message", function (event) {
   var url = new URL(data.url, self.location.href);
   if (url.origin !== self.location.origin || url.pathname.indexOf("/door/") !== 0) { return; }
   event.waitUntil(fetch(url.href, { credentials: "same-origin" }).then(function (response) {
-    if (response.ok) { return caches.open(CACHE).then(function (cache) { return cache.put(url.href, response); }); }
+    if (response.ok) { return caches.open(PAGES).then(function (cache) { return cache.put(url.href, response); }); }
     return null;
-  }).catch(function () {}));
+  }).catch(function (err) { console.warn("door service worker: page not stored", err); }));
 });

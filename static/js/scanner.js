@@ -454,8 +454,7 @@
     list.textContent = "";
     problems.forEach(function (res) {
       var li = document.createElement("li");
-      li.className = "answer-" + res.tone;
-      li.textContent = res.message;
+      li.textContent = (res.name && res.message.indexOf(res.name) < 0 ? res.name + ": " : "") + res.message;
       list.appendChild(li);
     });
     list.hidden = !problems.length;

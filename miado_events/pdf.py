@@ -5,6 +5,7 @@ layout that mirrors itself for right-to-left languages."""
 from __future__ import annotations
 
 import os
+import re
 
 from flask import current_app
 from flask_babel import get_locale
@@ -29,7 +30,38 @@ def right_to_left() -> bool:
     return text_direction(str(get_locale() or "de")) == "rtl"
 
 
-class Document(FPDF):
+#: Scripts whose letters must be shaped or that run right to left (Hebrew,
+#: Arabic and their presentation forms). Latin, Greek and Cyrillic need no
+#: shaping with DejaVu, and shaping them costs about twenty times as long.
+_NEEDS_SHAPING = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+class ShapedWhereNeeded(FPDF):
+    """Text shaping (HarfBuzz: Arabic letter forms, right-to-left order) for
+    the text that needs it, and plain, fast layout for the rest."""
+
+    _shaping = False
+
+    def _shape_for(self, text) -> None:
+        wanted = bool(text) and _NEEDS_SHAPING.search(str(text)) is not None
+        if wanted != self._shaping:
+            self.set_text_shaping(wanted)
+            self._shaping = wanted
+
+    def cell(self, w=None, h=None, text="", *args, **kwargs):
+        self._shape_for(text)
+        return super().cell(w, h, text, *args, **kwargs)
+
+    def multi_cell(self, w, h=None, text="", *args, **kwargs):
+        self._shape_for(text)
+        return super().multi_cell(w, h, text, *args, **kwargs)
+
+    def get_string_width(self, s, *args, **kwargs):
+        self._shape_for(s)
+        return super().get_string_width(s, *args, **kwargs)
+
+
+class Document(ShapedWhereNeeded):
     """An A4 page whose text starts at the right margin in a right-to-left
     language: ``cell`` and ``multi_cell`` align to the start of the line
     unless told otherwise, ``start_x`` mirrors a position, and ``columns``
@@ -98,9 +130,6 @@ def new_document(title: str, *, margin: float, author: str = AUTHOR,
     pdf.set_author(author)
     pdf.set_lang(str(get_locale() or "de").replace("_", "-"))
     add_fonts(pdf)
-    # HarfBuzz shapes Arabic letters and orders right-to-left runs (an Arabic
-    # page, or an MSO name in Arabic on a German page).
-    pdf.set_text_shaping(True)
     pdf.set_margins(margin, margin, margin)
     pdf.set_auto_page_break(True, margin + (8 if page_numbers else 0))
     pdf.add_page()

@@ -15,10 +15,9 @@ from typing import Iterable
 
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
-from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
-from ..pdf import FONT, add_fonts
+from ..pdf import FONT, ShapedWhereNeeded, add_fonts, right_to_left
 from ..tables import csv_text
 from .labels import PUBLISHABLE_FIELD_LABELS
 from .public import PUBLIC_FIELD_ORDER, public_profile
@@ -172,17 +171,21 @@ def _entry(profile: dict) -> _Entry:
                   _pdf_text(profile.get("legal_form", "")), rows)
 
 
-class _DirectoryPDF(FPDF):
+class _DirectoryPDF(ShapedWhereNeeded):
     """A4 portrait, running head from page 2, footer with date and
     "Page X of Y" on every page."""
 
     PAGES_ALIAS = "{nb}"
 
-    def __init__(self, title: str, issued: str) -> None:
+    def __init__(self, title: str, issued: str, *, rtl: bool) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.doc_title = title
         self.issued = issued
         self._closing = False
+        # Right to left (Arabic): text starts at the right margin, the label
+        # column stands right of the values, header and footer are mirrored.
+        self.rtl = rtl
+        self.start, self.end = (Align.R, Align.L) if rtl else (Align.L, Align.R)
         add_fonts(self)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN)
@@ -213,7 +216,7 @@ class _DirectoryPDF(FPDF):
             return
         self.set_y(MARGIN - 9)
         self.use(SMALL)
-        self.cell(self.epw, SMALL.line_height, self.doc_title, align=Align.L)
+        self.cell(self.epw, SMALL.line_height, self.doc_title, align=self.start)
         self.rule(MARGIN - 9 + SMALL.line_height + 1)
         self.set_y(MARGIN)
 
@@ -224,10 +227,10 @@ class _DirectoryPDF(FPDF):
         self.set_y(top + 1.5)
         self.use(SMALL)
         half = self.epw / 2
-        self.cell(half, SMALL.line_height, self.issued, align=Align.L)
-        self.cell(half, SMALL.line_height,
-                  _("Page %(page)s of %(total)s", page=self.page_no(), total=self.PAGES_ALIAS),
-                  align=Align.R)
+        issued = (self.issued, self.start)
+        page = (_("Page %(page)s of %(total)s", page=self.page_no(), total=self.PAGES_ALIAS), self.end)
+        for text, align in ((page, issued) if self.rtl else (issued, page)):
+            self.cell(half, SMALL.line_height, text, align=align)
         if not self._closing:
             self.alias_nb_pages(None)
 
@@ -254,14 +257,14 @@ class _DirectoryPDF(FPDF):
                     self.set_text_color(*LINK)
                 if x is not None:
                     self.set_x(x)
-                self.cell(w, style.line_height, text, link=link or "",
+                self.cell(w, style.line_height, text, link=link or "", align=self.start,
                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             return style.line_height
         if link:
             self.set_text_color(*LINK)
         if x is not None:
             self.set_x(x)
-        return self.multi_cell(w, style.line_height, text, align=Align.L,
+        return self.multi_cell(w, style.line_height, text, align=self.start,
                                link=link, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
                                dry_run=dry, output=MethodReturnValue.HEIGHT)
 
@@ -348,11 +351,13 @@ class _DirectoryPDF(FPDF):
         for row in entry.rows:
             self.keep(self.row_height(row))
             page, top = self.page, self.get_y()
-            self.block(LABEL, row.label, w=self.label_width)
+            label_x, value_x = self.l_margin, self.l_margin + self.label_width + COLUMN_GAP
+            if self.rtl:
+                label_x, value_x = self.l_margin + self.value_width + COLUMN_GAP, self.l_margin
+            self.block(LABEL, row.label, x=label_x, w=self.label_width)
             label_bottom = self.get_y()
             self.set_y(top)
-            self.block(VALUE, row.value, x=self.l_margin + self.label_width + COLUMN_GAP,
-                       w=self.value_width, link=row.link)
+            self.block(VALUE, row.value, x=value_x, w=self.value_width, link=row.link)
             if self.page == page:  # the value did not run on to the next page
                 self.set_y(max(label_bottom, self.get_y()))
         self.ln(ENTRY_GAP)
@@ -366,7 +371,7 @@ def directory_pdf(orgs: Iterable, issued_on: date) -> bytes:
     title = _("List of Dortmund's migrant self-organisations")
     issued = _("Issued on %(date)s", date=format_date(issued_on, format="long"))
 
-    pdf = _DirectoryPDF(title, issued)
+    pdf = _DirectoryPDF(title, issued, rtl=right_to_left())
     pdf.set_title(title)
     pdf.set_author(AUTHOR)
     pdf.set_creator("MIA-DO Events")

@@ -237,6 +237,27 @@ def test_pdf_text_survives_pdftotext(app, db, orgs, tmp_path):
     assert SECRET_EMAIL not in text and INTERNAL not in text
 
 
+def test_pdf_in_arabic_is_shaped_and_reads_from_the_right(app, db, orgs, tmp_path):
+    arabic = make_org(db, "الجمعية العربية في دورتموند", tags={"district": ["Hörde"]},
+                      published=["districts"])
+    path = tmp_path / "list-ar.pdf"
+    with language(app, "ar"):
+        path.write_bytes(directory_pdf([*orgs, arabic], ISSUED))
+    # Shaped and in reading order: pdftotext gives the name back as it was written.
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    plain = "".join(c for c in text if c not in "\u202a\u202b\u202c\u202d\u202e\u200e\u200f")
+    assert "الجمعية العربية في دورتموند" in plain
+    # Mirrored: each label ("Districts:") stands right of its value, at the right margin.
+    page = PdfReader(str(path)).pages[0]
+    placed = []
+    page.extract_text(visitor_text=lambda t, cm, tm, font, size: placed.append((tm[4], tm[5], t.strip())))
+    width = float(page.mediabox.width)
+    value_x, line_y = next((x, y) for x, y, t in placed if t.startswith("Hörde"))
+    label_x = max(x for x, y, t in placed if abs(y - line_y) < 1 and t and not t.startswith("Hörde"))
+    assert label_x > value_x and label_x > width * 0.6
+
+
 def test_pdf_of_no_orgs_says_so(app):
     with language(app, "en"):
         data = directory_pdf([], ISSUED)

@@ -14,7 +14,14 @@ Rules:
   override it, door staff may not;
 * a second check-in changes nothing and says when the first one was; two
   scanners that both recorded someone offline keep the earlier time;
-* door staff check in only for the events assigned to them.
+* door staff check in only for the events assigned to them, and learn
+  nothing (no name, MSO or title) about another event's registrations;
+* every attempt and every undo is a row of the door ledger (``CheckinScan``);
+  a scanner's item carries a ref, unique per session, so an item sent again
+  is answered from the ledger and changes nothing (pretix's nonce);
+* a check-in recorded offline that reaches the server more than
+  ``CHECKIN_SYNC_GRACE_MINUTES`` after the window closed is not recorded but
+  held for staff review.
 """
 from __future__ import annotations
 

@@ -284,3 +284,27 @@ def test_a_late_offline_time_does_not_move_an_existing_check_in(db, staff, make_
     db.session.commit()
     assert answer["outcome"] == "already_checked_in"
     assert attendances(db)[0].checked_in_at == AT_DOOR
+
+
+# --- one service behind every entry point ------------------------------------------------------
+
+def test_every_entry_point_writes_the_same_ledger(db, app, staff, make_user, make_event):
+    from miado_events.checkin.walkins import walk_in
+
+    event = make_event(capacity=6)
+    session = event.sessions[0]
+    by_scan, by_code, by_id, by_self, by_cli = (seat(db, make_user(), event) for _ in range(5))
+    checkin.check_in_scanned(staff, session, tickets.ticket_url(by_scan), now=AT_DOOR)
+    checkin.check_in_scanned(staff, session, by_code.ticket_code, method="manual", now=AT_DOOR)
+    checkin.check_in_registration_id(staff, session, str(by_id.id), now=AT_DOOR)
+    checkin.self_check_in(by_self.user, session, checkin.self_checkin_code(session, AT_DOOR), now=AT_DOOR)
+    walk_in(staff, session, name="Wim Walk-in", email="wim@example.org", now=AT_DOOR)
+    db.session.commit()
+    assert [s.method for s in ledger(db)] == ["scan", "manual", "manual", "self", "walk_in"]
+    assert {s.result for s in ledger(db)} == {"checked_in"}
+    # The CLI too (at the real time: let in or refused, it is recorded all the same).
+    result = app.test_cli_runner().invoke(args=[
+        "checkin", "scan", str(session.id), tickets.ticket_url(by_cli), "--as", staff.email])
+    assert result.exit_code in (0, 1), result.output
+    [cli] = [s for s in ledger(db) if s.method == "cli"]
+    assert (cli.registration_id, cli.kind) == (by_cli.id, "check_in")

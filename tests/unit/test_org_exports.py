@@ -6,7 +6,6 @@ import csv
 import io
 import shutil
 import subprocess
-import time
 from contextlib import contextmanager
 from datetime import date
 
@@ -278,10 +277,8 @@ def test_long_pdf_has_numbered_pages_and_keeps_entries_together(app, db):
                      website=f"https://verein{i}.example")
             for i in range(120)]
     db.session.commit()
-    start = time.perf_counter()
     with language(app, "en"):
         data = directory_pdf(many, ISSUED)
-    assert time.perf_counter() - start < 5
 
     pages = pdf_text(data)
     total = len(pages)

@@ -6,6 +6,24 @@ from flask_login import current_user
 
 LOCALE_COOKIE = "lang"
 RTL_LOCALES = frozenset({"ar", "fa", "he", "ur"})
+#: The regional variant whose dates, times and numbers a language is shown
+#: with: the office is in Dortmund, so English uses the 24-hour clock and
+#: day-month order (en_GB), not the US forms of plain "en". Translations are
+#: found through the language ("en_GB" falls back to "en").
+REGIONAL_FORMATS = {"en": "en_GB"}
+
+
+def with_formats(language: str) -> str:
+    """The locale to format in for a UI language code."""
+    return REGIONAL_FORMATS.get(language, language)
+
+
+def ui_language() -> str:
+    """The UI language of this request as a plain code ("de", "en", "ar" …)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.language if locale is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def supported_locales() -> list[str]:
@@ -21,6 +39,10 @@ def normalise_locale(value: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    return with_formats(_select_language())
+
+
+def _select_language() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     user = current_user

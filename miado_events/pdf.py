@@ -8,12 +8,11 @@ import os
 import re
 
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import Align
 
-from .i18n import text_direction
+from .i18n import text_direction, ui_language
 
 FONT = "DejaVu"
 AUTHOR = "MIA-DO-KI, Stadt Dortmund"
@@ -27,7 +26,7 @@ def add_fonts(pdf: FPDF) -> None:
 
 def right_to_left() -> bool:
     """The document is written in a right-to-left language (the request's)."""
-    return text_direction(str(get_locale() or "de")) == "rtl"
+    return text_direction(ui_language()) == "rtl"
 
 
 #: Scripts whose letters must be shaped or that run right to left (Hebrew,
@@ -128,7 +127,7 @@ def new_document(title: str, *, margin: float, author: str = AUTHOR,
     pdf = Document(rtl=right_to_left(), page_numbers=page_numbers)
     pdf.set_title(title)
     pdf.set_author(author)
-    pdf.set_lang(str(get_locale() or "de").replace("_", "-"))
+    pdf.set_lang(ui_language())
     add_fonts(pdf)
     pdf.set_margins(margin, margin, margin)
     pdf.set_auto_page_break(True, margin + (8 if page_numbers else 0))

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask import Flask, request
-from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import permissions
 from .accounts.forms import ROLE_LABELS
 from .database import utcnow
-from .i18n import text_direction
+from .i18n import text_direction, ui_language
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -71,7 +70,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _template_helpers():
-        locale = str(get_locale())
+        locale = ui_language()
         return {
             "can": permissions.can,
             "current_locale": locale,

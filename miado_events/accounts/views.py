@@ -5,13 +5,13 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template,
                    request, url_for)
-from flask_babel import get_locale, gettext as _, ngettext
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_user, logout_user
 
 from .. import unit_of_work
 from ..errors import DomainError
 from ..extensions import limit_from_config
-from ..i18n import LOCALE_COOKIE, normalise_locale
+from ..i18n import LOCALE_COOKIE, normalise_locale, ui_language
 from ..permissions import is_door_staff, is_staff, login_required
 from . import services
 from .forms import (AcceptInviteForm, ChangeEmailForm, ChangePasswordForm, ForgotPasswordForm,
@@ -39,7 +39,7 @@ def signup():
         return redirect(url_for("pages.home"))
     form = SignUpForm()
     if request.method == "GET":
-        form.locale.data = str(get_locale())
+        form.locale.data = ui_language()
     if form.validate_on_submit():
         try:
             services.sign_up(name=form.name.data, email=form.email.data,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
@@ -22,6 +21,7 @@ from ..database import utcnow
 from ..errors import DomainError
 from ..events import registration as reg_services
 from ..extensions import db
+from ..i18n import ui_language
 from ..mail import send_message
 from ..models.accounts import Role, TokenPurpose, User
 from ..models.checkin import CheckInMethod
@@ -40,7 +40,7 @@ def slot_for(session: EventSession) -> Slot | None:
 
 
 def _new_account(email: str, name: str, now: datetime) -> User:
-    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    locale = ui_language()
     if locale not in current_app.config["LANGUAGES"]:
         locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     user = User(email=email, name=name, role=Role.MEMBER.value, locale=locale, created_at=now)

@@ -27,6 +27,8 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+
+from ..i18n import with_formats
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -53,7 +55,7 @@ def render_message(to: str, template: str, locale: str, *, calendar: tuple[str, 
     ``images`` maps a content id to PNG bytes shown inline by the HTML part
     (``<img src="cid:<id>">``), e.g. the ticket's QR code."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
-    with force_locale(locale):
+    with force_locale(with_formats(locale)):
         env = current_app.jinja_env
         txt = env.get_template(f"emails/{template}.txt")
         ctx_vars = dict(context)

@@ -13,10 +13,11 @@ from datetime import date, datetime, timezone
 from itertools import groupby
 from typing import Iterable
 
-from flask_babel import format_date, get_locale, ngettext
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
+from ..i18n import ui_language
 from ..pdf import FONT, ShapedWhereNeeded, add_fonts, right_to_left
 from ..tables import csv_text
 from .labels import PUBLISHABLE_FIELD_LABELS
@@ -367,7 +368,7 @@ def directory_pdf(orgs: Iterable, issued_on: date) -> bytes:
     """The directory as a printable A4 PDF, sorted by name and grouped by
     initial letter, in the current UI language."""
     entries = [_entry(profile) for profile in _sorted_profiles(orgs)]
-    locale = str(get_locale() or "de")
+    locale = ui_language()
     title = _("List of Dortmund's migrant self-organisations")
     issued = _("Issued on %(date)s", date=format_date(issued_on, format="long"))
 

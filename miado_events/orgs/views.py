@@ -13,7 +13,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,6 +20,7 @@ from ..database import paginate
 from ..accounts import services as account_services
 from ..errors import DomainError
 from ..extensions import db, limit_from_config
+from ..i18n import ui_language
 from ..models.orgs import (
     DISTRICTS,
     FIELDS_OF_WORK,
@@ -141,7 +141,7 @@ def apply():
     signed_in = current_user.is_authenticated
     form = ApplicationForm(signed_in=signed_in)
     if request.method == "GET" and not signed_in:
-        form.applicant_locale.data = str(get_locale())
+        form.applicant_locale.data = ui_language()
     similar = []
     if form.validate_on_submit():
         similar = services.find_similar_organisations(form.name.data)

@@ -71,3 +71,26 @@ def test_switcher_saves_the_choice(client, db, make_user, login):
 def test_dates_follow_the_locale(app, lang, month):
     with force_locale(lang):
         assert month in format_date(datetime(2027, 3, 10, 17, tzinfo=timezone.utc), "long")
+
+
+def test_english_pages_use_the_24_hour_clock_and_day_month_order(app, db):
+    from flask_babel import format_datetime
+
+    from miado_events.i18n import with_formats
+
+    moment = datetime(2027, 3, 10, 17, 30, tzinfo=timezone.utc)  # 18:30 in Dortmund
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        app.preprocess_request()
+        assert format_date(moment, "long") == "10 March 2027"
+        assert format_datetime(moment, "short").endswith("18:30")
+        assert "PM" not in format_datetime(moment, "short")
+    # Mail to an English reader (mail.render_message formats this way), while the request speaks German.
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        with force_locale(with_formats("en")):
+            assert format_datetime(moment, "short").endswith("18:30")
+
+
+def test_english_keeps_its_plain_language_code_in_the_page(app):
+    response = app.test_client().get("/", headers={"Accept-Language": "en"})
+    assert html_tag(response) == ("en", "ltr")
+    assert "en_GB" not in response.get_data(as_text=True)

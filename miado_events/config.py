@@ -193,10 +193,6 @@ def from_environment(instance_path: str) -> dict:
         "OFFICE_NAME": os.environ.get("OFFICE_NAME", "MIA-DO-KI Stadt Dortmund"),
         "OFFICE_EMAIL": os.environ.get("OFFICE_EMAIL")
         or os.environ.get("CONTACT_EMAIL", "mia-do-ki@example.org"),
-        # The office as ORGANIZER of the published calendar entries (feeds, downloads).
-        "OFFICE_NAME": os.environ.get("OFFICE_NAME", "MIA-DO-KI Stadt Dortmund"),
-        "OFFICE_EMAIL": os.environ.get("OFFICE_EMAIL")
-        or os.environ.get("CONTACT_EMAIL", "mia-do-ki@example.org"),
         # Shared mailbox of the office: new MSO applications and profile changes.
         "STAFF_NOTIFY_EMAIL": os.environ.get("STAFF_NOTIFY_EMAIL")
         or os.environ.get("CONTACT_EMAIL", "mia-do-ki@example.org"),

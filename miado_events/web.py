@@ -1,7 +1,11 @@
 """Request-wide behaviour: security headers, template helpers, proxy set-up."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, request
+from babel.lists import format_list
+from flask_babel import format_percent, format_timedelta, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import permissions
@@ -53,8 +57,26 @@ def commit_or_flash(action, success: str | None = None) -> bool:
     return True
 
 
+def percent(share) -> str:
+    """A share (0.75) as the reader's language writes a percentage: "75 %",
+    "%75", "75%" …; "–" when there is nothing to divide."""
+    return "–" if share is None else format_percent(share)
+
+
+def listing(items) -> str:
+    """Items joined as the reader's language lists them ("A, B und C")."""
+    items = [str(item) for item in items or ()]
+    return format_list(items, locale=get_locale()) if items else ""
+
+
+def hours_duration(hours: int) -> str:
+    """A number of hours as people say it: "2 Stunden", "1 Tag", "1 Woche"."""
+    return format_timedelta(timedelta(hours=hours), threshold=1)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters.update(percent=percent, listing=listing, hours_duration=hours_duration)
     if app.config.get("PROXY_FIX"):
         n = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)

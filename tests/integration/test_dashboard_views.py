@@ -381,8 +381,8 @@ def test_statistics_page_shows_the_counts_and_explains_bad_dates(db, as_staff, w
     html = as_staff.get("/staff/statistics?kind=series").get_data(as_text=True)
     # Two past sessions of the series, four confirmed each; four check-ins.
     assert "2 past sessions counted." in html
-    assert "Attendance: 4 of 8 confirmed (50 %); no-shows 50 %." in html
-    assert "2 of 2 listed MSOs had at least one participant (100 %)." in html
+    assert "Attendance: 4 of 8 confirmed (50%); no-shows 50%." in html
+    assert "2 of 2 listed MSOs had at least one participant (100%)." in html
 
     html = as_staff.get("/staff/statistics?from=bad&kind=series").get_data(as_text=True)
     assert "Please enter dates as YYYY-MM-DD" in html and "bad" in html

@@ -11,11 +11,11 @@ from ..errors import DomainError
 from ..extensions import db
 from ..mail import send_message
 from ..models.accounts import User
-from ..models.events import Event, Registration
+from ..models.events import ACTIVE_REGISTRATION, Event, Registration
 from ..permissions import ensure, is_staff
 from ..urls import external_url
 
-AUDIENCES = ("confirmed", "waitlisted")
+AUDIENCES = ACTIVE_REGISTRATION  # whom staff may write to: a seat or a waiting-list place
 
 
 def recipients(event: Event, audience) -> list[User]:

@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
+from .. import pagecache
 from ..extensions import db
 from ..models.accounts import User
 from ..models.events import (Event, EventSession, EventStatus, Registration, RegistrationStatus,
                              RegistrationWindow, SessionStatus, Slot, Venue)
 from ..models.orgs import Membership, MembershipStatus, Organisation
+from ..timeutil import local_to_utc, to_local
 
 
 def visible_event(event_id: int, viewer, options=()) -> Event | None:
@@ -129,6 +131,19 @@ def registrations_of_event(event: Event):
             .options(joinedload(Registration.user), joinedload(Registration.organisation),
                      joinedload(Registration.slot).joinedload(Slot.session))
             .order_by(Registration.slot_id, Registration.id))
+
+
+def valid_until(now: datetime, sessions, *extra) -> datetime | None:
+    """Until when a page about ``sessions`` stays true by time alone (the page
+    cache's validity): a session starts or ends, a slot's registration window
+    opens or closes (``Slot.registration_moments``), a new day begins, or one
+    of the ``extra`` moments comes."""
+    moments = [*extra, local_to_utc(to_local(now).date() + timedelta(days=1), time(0, 0))]
+    for session in sessions:
+        moments += [session.starts_at, session.ends_at]
+        slot = slot_for(session)
+        moments += (slot or session.event).registration_moments
+    return pagecache.earliest_after(now, moments)
 
 
 @dataclass

@@ -57,18 +57,6 @@ def _seat_states(sessions, now):
             for sid, slot in slots.items() if slot is not None}
 
 
-def _valid_until(now, sessions, *extra):
-    """When what a page shows about ``sessions`` may change by time alone: a
-    session starts or ends, registration opens or closes, a new day begins."""
-    moments = list(extra)
-    moments.append(local_to_utc(to_local(now).date() + timedelta(days=1), time(0, 0)))
-    for session in sessions:
-        moments += [session.starts_at, session.ends_at]
-        slot = queries.slot_for(session)
-        moments += (slot or session.event).registration_moments
-    return pagecache.earliest_after(now, moments)
-
-
 @bp.route("/calendar")
 def calendar():
     now = utcnow()
@@ -90,7 +78,7 @@ def calendar():
         # The list changes when any matching session ends, even one on another page.
         listed = built["query"].order_by(None).subquery()
         first_end = db.session.scalar(select(func.min(listed.c.ends_at)))
-        return _valid_until(now, built["shown"], first_end)
+        return queries.valid_until(now, built["shown"], first_end)
 
     return pagecache.page(render, valid_until)
 
@@ -125,7 +113,7 @@ def _visible_event(event_id: int, options=()) -> Event:
 @bp.route("/events/<int:event_id>")
 def detail(event_id: int):
     return pagecache.page(lambda: _detail(event_id),
-                          lambda now: _valid_until(now, db.session.get(Event, event_id).sessions))
+                          lambda now: queries.valid_until(now, db.session.get(Event, event_id).sessions))
 
 
 def _detail(event_id: int) -> str:

@@ -98,6 +98,14 @@ def test_the_button_and_the_registration_service_agree_with_the_window(make_user
         assert refused.value.code == error
 
 
+def test_a_cached_page_is_valid_until_the_next_moment_of_the_window(make_event):
+    opens = NOW + timedelta(hours=3)
+    event = make_event(registration_opens_at=opens, registration_closes_at=NOW + timedelta(days=2))
+    assert queries.valid_until(NOW, event.sessions) == opens
+    assert queries.valid_until(opens, event.sessions) > opens  # the next midnight
+    assert queries.valid_until(NOW + timedelta(days=9), event.sessions) == SESSION_START
+
+
 # --- the forbidden check --------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from ..models.checkin import Certificate, CheckInMethod, CheckinScan
 from ..models.events import Event, EventSession, Registration
 from ..models.orgs import Organisation
 from ..permissions import ensure_page, is_door_staff, is_staff, login_required, require
-from . import certificates, services, tickets, walkins
+from . import certificates, ledger, services, tickets, walkins
 from .forms import CheckInForm, DoorStaffForm, ReviewForm, RevokeForm, SelfCheckInForm, UndoForm, WalkInForm
 from .ticket_pdf import ticket_pdf
 
@@ -254,7 +254,7 @@ def api_sync(session_id: int):
         return jsonify({"error": _("The request was not understood.")}), 400
     # One answer per item, always 200 (and committed): an item that failed
     # says so in its own answer.
-    results = services.sync(current_user, session, items)
+    results = ledger.sync(current_user, session, items)
     return jsonify({"results": results, "counts": _counts_json(session)})
 
 
@@ -417,7 +417,7 @@ def attendance(event_id: int):
     return render_template("checkin/attendance.html", event=event, rows=rows,
                            sessions=event.scheduled_sessions, form=SelfCheckInForm(),
                            revoke_form=RevokeForm(), finished=certificates.is_finished(event, utcnow()),
-                           reviews=services.pending_reviews(event), review_form=ReviewForm())
+                           reviews=ledger.pending_reviews(event), review_form=ReviewForm())
 
 
 @bp.route("/staff/checkin-reviews/<int:scan_id>", methods=["POST"])
@@ -430,7 +430,7 @@ def review_checkin(scan_id: int):
     if not form.validate_on_submit() or form.decision.data not in ("accept", "reject"):
         abort(400)
     accept = form.decision.data == "accept"
-    services.review_held_scan(current_user, scan, accept=accept)
+    ledger.review_held_scan(current_user, scan, accept=accept)
     name = scan.registration.user.name if scan.registration is not None and scan.registration.user else ""
     flash(_("The late check-in of %(name)s has been accepted.", name=name) if accept
           else _("The late check-in of %(name)s has been rejected.", name=name), "success")

@@ -85,6 +85,11 @@ def running_session_times(now_utc: datetime):
 def door_world(live_server, make_live_user) -> dict:
     """A seminar running now, three confirmed members of one MSO with their
     tickets, staff, and door staff assigned to the seminar (all English)."""
+    return make_door_world(live_server, make_live_user)
+
+
+def make_door_world(live_server, make_live_user) -> dict:
+    """What ``door_world`` holds (for other modules' fixtures)."""
     from miado_events.checkin import services as checkin
     from miado_events.checkin import tickets
     from miado_events.database import utcnow

@@ -12,15 +12,15 @@ import time as _time
 
 import pytest
 
-from .test_checkin import (  # noqa: F401  (door_world is a fixture)
+from .test_checkin import (
     DOOR,
     ConsoleLog,
     answer,
     attendance_rows,
     check_in_by_code,
     check_in_by_name,
-    door_world,
     log_in,
+    make_door_world,
     wait_for_attendance,
     wait_for_roster,
 )
@@ -45,6 +45,11 @@ def wait_until(check, timeout: float = 10.0, what: str = "") -> None:
         if _time.monotonic() > deadline:
             pytest.fail(f"not within {timeout}s: {what}", pytrace=False)
         _time.sleep(0.1)
+
+
+@pytest.fixture
+def door_world(live_server, make_live_user) -> dict:
+    return make_door_world(live_server, make_live_user)
 
 
 @pytest.fixture

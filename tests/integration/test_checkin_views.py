@@ -26,6 +26,7 @@ from miado_events.checkin import tickets
 from miado_events.database import utcnow
 from miado_events.extensions import db as _db
 from miado_events.extensions import limiter
+from miado_events.i18n import with_formats
 from miado_events.models.accounts import Role, User
 from miado_events.models.checkin import Attendance, Certificate, DoorAssignment
 from miado_events.models.events import Registration
@@ -764,7 +765,7 @@ def test_verify_page_shows_name_series_and_date_and_no_email(db, app, client, lo
         assert "This certificate is valid." in text
         assert "Ayşe Demir" in text
         assert "Weiterbildungsreihe Vereinsfinanzen" in text
-        with app.test_request_context(), force_locale("en"):
+        with app.test_request_context(), force_locale(with_formats("en")):
             assert format_date(certificate.issued_at, "long") in text
         assert graduate.email not in response.get_data(as_text=True)
         assert "@" not in response.get_data(as_text=True).split('id="main"')[1].split("</main>")[0]

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from miado_events.checkin import ledger
 from miado_events.checkin import services as checkin
 from miado_events.checkin import tickets
 from miado_events.errors import PermissionDenied
@@ -291,7 +292,7 @@ def _batch(first, second):
 def test_sync_checks_in_queued_scans(db, staff, make_user, make_event):
     event = make_event()
     first, second = seat(db, make_user(), event), seat(db, make_user(), event)
-    answers = checkin.sync(staff, event.sessions[0], _batch(first, second), now=SESSION_START)
+    answers = ledger.sync(staff, event.sessions[0], _batch(first, second), now=SESSION_START)
     db.session.commit()
     assert [(a["ref"], a["outcome"], a["tone"]) for a in answers] == [
         ("tablet-1", "checked_in", "green"), ("tablet-2", "checked_in", "green")]
@@ -304,9 +305,9 @@ def test_sync_checks_in_queued_scans(db, staff, make_user, make_event):
 def test_sync_sent_twice_records_each_person_once(db, staff, make_user, make_event):
     event = make_event()
     first, second = seat(db, make_user(), event), seat(db, make_user(), event)
-    checkin.sync(staff, event.sessions[0], _batch(first, second), now=SESSION_START)
+    ledger.sync(staff, event.sessions[0], _batch(first, second), now=SESSION_START)
     db.session.commit()
-    answers = checkin.sync(staff, event.sessions[0], _batch(first, second), now=SESSION_START + minutes(1))
+    answers = ledger.sync(staff, event.sessions[0], _batch(first, second), now=SESSION_START + minutes(1))
     db.session.commit()
     # The same items again (same refs) get the stored answers: nothing changes.
     assert [(a["ref"], a["outcome"], a["replayed"]) for a in answers] == [
@@ -314,7 +315,7 @@ def test_sync_sent_twice_records_each_person_once(db, staff, make_user, make_eve
     assert sorted(a.registration_id for a in attendances(db)) == sorted([first.id, second.id])
     # The same people scanned again (new refs) are already in.
     again = [{**item, "ref": item["ref"] + "-again"} for item in _batch(first, second)]
-    answers = checkin.sync(staff, event.sessions[0], again, now=SESSION_START + minutes(2))
+    answers = ledger.sync(staff, event.sessions[0], again, now=SESSION_START + minutes(2))
     assert [a["outcome"] for a in answers] == ["already_checked_in", "already_checked_in"]
 
 
@@ -323,13 +324,13 @@ def test_sync_from_two_devices_keeps_the_earliest_time(db, staff, make_user, mak
     registration = seat(db, make_user(), event)
     url = tickets.ticket_url(registration)
     session = event.sessions[0]
-    checkin.sync(staff, session, [{"ref": "a", "scan": url, "at": "2027-03-10T17:05:00Z", "offline": True}],
+    ledger.sync(staff, session, [{"ref": "a", "scan": url, "at": "2027-03-10T17:05:00Z", "offline": True}],
                  now=SESSION_START + minutes(30))
     db.session.commit()
-    checkin.sync(staff, session, [{"ref": "b", "scan": url, "at": "2027-03-10T17:02:00Z", "offline": True}],
+    ledger.sync(staff, session, [{"ref": "b", "scan": url, "at": "2027-03-10T17:02:00Z", "offline": True}],
                  now=SESSION_START + minutes(31))
     db.session.commit()
-    checkin.sync(staff, session, [{"ref": "c", "scan": url, "at": "2027-03-10T17:09:00Z", "offline": True}],
+    ledger.sync(staff, session, [{"ref": "c", "scan": url, "at": "2027-03-10T17:09:00Z", "offline": True}],
                  now=SESSION_START + minutes(32))
     db.session.commit()
     [attendance] = attendances(db)
@@ -341,7 +342,7 @@ def test_sync_can_undo(db, staff, make_user, make_event):
     registration = seat(db, make_user(), event)
     checkin.check_in(staff, event.sessions[0], registration, method="scan", now=AT_DOOR)
     db.session.commit()
-    [answer] = checkin.sync(staff, event.sessions[0],
+    [answer] = ledger.sync(staff, event.sessions[0],
                             [{"ref": "u", "registration_id": registration.id, "undo": True}], now=AT_DOOR)
     db.session.commit()
     assert answer["outcome"] == "undone"
@@ -367,12 +368,12 @@ def test_sync_answers_garbage_with_red_invalid_and_changes_nothing(db, staff, ma
         {"ref": "x", "scan": forged},
         {"ref": "x", "scan": {"nested": "object"}},
     ]
-    answers = checkin.sync(staff, event.sessions[0], garbage, now=AT_DOOR)
+    answers = ledger.sync(staff, event.sessions[0], garbage, now=AT_DOOR)
     db.session.commit()
     assert len(answers) == len(garbage)
     assert {(a["outcome"], a["tone"]) for a in answers} == {("invalid", "red")}
     assert attendances(db) == []
-    assert checkin.sync(staff, event.sessions[0], {"items": "not a list"}, now=AT_DOOR) == []
+    assert ledger.sync(staff, event.sessions[0], {"items": "not a list"}, now=AT_DOOR) == []
 
 
 def test_manual_check_in_by_id_answers_bad_ids_with_red_invalid(db, staff, make_user, make_event):
@@ -388,7 +389,7 @@ def test_manual_check_in_by_id_answers_bad_ids_with_red_invalid(db, staff, make_
 def test_sync_ignores_a_garbage_time_and_uses_now(db, staff, make_user, make_event):
     event = make_event()
     registration = seat(db, make_user(), event)
-    [answer] = checkin.sync(staff, event.sessions[0],
+    [answer] = ledger.sync(staff, event.sessions[0],
                             [{"ref": "t", "registration_id": registration.id, "at": "yesterday-ish"}], now=AT_DOOR)
     assert answer["outcome"] == "checked_in"
     assert attendances(db)[0].checked_in_at == AT_DOOR
@@ -398,7 +399,7 @@ def test_sync_needs_door_rights_for_the_event(db, make_user, make_event):
     event = make_event()
     registration = seat(db, make_user(), event)
     with pytest.raises(PermissionDenied):
-        checkin.sync(make_user(Role.DOOR), event.sessions[0],
+        ledger.sync(make_user(Role.DOOR), event.sessions[0],
                      [{"ref": "r", "registration_id": registration.id}], now=AT_DOOR)
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from miado_events.checkin import ledger
 from miado_events.checkin import services as checkin
 from miado_events.checkin import tickets
 from miado_events.errors import DomainError, PermissionDenied
@@ -22,7 +23,7 @@ from .events_support import NOW, SESSION_START
 AT_DOOR = SESSION_START - minutes(10)
 
 
-def ledger(db) -> list[CheckinScan]:
+def scans(db) -> list[CheckinScan]:
     db.session.expire_all()
     return list(db.session.scalars(select(CheckinScan).order_by(CheckinScan.id)))
 
@@ -41,7 +42,7 @@ def test_an_item_naming_a_deleted_persons_registration_does_not_break_the_batch(
     here_registration = seat(db, here, event)
     delete_account(gone, now=NOW)
     db.session.commit()
-    answers = checkin.sync(staff, event.sessions[0], [
+    answers = ledger.sync(staff, event.sessions[0], [
         {"ref": "r1", "registration_id": gone_registration.id, "at": iso(AT_DOOR), "offline": True},
         {"ref": "r2", "registration_id": here_registration.id, "at": iso(AT_DOOR), "offline": True},
     ], now=AT_DOOR)
@@ -64,7 +65,7 @@ def test_any_failure_becomes_that_items_answer_and_the_rest_are_recorded(
         return judge(registration, session)
 
     monkeypatch.setattr(checkin, "_judge", failing_judge)
-    answers = checkin.sync(staff, event.sessions[0], [
+    answers = ledger.sync(staff, event.sessions[0], [
         {"ref": f"r{r.id}", "registration_id": r.id, "at": iso(AT_DOOR)} for r in (first, broken, last)
     ], now=AT_DOOR)
     db.session.commit()
@@ -72,7 +73,7 @@ def test_any_failure_becomes_that_items_answer_and_the_rest_are_recorded(
     assert answers[1]["tone"] == "red" and answers[1]["ref"] == f"r{broken.id}"
     assert sorted(a.registration_id for a in attendances(db)) == sorted([first.id, last.id])
     # Nothing of the failed item stays half-written.
-    assert [s.client_ref for s in ledger(db)] == [f"r{first.id}", f"r{last.id}"]
+    assert [s.client_ref for s in scans(db)] == [f"r{first.id}", f"r{last.id}"]
 
 
 # --- replays and undo --------------------------------------------------------------------------
@@ -80,13 +81,13 @@ def test_any_failure_becomes_that_items_answer_and_the_rest_are_recorded(
 def test_every_item_is_a_ledger_row_with_device_and_arrival_time(db, staff, make_user, make_event):
     event = make_event()
     registration = seat(db, make_user(), event)
-    checkin.sync(staff, event.sessions[0], [
+    ledger.sync(staff, event.sessions[0], [
         {"ref": "in", "registration_id": registration.id, "at": iso(AT_DOOR - minutes(3)), "offline": True},
         {"ref": "out", "registration_id": registration.id, "at": iso(AT_DOOR - minutes(2)), "undo": True,
          "offline": True},
     ], now=AT_DOOR)
     db.session.commit()
-    rows = ledger(db)
+    rows = scans(db)
     assert [(s.client_ref, s.kind, s.result, s.registration_id, s.user_id) for s in rows] == [
         ("in", "check_in", "checked_in", registration.id, staff.id),
         ("out", "undo", "undone", registration.id, staff.id)]
@@ -101,26 +102,26 @@ def test_a_late_replay_of_an_undo_does_not_take_back_a_later_check_in(db, staff,
     check_in = {"ref": "a", "registration_id": registration.id, "at": iso(AT_DOOR)}
     undo = {"ref": "u", "registration_id": registration.id, "at": iso(AT_DOOR + minutes(1)), "undo": True}
     again = {"ref": "b", "registration_id": registration.id, "at": iso(AT_DOOR + minutes(2))}
-    checkin.sync(staff, session, [check_in, undo, again], now=AT_DOOR + minutes(2))
+    ledger.sync(staff, session, [check_in, undo, again], now=AT_DOOR + minutes(2))
     db.session.commit()
     assert len(attendances(db)) == 1
     # The first batch arrives once more, late: each item gets its first answer.
-    answers = checkin.sync(staff, session, [check_in, undo], now=AT_DOOR + minutes(20))
+    answers = ledger.sync(staff, session, [check_in, undo], now=AT_DOOR + minutes(20))
     db.session.commit()
     assert [(a["outcome"], a["replayed"]) for a in answers] == [("checked_in", True), ("undone", True)]
     [attendance] = attendances(db)
     assert attendance.checked_in_at == AT_DOOR + minutes(2)
-    assert len(ledger(db)) == 3
+    assert len(scans(db)) == 3
 
 
 def test_a_ref_is_unique_per_session_in_the_database(db, staff, make_user, make_event):
     event = make_event(capacity=3)
     first, second = seat(db, make_user(), event), seat(db, make_user(), event)
     session = event.sessions[0]
-    checkin.sync(staff, session, [{"ref": "same", "registration_id": first.id}], now=AT_DOOR)
+    ledger.sync(staff, session, [{"ref": "same", "registration_id": first.id}], now=AT_DOOR)
     db.session.commit()
     # Another registration under a ref already used: the stored answer, no check-in.
-    [answer] = checkin.sync(staff, session, [{"ref": "same", "registration_id": second.id}], now=AT_DOOR)
+    [answer] = ledger.sync(staff, session, [{"ref": "same", "registration_id": second.id}], now=AT_DOOR)
     db.session.commit()
     assert (answer["registration_id"], answer["replayed"]) == (first.id, True)
     assert [a.registration_id for a in attendances(db)] == [first.id]
@@ -142,7 +143,7 @@ def test_refusals_are_answered_per_item_with_their_reason(db, staff, make_user, 
 
     reg.cancel_registration(staff, cancelled, now=NOW)
     db.session.commit()
-    answers = checkin.sync(staff, event.sessions[0], [
+    answers = ledger.sync(staff, event.sessions[0], [
         {"ref": "1", "registration_id": cancelled.id, "offline": True, "at": iso(AT_DOOR)},
         {"ref": "2", "registration_id": other_session.id, "offline": True, "at": iso(AT_DOOR)},
         {"ref": "3", "registration_id": waiting.id, "offline": True, "at": iso(AT_DOOR)},
@@ -168,15 +169,15 @@ def test_door_staff_learn_nothing_about_another_events_registration(
                  {"ref": "p2", "registration_id": stranger.id, "undo": True},
                  {"ref": "p3", "scan": tickets.ticket_url(stranger)},
                  {"ref": "p4", "scan": stranger.ticket_code}):
-        [answer] = checkin.sync(door, here.sessions[0], [item], now=AT_DOOR)
+        [answer] = ledger.sync(door, here.sessions[0], [item], now=AT_DOOR)
         assert answer["tone"] == "red", item
         assert answer["name"] is None and answer["organisation"] is None, item
         assert answer["registration_id"] is None, item
         text = str(answer)
         assert "Sabine" not in text and "Anderswo" not in text and "networking" not in text, item
     # The same answer as for an id that does not exist at all.
-    [unknown] = checkin.sync(door, here.sessions[0], [{"ref": "p5", "registration_id": 999_999}], now=AT_DOOR)
-    [by_id] = checkin.sync(door, here.sessions[0], [{"ref": "p6", "registration_id": stranger.id}], now=AT_DOOR)
+    [unknown] = ledger.sync(door, here.sessions[0], [{"ref": "p5", "registration_id": 999_999}], now=AT_DOOR)
+    [by_id] = ledger.sync(door, here.sessions[0], [{"ref": "p6", "registration_id": stranger.id}], now=AT_DOOR)
     assert {k: v for k, v in unknown.items() if k != "ref"} == {k: v for k, v in by_id.items() if k != "ref"}
     result = checkin.check_in_registration_id(door, here.sessions[0], str(stranger.id), now=AT_DOOR)
     assert (result.outcome, result.registration) == ("invalid", None)
@@ -192,15 +193,15 @@ def test_an_offline_check_in_sent_weeks_later_is_held_for_review_not_recorded(
     registration = seat(db, make_user(name="Lena Late"), event)
     door = door_staff_for(db, make_user, staff, event)
     five_weeks_later = SESSION_START + timedelta(weeks=5)
-    [answer] = checkin.sync(door, event.sessions[0], [
+    [answer] = ledger.sync(door, event.sessions[0], [
         {"ref": "old", "registration_id": registration.id, "at": iso(AT_DOOR), "offline": True}],
         now=five_weeks_later)
     db.session.commit()
     assert (answer["outcome"], answer["tone"]) == ("held_for_review", "amber")
     assert attendances(db) == []
-    [scan] = ledger(db)
+    [scan] = scans(db)
     assert (scan.result, scan.device_at, scan.received_at) == ("held_for_review", AT_DOOR, five_weeks_later)
-    assert checkin.pending_reviews(event) == [scan]
+    assert ledger.pending_reviews(event) == [scan]
     actions = db.session.scalars(select(AuditEntry.action)).all()
     assert "checkin.held" in actions
 
@@ -209,7 +210,7 @@ def test_an_online_item_with_a_backdated_time_is_held_too(db, staff, make_user, 
     event = make_event()
     registration = seat(db, make_user(), event)
     door = door_staff_for(db, make_user, staff, event)
-    [answer] = checkin.sync(door, event.sessions[0], [
+    [answer] = ledger.sync(door, event.sessions[0], [
         {"ref": "x", "registration_id": registration.id, "at": iso(AT_DOOR)}],
         now=SESSION_START + timedelta(days=3))
     assert answer["outcome"] == "held_for_review"
@@ -221,11 +222,11 @@ def test_within_the_grace_period_an_offline_check_in_is_recorded(db, app, staff,
     event = make_event(capacity=3)
     on_time, late = seat(db, make_user(), event), seat(db, make_user(), event)
     session = event.sessions[0]
-    [answer] = checkin.sync(staff, session, [
+    [answer] = ledger.sync(staff, session, [
         {"ref": "1", "registration_id": on_time.id, "at": iso(AT_DOOR), "offline": True}],
         now=WINDOW_CLOSES + minutes(59))
     assert answer["outcome"] == "checked_in"
-    [answer] = checkin.sync(staff, session, [
+    [answer] = ledger.sync(staff, session, [
         {"ref": "2", "registration_id": late.id, "at": iso(AT_DOOR), "offline": True}],
         now=WINDOW_CLOSES + minutes(61))
     assert answer["outcome"] == "held_for_review"
@@ -239,19 +240,19 @@ def test_staff_accept_a_held_check_in_at_the_device_time(db, staff, make_user, m
     event = make_event()
     registration = seat(db, make_user(), event)
     later = SESSION_START + timedelta(weeks=5)
-    checkin.sync(staff, event.sessions[0], [
+    ledger.sync(staff, event.sessions[0], [
         {"ref": "old", "registration_id": registration.id, "at": iso(AT_DOOR), "offline": True}], now=later)
     db.session.commit()
-    [scan] = checkin.pending_reviews(event)
-    result = checkin.review_held_scan(staff, scan, accept=True, now=later + minutes(5))
+    [scan] = ledger.pending_reviews(event)
+    result = ledger.review_held_scan(staff, scan, accept=True, now=later + minutes(5))
     db.session.commit()
     assert result.outcome == "checked_in"
     [attendance] = attendances(db)
     assert (attendance.checked_in_at, attendance.method) == (AT_DOOR, "sync")
     assert (scan.review, scan.reviewed_by_id) == ("accepted", staff.id)
-    assert checkin.pending_reviews(event) == []
+    assert ledger.pending_reviews(event) == []
     with pytest.raises(DomainError) as err:
-        checkin.review_held_scan(staff, scan, accept=False)
+        ledger.review_held_scan(staff, scan, accept=False)
     assert err.value.code == "already_reviewed"
 
 
@@ -259,18 +260,18 @@ def test_staff_reject_a_held_check_in_and_door_staff_cannot_review(db, staff, ma
     event = make_event()
     registration = seat(db, make_user(), event)
     door = door_staff_for(db, make_user, staff, event)
-    checkin.sync(door, event.sessions[0], [
+    ledger.sync(door, event.sessions[0], [
         {"ref": "old", "registration_id": registration.id, "at": iso(AT_DOOR), "offline": True}],
         now=SESSION_START + timedelta(weeks=5))
     db.session.commit()
-    [scan] = checkin.pending_reviews(event)
+    [scan] = ledger.pending_reviews(event)
     with pytest.raises(PermissionDenied):
-        checkin.review_held_scan(door, scan, accept=True)
-    checkin.review_held_scan(staff, scan, accept=False)
+        ledger.review_held_scan(door, scan, accept=True)
+    ledger.review_held_scan(staff, scan, accept=False)
     db.session.commit()
     assert scan.review == "rejected"
     assert attendances(db) == []
-    assert checkin.pending_reviews(event) == []
+    assert ledger.pending_reviews(event) == []
 
 
 def test_a_late_offline_time_does_not_move_an_existing_check_in(db, staff, make_user, make_event):
@@ -278,7 +279,7 @@ def test_a_late_offline_time_does_not_move_an_existing_check_in(db, staff, make_
     registration = seat(db, make_user(), event)
     checkin.check_in(staff, event.sessions[0], registration, method="scan", now=AT_DOOR)
     db.session.commit()
-    [answer] = checkin.sync(staff, event.sessions[0], [
+    [answer] = ledger.sync(staff, event.sessions[0], [
         {"ref": "x", "registration_id": registration.id, "at": iso(SESSION_START - timedelta(days=30)),
          "offline": True}], now=AT_DOOR + minutes(5))
     db.session.commit()
@@ -300,11 +301,11 @@ def test_every_entry_point_writes_the_same_ledger(db, app, staff, make_user, mak
     checkin.self_check_in(by_self.user, session, checkin.self_checkin_code(session, AT_DOOR), now=AT_DOOR)
     walk_in(staff, session, name="Wim Walk-in", email="wim@example.org", now=AT_DOOR)
     db.session.commit()
-    assert [s.method for s in ledger(db)] == ["scan", "manual", "manual", "self", "walk_in"]
-    assert {s.result for s in ledger(db)} == {"checked_in"}
+    assert [s.method for s in scans(db)] == ["scan", "manual", "manual", "self", "walk_in"]
+    assert {s.result for s in scans(db)} == {"checked_in"}
     # The CLI too (at the real time: let in or refused, it is recorded all the same).
     result = app.test_cli_runner().invoke(args=[
         "checkin", "scan", str(session.id), tickets.ticket_url(by_cli), "--as", staff.email])
     assert result.exit_code in (0, 1), result.output
-    [cli] = [s for s in ledger(db) if s.method == "cli"]
+    [cli] = [s for s in scans(db) if s.method == "cli"]
     assert (cli.registration_id, cli.kind) == (by_cli.id, "check_in")

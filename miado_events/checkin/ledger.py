@@ -1,0 +1,163 @@
+"""The door ledger's flows: the scanner's queue (``sync``) and the staff
+review of offline check-ins that arrived too late.
+
+Each item a scanner sends is handled in its own savepoint through the one
+check-in service (``services.check_in`` / ``services.undo``): whatever goes
+wrong with one item becomes that item's answer, the others are recorded. An
+item's ``ref`` is unique per session in the ledger (``CheckinScan``), so an
+item sent again, or late, is answered as the first time and changes nothing.
+Services never commit.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from .. import audit
+from ..database import utcnow
+from ..errors import DomainError, PermissionDenied
+from ..extensions import db
+from ..models.checkin import CheckInMethod, CheckinScan, ScanKind
+from ..models.events import Event, EventSession, Registration
+from ..permissions import ensure, is_staff
+from .services import (Result, _failed, _invalid, _not_here, _record, _require_door, attendance_of, check_in,
+                       describe, door_registration, resolve_scan, undo)
+
+
+def parse_client_time(value) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _client_ref(item) -> str | None:
+    ref = item.get("ref") if isinstance(item, dict) else None
+    if isinstance(ref, bool) or not isinstance(ref, (str, int)):
+        return None
+    return str(ref)[:64] or None
+
+
+def stored_scan(session: EventSession, client_ref: str | None) -> CheckinScan | None:
+    if not client_ref:
+        return None
+    return db.session.scalar(select(CheckinScan).where(CheckinScan.session_id == session.id,
+                                                       CheckinScan.client_ref == client_ref))
+
+
+def _replay(session: EventSession, scan: CheckinScan) -> Result:
+    """The stored answer to an item seen before; nothing changes."""
+    registration = scan.registration
+    attendance = attendance_of(registration, session) if registration is not None else None
+    result = describe(scan.result, session, registration, attendance)
+    result.extra["replayed"] = True
+    return result
+
+
+def _sync_item(actor, session: EventSession, item, ref: str | None, now: datetime) -> Result:
+    if not isinstance(item, dict):
+        return _invalid()
+    stored = stored_scan(session, ref)
+    if stored is not None:
+        return _replay(session, stored)
+    offline = item.get("offline") is True
+    device_at = parse_client_time(item.get("at"))
+    scan = item.get("scan")
+    if offline:
+        method = CheckInMethod.SYNC
+    elif item.get("method") == "scan" or (scan and item.get("method") != "manual"):
+        method = CheckInMethod.SCAN
+    else:
+        method = CheckInMethod.MANUAL
+    kind = ScanKind.UNDO if item.get("undo") is True else ScanKind.CHECK_IN
+    if isinstance(scan, str) and scan:
+        _status, registration = resolve_scan(scan[:500])
+        refusal = _invalid()
+    elif item.get("registration_id") is not None:
+        registration = door_registration(session, item["registration_id"])
+        refusal = _not_here()
+    else:
+        registration, refusal = None, _invalid()
+    if kind is ScanKind.UNDO:
+        return undo(actor, session, registration, method=method, now=now, client_ref=ref, device_at=device_at)
+    if registration is None:
+        return _record(actor, session, refusal, kind=kind, method=method.value, client_ref=ref,
+                       device_at=device_at, now=now)
+    return check_in(actor, session, registration, method=method, now=now, at=device_at, client_ref=ref)
+
+
+def sync(actor, session: EventSession, items: list, *, now: datetime | None = None) -> list[dict]:
+    """Check-ins a scanner queued (offline, or one at a time online). Each
+    item: ``{"ref": id, "scan": text}`` or ``{"ref": id, "registration_id": n}``,
+    with ``"at"`` (ISO time on the device), ``"offline": true`` when it was
+    decided offline, and optionally ``"undo": true``.
+
+    Each item is handled in its own savepoint: whatever goes wrong with one
+    becomes that item's answer, and the others are recorded. ``ref`` is
+    unique per session (the door ledger): an item sent again is answered as
+    the first time and changes nothing. Returns one answer per item."""
+    _require_door(actor, session)
+    now = now or utcnow()
+    answers = []
+    for item in items if isinstance(items, list) else []:
+        ref = _client_ref(item)
+        try:
+            with db.session.begin_nested():
+                answer = _sync_item(actor, session, item, ref, now).as_json()
+                db.session.flush()
+        except PermissionDenied:
+            raise
+        except IntegrityError:
+            # The same item arrived twice at the same moment: the other one counts.
+            stored = stored_scan(session, ref)
+            answer = (_replay(session, stored) if stored is not None else _failed()).as_json()
+        except Exception:  # noqa: BLE001 -- one bad item must not cost the others
+            current_app.logger.exception("door sync: item %r of session %s failed", ref, session.id)
+            answer = _failed().as_json()
+        answers.append({"ref": ref, **answer})
+    return answers
+
+
+# --- staff review of late offline check-ins --------------------------------------------
+
+def pending_reviews(event: Event) -> list[CheckinScan]:
+    """Offline check-ins of ``event`` that arrived too late, oldest first."""
+    return list(db.session.scalars(
+        select(CheckinScan).join(EventSession, EventSession.id == CheckinScan.session_id)
+        .options(joinedload(CheckinScan.registration).joinedload(Registration.user),
+                 joinedload(CheckinScan.session), joinedload(CheckinScan.user))
+        .where(EventSession.event_id == event.id, CheckinScan.result == "held_for_review",
+               CheckinScan.review.is_(None))
+        .order_by(CheckinScan.received_at, CheckinScan.id)))
+
+
+def review_held_scan(actor, scan: CheckinScan, *, accept: bool, now: datetime | None = None) -> Result | None:
+    """Staff accept (the person is checked in at the device's time) or reject
+    an offline check-in that arrived too late."""
+    ensure(is_staff, actor)
+    if not scan.awaits_review:
+        raise DomainError("already_reviewed", _l("This check-in has already been reviewed."))
+    now = now or utcnow()
+    result = None
+    if accept:
+        if scan.registration is None:
+            raise DomainError("registration_gone", _l("This registration no longer exists."))
+        result = check_in(actor, scan.session, scan.registration, method=CheckInMethod.SYNC, now=now,
+                          at=scan.device_at or scan.received_at, override=True)
+        if result.outcome not in ("checked_in", "already_checked_in"):
+            raise DomainError(result.outcome, result.message)
+    scan.review = "accepted" if accept else "rejected"
+    scan.reviewed_at = now
+    scan.reviewed_by_id = actor.id
+    name = scan.registration.user.name if scan.registration is not None and scan.registration.user else ""
+    audit.record(actor, "checkin.review", scan.registration, name, now=now, session_id=scan.session_id,
+                 decision=scan.review)
+    return result

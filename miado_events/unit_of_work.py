@@ -109,7 +109,7 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             return jsonify(error=error.code, message=str(error.message)), _status_of(error)
         flash(str(error.message), "error")
-        return redirect(_back_url(), code=303)
+        return redirect(_back_url())
 
     @app.after_request
     def _end_unit_of_work(response):

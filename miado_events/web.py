@@ -9,8 +9,8 @@ from flask_babel import format_percent, format_timedelta, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import permissions
-from .accounts.forms import ROLE_LABELS
 from .database import utcnow
+from .models.accounts import Role
 from .i18n import text_direction, ui_language
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -100,5 +100,5 @@ def init_app(app: Flask) -> None:
             "ui_languages": app.config["LANGUAGES"],
             "now": utcnow,
             "contact_email": app.config["CONTACT_EMAIL"],
-            "role_label": lambda role: ROLE_LABELS.get(role, role),
+            "role_label": Role.label_of,
         }

@@ -39,7 +39,7 @@ from email.utils import getaddresses
 
 from flask import current_app
 from icalendar import Calendar
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import utcnow
@@ -410,10 +410,23 @@ def unusable_replies_query():
             .order_by(CalendarReply.id.desc()))
 
 
-def declines_that_freed_seats(since: datetime | None = None) -> int:
-    from sqlalchemy import func
+DASHBOARD_DAYS = 30
 
-    query = select(func.count(CalendarReply.id)).where(CalendarReply.freed_seat.is_(True))
-    if since is not None:
-        query = query.where(CalendarReply.received_at >= since)
-    return db.session.scalar(query) or 0
+
+@dataclass
+class DashboardCounts:
+    #: Declines in a calendar app that gave a seat back, in the last DASHBOARD_DAYS days.
+    freed_seats: int
+    #: Replies left for the office (listed on the staff page).
+    unusable: int
+
+
+def dashboard_counts(now: datetime | None = None) -> DashboardCounts:
+    """Both counts in one query."""
+    since = (now or utcnow()) - timedelta(days=DASHBOARD_DAYS)
+    row = db.session.execute(select(
+        select(func.count(CalendarReply.id)).where(CalendarReply.freed_seat.is_(True),
+                                                   CalendarReply.received_at >= since).scalar_subquery(),
+        select(func.count(CalendarReply.id)).where(
+            CalendarReply.outcome == ReplyOutcome.UNUSABLE.value).scalar_subquery())).one()
+    return DashboardCounts(*row)

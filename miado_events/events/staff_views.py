@@ -12,6 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models.events import Event, EventSession, Registration, Slot, Venue
 from ..models.orgs import Organisation
+from ..models.replies import answers_by_registration
 from ..permissions import is_staff, require
 from .. import unit_of_work
 from . import queries, services
@@ -181,7 +182,8 @@ def registrations(event_id: int):
     add_form = StaffAddForm()
     add_form.slot_id.choices = [(str(g["slot"].id), _slot_label(g["slot"])) for g in groups]
     return render_template("events/staff/registrations.html", event=event, groups=groups,
-                           add_form=add_form, confirm=ConfirmForm(), slot_label=_slot_label)
+                           add_form=add_form, confirm=ConfirmForm(), slot_label=_slot_label,
+                           answers=answers_by_registration(r.id for r in rows))
 
 
 def _slot_label(slot: Slot) -> str:

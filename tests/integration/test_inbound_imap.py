@@ -124,3 +124,22 @@ def test_the_command_without_a_mailbox_says_so(app):
     result = app.test_cli_runner().invoke(args=["mail", "receive"])
     assert result.exit_code != 0
     assert "INBOUND_IMAP_HOST" in result.output
+
+
+def test_staff_see_each_calendar_answer_and_the_seats_declines_freed(app, db, make_user, client, login):
+    event, member, taken, waiting, queued, staff = full_seminar(db, make_user)
+    uid = ical.session_uid(event.sessions[0])
+    replies.process_message(reply("apple", uid=uid, attendee=waiting.email, partstat="TENTATIVE"))
+    db.session.commit()
+    login(staff)
+    page = client.get(f"/staff/events/{event.id}/registrations").get_data(as_text=True)
+    assert "Calendar answer" in page and "Tentative" in page and "no answer" in page
+    dashboard = client.get("/staff/").get_data(as_text=True)
+    assert "0 seats freed by declines in calendar apps in the last 30 days." in dashboard
+
+    replies.process_message(reply("outlook", uid=uid, attendee=member.email))
+    db.session.commit()
+    dashboard = client.get("/staff/").get_data(as_text=True)
+    assert "1 seat freed by a decline in a calendar app in the last 30 days." in dashboard
+    page = client.get(f"/staff/events/{event.id}/registrations").get_data(as_text=True)
+    assert "Tentative" in page  # the colleague, now with the seat

@@ -148,6 +148,16 @@ DEMO_VENUES = [
 NETWORKING_TITLE = "Vernetzungstreffen der Migrantenselbstorganisationen (Demo)"
 
 
+# Nobody comes to an evening event on these days: the demo moves such dates on.
+_HOLIDAYS = {(12, 24), (12, 25), (12, 26), (12, 31), (1, 1)}
+
+
+def _working_evening(day):
+    while (day.month, day.day) in _HOLIDAYS:
+        day += timedelta(days=1)
+    return day
+
+
 def _demo_events(admin: User, now) -> None:
     if db.session.scalar(select(Event.id).where(Event.title == NETWORKING_TITLE)):
         return
@@ -175,8 +185,8 @@ def _demo_events(admin: User, now) -> None:
     first_wednesday = today + timedelta(days=21 + (2 - (today + timedelta(days=21)).weekday()) % 7)
     for week in range(4):
         event_services.add_session(admin, series, SessionData(
-            day=first_wednesday + timedelta(days=7 * week), start=time(17, 30), end=time(20, 0),
-            venue_id=venues[1].id))
+            day=_working_evening(first_wednesday + timedelta(days=7 * week)), start=time(17, 30),
+            end=time(20, 0), venue_id=venues[1].id))
 
     seminars = [
         ("Seminar: Social Media für Vereine (Demo)", 25, ["de", "ar"], 10, venues[0]),
@@ -188,7 +198,8 @@ def _demo_events(admin: User, now) -> None:
         seminar = create(title, "seminar", capacity, languages=languages,
                          description="Ein Abend mit Beispielen aus der Praxis und Zeit für Fragen.")
         event_services.add_session(admin, seminar, SessionData(
-            day=today + timedelta(days=in_days), start=time(18, 0), end=time(21, 0), venue_id=venue.id))
+            day=_working_evening(today + timedelta(days=in_days)), start=time(18, 0), end=time(21, 0),
+            venue_id=venue.id))
         created.append(seminar)
     for event in [networking, series, *created]:
         event_services.publish_event(admin, event, now=now)
@@ -252,7 +263,7 @@ def _demo_checkin(admin: User, now) -> None:
         now=now - timedelta(days=90))
     for week in range(4):
         event_services.add_session(admin, series, SessionData(
-            day=first + timedelta(days=7 * week), start=time(17, 30), end=time(20, 0),
+            day=_working_evening(first + timedelta(days=7 * week)), start=time(17, 30), end=time(20, 0),
             venue_id=venue.id if venue else None))
     event_services.publish_event(admin, series, now=now - timedelta(days=90))
     db.session.flush()

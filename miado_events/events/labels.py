@@ -13,4 +13,12 @@ def template_helpers() -> dict:
         "visibility_label": Visibility.label_of,
         "event_status_label": EventStatus.label_of,
         "registration_status_label": RegistrationStatus.label_of,
+        "waiting_list_length": _waiting_list_length,
     }
+
+
+def _waiting_list_length(slot) -> int:
+    """How many wait for a seat in ``slot`` (the cancel page promises the seat only then)."""
+    from .queries import waitlist_counts
+
+    return waitlist_counts([slot.id]).get(slot.id, 0)

@@ -59,6 +59,24 @@ def upcoming_sessions(now: datetime, *, kind: str = "", language: str = "", dist
     return query
 
 
+def next_events(now: datetime, *, limit: int = 4, dates: int = 3) -> list[tuple[Event, list[EventSession]]]:
+    """The next ``limit`` published events with a session still to come, soonest
+    first, each with its next ``dates`` sessions (a recurring meeting once).
+    Two statements (plus the loaded slots), however many sessions each has."""
+    upcoming = upcoming_sessions(now).subquery()
+    first = (select(upcoming.c.event_id, func.min(upcoming.c.starts_at).label("first"))
+             .group_by(upcoming.c.event_id).subquery())
+    ids = [row.event_id for row in db.session.execute(
+        select(first.c.event_id).order_by(first.c.first, first.c.event_id).limit(limit))]
+    if not ids:
+        return []
+    by_event: dict[int, list[EventSession]] = {event_id: [] for event_id in ids}
+    for session in db.session.scalars(upcoming_sessions(now).where(EventSession.event_id.in_(ids))):
+        if len(by_event[session.event_id]) < dates:
+            by_event[session.event_id].append(session)
+    return [(sessions[0].event, sessions) for sessions in by_event.values() if sessions]
+
+
 # The event page: every session with its venue, and the slots, loaded with
 # the event (one statement each, however many sessions and venues).
 EVENT_PAGE_OPTIONS = (selectinload(Event.sessions).joinedload(EventSession.venue),
@@ -156,6 +174,15 @@ class SlotState:
     waiting: int
     opens_at: datetime | None = None
     registration: Registration | None = None
+    #: When registration closes (the deadline, at the latest the start) and
+    #: when the slot starts: the "until when" and "why" of the state.
+    closes_at: datetime | None = None
+    starts_at: datetime | None = None
+
+    @property
+    def closed_by_start(self) -> bool:
+        """Closed because it has begun or begins before any deadline."""
+        return self.code == "closed" and self.closes_at is not None and self.closes_at == self.starts_at
 
 
 def slot_state(slot: Slot, now: datetime, *, waiting: int = 0,
@@ -164,6 +191,10 @@ def slot_state(slot: Slot, now: datetime, *, waiting: int = 0,
     state = SlotState(code="closed", free=slot.free_seats, capacity=slot.capacity, waiting=waiting,
                       registration=registration)
     window = slot.registration_window(now)
+    state.starts_at = slot.starts_at
+    deadline = event.registration_closes_at
+    state.closes_at = (min(deadline, state.starts_at) if deadline and state.starts_at
+                       else deadline or state.starts_at)
     if event.is_cancelled or (slot.session is not None and not slot.session.is_scheduled):
         state.code = "cancelled"
     elif registration is not None:

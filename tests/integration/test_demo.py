@@ -36,3 +36,17 @@ def test_demo_covers_every_role_and_the_registry(app, db, client):
     assert "Deutsch-Türkischer Kulturverein" in html
     assert "Tamilischer Kulturverein" not in html  # pending ones stay out of the directory
     assert all(u.email.endswith("@demo.example.org") for u in db.session.scalars(select(User)))
+
+
+def test_demo_has_no_event_on_christmas_eve_or_new_years_eve(app, db, monkeypatch):
+    # Loaded on 7 December, the seminar 17 days ahead would fall on 24 December.
+    from datetime import datetime, timezone
+
+    from miado_events import demo
+    from miado_events.models.events import EventSession
+    from miado_events.timeutil import to_local
+
+    monkeypatch.setattr(demo, "utcnow", lambda: datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc))
+    demo.load_demo_data()
+    days = {(to_local(s.starts_at).month, to_local(s.starts_at).day) for s in db.session.scalars(select(EventSession))}
+    assert days and not days & {(12, 24), (12, 31)}

@@ -1,8 +1,8 @@
 """The check-in service: every rule about letting people in, in one place.
 
-Every entry point goes through ``check_in``: the door scanner (online or its
-offline queue via ``sync``), manual search, self check-in, walk-ins and the
-CLI. The answer is a ``Result`` with a colour the scanner shows (green, amber,
+Every entry point goes through ``check_in`` (and ``undo``): the door scanner
+(online or its offline queue via ``ledger.sync``), manual search, self
+check-in, walk-ins, the staff review of late items and the CLI. The answer is a ``Result`` with a colour the scanner shows (green, amber,
 red) and a message in the current language. Services never commit.
 
 Rules:

@@ -25,6 +25,7 @@
   var T = config.text;
   var SESSION = config.sessionId;
   var TIMEOUT_MS = config.timeoutMs || 5000;
+  var SYNC_BATCH = 200;
 
   var state = {
     roster: null,        // {session, entries, public_key, csrf_token, counts}
@@ -463,8 +464,11 @@
   function syncQueue() {
     if (state.syncing || !navigator.onLine) { return Promise.resolve(); }
     state.syncing = true;
-    return queueItems().then(function (items) {
-      if (!items || !items.length) { return null; }
+    return queueItems().then(function (queued) {
+      if (!queued || !queued.length) { return null; }
+      // At most SYNC_BATCH items per request (the server takes up to 500);
+      // the rest follow right after.
+      var items = queued.slice(0, SYNC_BATCH);
       // A fresh list first: it also renews the CSRF token after a long time offline.
       return fetchRoster().catch(function (err) { report("the list could not be loaded", err); }).then(function () {
         return post(items.map(publicItem)).then(function (data) {
@@ -484,6 +488,7 @@
             el.textContent = fill(T.synced, { n: answered.length }) +
               (problems.length ? " " + fill(T.problems, { n: problems.length }) : "");
             showProblems(problems);
+            if (queued.length > items.length) { setTimeout(syncThenShow, 0); }
             return true;
           });
         });

@@ -198,8 +198,10 @@ def scanner_ready(page) -> None:
     page.wait_for_function("""async () => {
         const reg = await navigator.serviceWorker.getRegistration('/door/');
         if (!reg || !reg.active || reg.active.state !== 'activated') return false;
-        const cache = await caches.open('miado-door-v1');
-        const urls = (await cache.keys()).map(r => new URL(r.url).pathname);
+        const urls = [];  // the door's caches: its pages and its versioned assets
+        for (const name of (await caches.keys()).filter(n => n.startsWith('miado-door-'))) {
+            urls.push(...(await (await caches.open(name)).keys()).map(r => new URL(r.url).pathname));
+        }
         if (!urls.includes(location.pathname) || !urls.includes('/static/js/scanner.js')) return false;
         return await new Promise(resolve => {
             const open = indexedDB.open('miado-door');

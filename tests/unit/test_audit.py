@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from miado_events import audit
 from miado_events.accounts import services as accounts
 from miado_events.checkin import certificates
+from miado_events.checkin import ledger
 from miado_events.checkin import services as checkin
 from miado_events.checkin.walkins import walk_in
 from miado_events.events import broadcast, seats
@@ -236,6 +237,32 @@ def _checkin_walk_in(c: Ctx):
                          now=SESSION_START + timedelta(minutes=10))
         assert result.ok, result.message
         return result.registration
+    return c.staff, act
+
+
+def _held(c: Ctx):
+    """An offline check-in that reaches the server five weeks late (writes checkin.held)."""
+    event = c.make_event()
+    registration = register(c.db, c.make_user(), slot_of(event)).registration
+    result = checkin.check_in(c.staff, event.sessions[0], registration, method="sync", at=SESSION_START,
+                              now=SESSION_START + timedelta(weeks=5))
+    assert result.outcome == "held_for_review", result.message
+    return event, result
+
+
+@case("checkin.held")
+def _checkin_held(c: Ctx):
+    return c.staff, lambda: _held(c)[1].registration
+
+
+@case("checkin.review")
+def _checkin_review(c: Ctx):
+    event, _result = _held(c)
+    [scan] = ledger.pending_reviews(event)
+
+    def act():
+        ledger.review_held_scan(c.staff, scan, accept=False, now=SESSION_START + timedelta(weeks=5))
+        return scan.registration
     return c.staff, act
 
 

@@ -126,6 +126,17 @@ def test_a_decline_cancels_and_gives_the_seat_to_the_waiting_list(db, outbox, fu
     assert waiting.email in mails  # the next person is told at once
 
 
+def test_a_cancellation_on_the_site_does_not_speak_of_the_calendar(db, outbox, full_session):
+    from miado_events.events import registration as reg
+
+    event, member, taken, *_ = full_session
+    outbox.clear()
+    reg.cancel_registration(member, taken, now=NOW)
+    db.session.commit()
+    cancel = next(m for m in outbox if str(m["To"]) == member.email)
+    assert "calendar" not in body(cancel)
+
+
 def test_the_same_message_twice_changes_nothing_more(db, outbox, full_session):
     event, member, taken, waiting, queued = full_session
     raw = reply("outlook", uid=_uid(event), attendee=member.email, dtstamp=LATER)

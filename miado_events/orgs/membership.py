@@ -16,14 +16,13 @@ from ..extensions import db
 from ..mail import send_message
 from ..models.accounts import User, UserToken
 from ..models.orgs import Membership, MembershipRole, MembershipStatus, OrgInvitation, Organisation
-from ..permissions import can_manage_members, can_request_membership, forbidden
+from ..permissions import can_manage_members, can_request_membership, ensure, forbidden
 from ..urls import external_url
 from . import queries
 
 
 def _require_manager(actor: User, org: Organisation) -> None:
-    if not can_manage_members(actor, org):
-        raise forbidden()
+    ensure(can_manage_members, actor, org)
 
 
 # --- join requests ----------------------------------------------------------------

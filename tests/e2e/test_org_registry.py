@@ -73,7 +73,8 @@ def log_in(page, live_server, email, password):
     page.locator('main input[name="email"]').fill(email)
     page.locator('main input[name="password"]').fill(password)
     page.locator("main form.form button[type=submit]").click()
-    expect(page).to_have_url(f"{live_server.url}/")
+    # Staff land on their dashboard, everyone else on the home page.
+    expect(page).to_have_url(re.compile(re.escape(live_server.url) + r"/(staff/)?$"))
     expect(logout_button(page)).to_be_visible()
 
 

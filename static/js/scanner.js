@@ -76,12 +76,12 @@
 
   // fetch that gives up after TIMEOUT_MS (a weak but "online" connection),
   // so that the scanner falls back to its offline path.
-  function fetchWithTimeout(url, options) {
+  function fetchWithTimeout(url, options, ms) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = null;
     if (controller) {
       options.signal = controller.signal;
-      timer = setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
+      timer = setTimeout(function () { controller.abort(); }, ms || TIMEOUT_MS);
     }
     return fetch(url, options).then(function (r) {
       if (timer) { clearTimeout(timer); }
@@ -319,13 +319,15 @@
   }
 
   // ---------------------------------------------------------------- check-in
-  function post(items) {
+  // One scan waits TIMEOUT_MS; a queued batch (sent again safely if it
+  // times out) gets longer on a slow line.
+  function post(items, ms) {
     var headers = { "Content-Type": "application/json", "Accept": "application/json" };
     if (state.roster && state.roster.csrf_token) { headers["X-CSRFToken"] = state.roster.csrf_token; }
     return fetchWithTimeout(config.syncUrl, {
       method: "POST", credentials: "same-origin", headers: headers,
       body: JSON.stringify({ items: items })
-    }).then(function (r) {
+    }, ms).then(function (r) {
       if (!r.ok) { var err = new Error("HTTP " + r.status); err.status = r.status; throw err; }
       return r.json();
     });
@@ -471,7 +473,7 @@
       var items = queued.slice(0, SYNC_BATCH);
       // A fresh list first: it also renews the CSRF token after a long time offline.
       return fetchRoster().catch(function (err) { report("the list could not be loaded", err); }).then(function () {
-        return post(items.map(publicItem)).then(function (data) {
+        return post(items.map(publicItem), TIMEOUT_MS * 4).then(function (data) {
           var answered = [], problems = [];
           data.results.forEach(function (res) {
             if (!res.ref) { return; }

@@ -69,24 +69,6 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-MAX_ID = 2**31 - 1
-
-
-def get_by_id(model, value):
-    """The row of ``model`` a form or a client names by id, or None for
-    anything that is not a plausible id (text, negative, larger than the
-    column holds — which would otherwise be a database error)."""
-    from .extensions import db
-
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
-        value = int(value)
-    if not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        return None
-    return db.session.get(model, value)
-
-
 def sqlite_local_month(value):
     """SQL function ``local_month`` on SQLite (PostgreSQL has time zones):
     ``YYYY-MM`` in Berlin time of a stored UTC timestamp."""
@@ -111,12 +93,3 @@ def paginate(query, *, per_page: int):
 
     page = request.args.get("page", 1, type=int) or 1
     return db.paginate(query, page=min(max(page, 1), MAX_PAGE), per_page=per_page, error_out=False)
-
-
-def bounded_int(value) -> int | None:
-    """A query-string id within the range of the id columns, else None."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 1 <= number <= MAX_ID else None

@@ -1,9 +1,11 @@
-"""Error pages in the user's language: 400, 403, 404, 405, 429, 500."""
+"""Error pages in the user's language: 400, 403, 404, 405, 413, 429, 500, 503.
+
+A client that sent JSON gets ``{"error": ..., "message": ...}`` instead of a page."""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -15,14 +17,22 @@ MESSAGES = {
     403: (_l("Access denied"), _l("You do not have permission to open this page.")),
     404: (_l("Page not found"), _l("This page does not exist or has been moved.")),
     405: (_l("Not allowed"), _l("This action is not possible here.")),
+    413: (_l("Too much data"), _l("What you sent is larger than this site accepts. Please send less at once "
+                                  "or a smaller file.")),
     429: (_l("Too many attempts"), _l("You have tried this too often. Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("An error occurred on our side. Please try again later. Nothing you entered was saved.")),
     503: (_l("Temporarily unavailable"), _l("The service is temporarily unavailable. Please try again later.")),
 }
 
 
+ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               413: "too_large", 429: "too_many_requests", 500: "server_error", 503: "unavailable"}
+
+
 def render_error(status: int, detail: str | None = None):
     title, message = MESSAGES.get(status, MESSAGES[500])
+    if has_request_context() and request.is_json:
+        return jsonify(error=ERROR_CODES.get(status, "error"), message=str(detail or message)), status
     return render_template("errors/error.html", status=status, title=title,
                            message=detail or message), status
 
@@ -36,7 +46,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         if error.code in MESSAGES:
-            response, status = render_error(error.code)
+            # InvalidInput (miado_events.inputs) carries a message for people.
+            response, status = render_error(error.code, getattr(error, "message", None))
             if error.code == 429 or error.code == 405:
                 headers = error.get_headers()
                 return response, status, [h for h in headers if h[0] != "Content-Type"]

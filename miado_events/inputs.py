@@ -32,9 +32,16 @@ MAX_ID = 2**31 - 1
 MAX_JSON_DEPTH = 20
 """Nesting of arrays and objects a JSON body may have (the door sync needs 3)."""
 
+MAX_URL_LENGTH = 8192
+"""Longest path plus query string (as gunicorn's request line limit): a
+longer one would only carry a search of no use (SQLite refuses a LIKE pattern
+over 50,000 bytes)."""
+
 INVALID_TEXT = _l("What you sent contains characters that cannot be processed (control characters "
                   "or text that is not UTF-8). Please check your input and try again.")
+INVALID_VALUE = _l("Something in the form could not be understood. Please reload the page and try again.")
 INVALID_JSON = _l("The data sent could not be read. Please reload the page and try again.")
+URL_TOO_LONG = _l("This address is too long. Please shorten your search and try again.")
 
 # C0 control characters except tab, line feed and carriage return; lone
 # surrogates (a JSON "\ud800" escape) cannot be stored as UTF-8 at all.
@@ -56,6 +63,21 @@ def parse_id(value) -> int | None:
             return None
         value = int(value)
     if not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        return None
+    return value
+
+
+def parse_int(value, *, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
+    """A whole number from a form (a count, a version) within
+    ``minimum..maximum`` (it must fit an INTEGER column), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value[1:] if value[:1] == "-" else value
+        if not (text.isascii() and text.isdigit() and len(text) <= 10):
+            return None
+        value = int(value)
+    if not isinstance(value, int) or not minimum <= value <= maximum:
         return None
     return value
 
@@ -209,20 +231,26 @@ class Request(FlaskRequest):
     form_data_parser_class = GuardedFormDataParser
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
-        if force or self.is_json:
-            raw = self.get_data(cache=True)
-            if not getattr(self, "_json_checked", False):
-                check_json_body(raw, max_bytes=self.max_form_memory_size)
-        value = super().get_json(force=force, silent=silent, cache=cache)
-        if (force or self.is_json) and not getattr(self, "_json_checked", False):
-            check_json_value(value)
-            self._json_checked = True
+        """A body that says it is JSON must be JSON we can use: anything else
+        is a 400 with a message, also for ``silent=True`` (which only stays
+        quiet about bodies that are not JSON)."""
+        if not (force or self.is_json) or getattr(self, "_json_checked", False):
+            return super().get_json(force=force, silent=silent, cache=cache)
+        check_json_body(self.get_data(cache=True), max_bytes=self.max_form_memory_size)
+        try:
+            value = super().get_json(force=force, silent=False, cache=cache)
+        except BadRequest:
+            raise InvalidInput(INVALID_JSON) from None
+        check_json_value(value)
+        self._json_checked = True
         return value
 
 
 def guard_request() -> None:
     """Before every view (and before any other hook that reads input): the
     path, the query string and the form are clean text."""
+    if len(request.environ.get("PATH_INFO", "")) + len(request.query_string) > MAX_URL_LENGTH:
+        raise InvalidInput(URL_TOO_LONG)
     check_path(request.environ)
     check_urlencoded(request.query_string)
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
@@ -244,6 +272,6 @@ def init_app(app: Flask) -> None:
 
 
 __all__ = [
-    "MAX_ID", "InvalidInput", "check_text", "coerce_id", "get_by_id", "guard_request",
-    "init_app", "is_clean_text", "parse_id", "parse_id_pair", "parse_ids",
+    "INVALID_VALUE", "MAX_ID", "InvalidInput", "check_text", "coerce_id", "get_by_id", "guard_request",
+    "init_app", "is_clean_text", "parse_id", "parse_id_pair", "parse_ids", "parse_int",
 ]

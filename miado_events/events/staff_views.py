@@ -7,9 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.services import get_user_by_email
-from ..database import get_by_id, paginate
+from ..database import paginate
 from ..errors import DomainError
 from ..extensions import db
+from ..inputs import get_by_id
 from ..models.events import Event, EventSession, Registration, Slot, Venue
 from ..models.orgs import Organisation
 from ..models.replies import answers_by_registration

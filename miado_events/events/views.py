@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from .. import pagecache, unit_of_work
 from ..database import paginate, utcnow
 from ..extensions import db
+from ..inputs import get_by_id, parse_id_pair
 from ..models.accounts import User
 from ..models.events import Event, Registration, Slot
 from ..models.orgs import DISTRICTS, LANGUAGE_CODES, Organisation
@@ -162,15 +163,6 @@ def _flash_outcome(outcome, name: str | None = None) -> None:
                            position=position), "info")
 
 
-def _chosen_org(form_value: str | None) -> Organisation | None:
-    if not form_value:
-        return None
-    try:
-        return db.session.get(Organisation, int(form_value))
-    except ValueError:
-        return None
-
-
 @bp.route("/events/<int:event_id>/slots/<int:slot_id>/register", methods=["POST"])
 @login_required
 def register(event_id: int, slot_id: int):
@@ -182,7 +174,7 @@ def register(event_id: int, slot_id: int):
     back = url_for("events.detail", event_id=event.id)
     unit_of_work.returns_to(back)
     outcome = reg_services.register_participant(
-        current_user, current_user, slot, _chosen_org(request.form.get("organisation_id")))
+        current_user, current_user, slot, get_by_id(Organisation, request.form.get("organisation_id")))
     _flash_outcome(outcome)
     return redirect(back)
 
@@ -194,12 +186,8 @@ def register_member(event_id: int, slot_id: int):
     slot = _slot_of_event(event, slot_id)
     if not RegisterMemberForm().validate_on_submit():
         abort(400)
-    try:
-        org_id, user_id = (int(v) for v in (request.form.get("member") or "").split(":"))
-    except ValueError:
-        flash(_("Please choose a member."), "error")
-        return redirect(url_for("events.detail", event_id=event.id))
-    participant, org = db.session.get(User, user_id), db.session.get(Organisation, org_id)
+    org_id, user_id = parse_id_pair(request.form.get("member")) or (None, None)
+    participant, org = get_by_id(User, user_id), get_by_id(Organisation, org_id)
     if participant is None or org is None:
         flash(_("Please choose a member."), "error")
         return redirect(url_for("events.detail", event_id=event.id))

@@ -7,6 +7,7 @@ from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..events.forms import _aware, _local_naive
+from ..inputs import coerce_id
 from ..models.orgs import LANGUAGE_CODES
 from ..orgs.forms import CheckboxesField
 from ..orgs.labels import language_name
@@ -35,7 +36,7 @@ class RoundForm(FlaskForm):
     results_public = BooleanField(_l("Publish the results for everyone (otherwise for members only)"),
                                   default=True)
     restrict = BooleanField(_l("Only some organisations take part"))
-    organisations = CheckboxesField(_l("Organisations taking part"), validate_choice=False)
+    organisations = CheckboxesField(_l("Organisations taking part"), validate_choice=False, coerce=coerce_id)
 
     def fill_from(self, round_) -> None:
         for name in ("title", "description", "points_budget", "max_per_topic", "live_totals", "results_public"):
@@ -43,12 +44,12 @@ class RoundForm(FlaskForm):
         for name in ("proposals_open_at", "moderation_at", "voting_opens_at", "voting_closes_at", "results_at"):
             getattr(self, name).data = _local_naive(getattr(round_, name))
         self.restrict.data = not round_.all_organisations
-        self.organisations.data = [str(o.id) for o in round_.allowed_organisations]
+        self.organisations.data = [o.id for o in round_.allowed_organisations]
 
     def to_data(self) -> RoundData:
         ids = None
         if self.restrict.data:
-            ids = [int(v) for v in (self.organisations.data or []) if str(v).isdigit()]
+            ids = [v for v in (self.organisations.data or []) if v is not None]
         return RoundData(
             title=self.title.data or "", description=self.description.data,
             proposals_open_at=_aware(self.proposals_open_at.data), moderation_at=_aware(self.moderation_at.data),

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..database import get_by_id
 from ..extensions import db
+from ..inputs import get_by_id
 from ..models.orgs import Organisation, OrgStatus
 from ..models.voting import Topic, TopicComment, TopicRound, TopicStatus
 from ..permissions import is_staff, require

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..errors import DomainError
 from ..extensions import db
-from ..inputs import get_by_id
+from ..inputs import INVALID_VALUE, InvalidInput, get_by_id, parse_int
 from ..models.orgs import Organisation
 from ..models.voting import Phase, Topic, TopicRound
 from ..permissions import is_representative_of, is_staff, login_required, require
@@ -138,7 +138,9 @@ def ballot(round_id: int, org_id: int):
         # is not on the ballot (a manipulated form) as well as bad numbers.
         entered = {key[len("points-"):]: value.strip() or "0"
                    for key, value in request.form.items() if key.startswith("points-")}
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = parse_int(form.version.data) if form.version.data else None
+        if form.version.data and version is None:
+            raise InvalidInput(INVALID_VALUE)
         try:
             ballots.cast(current_user, round_, organisation, entered, expected_version=version)
         except DomainError as err:

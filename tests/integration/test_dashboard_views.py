@@ -492,7 +492,8 @@ def statuses(client, urls) -> dict[str, int]:
     return {url: client.get(url).status_code for url in urls}
 
 
-DATE_FILTERS = ["from=bad", "to=bad", "from=2027-02-30", "from=%00", "from=" + "9" * 300, "kind=unknown",
+# (A NUL byte is refused before any view: tests/integration/test_hostile_input.py.)
+DATE_FILTERS = ["from=bad", "to=bad", "from=2027-02-30", "from=" + "9" * 300, "kind=unknown",
                 "kind=", "from=2027-12-31&to=2027-01-01", "from=&to=&kind=series"]
 EXTREME_DATES = ["from=0001-01-01", "to=9999-12-31", "from=0001-01-01&to=9999-12-31"]
 
@@ -537,7 +538,7 @@ def test_a_bad_session_gives_404_not_500(db, staff_client, series_ids):
     event_id, _session_id = series_ids
     other_event, (other_session,) = add_event(db, "Andere", "seminar", [utcnow() + timedelta(days=4)], 5)
     result = statuses(staff_client, [f"/staff/events/{event_id}/signin.pdf?session={value}" for value in (
-        "abc", "-1", "0", "1.5", "99999999999999999999", "%00", str(other_session.id))])
+        "abc", "-1", "0", "1.5", "99999999999999999999", str(other_session.id))])
     assert {url: code for url, code in result.items() if code != 404} == {}
     assert audit_exports(db) == []
 

@@ -38,6 +38,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from icalendar import Calendar
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +51,7 @@ from ..models.accounts import User
 from ..models.events import EventSession, Registration, Slot
 from ..models.replies import (CalendarAnswer, CalendarReply, RegistrationAnswer, ReplyOutcome,
                               ReplyProblem)
+from ..permissions import ensure, is_staff
 from . import ical
 
 #: A calendar part larger than this is not parsed (a reply is a few kilobytes).
@@ -405,9 +407,24 @@ def process_message(raw: bytes | None, *, parsed: ParsedMessage | None = None, m
 
 # --- for staff --------------------------------------------------------------------------------
 
+def _for_the_office():
+    return (CalendarReply.outcome == ReplyOutcome.UNUSABLE.value, CalendarReply.handled_at.is_(None))
+
+
 def unusable_replies_query():
-    return (select(CalendarReply).where(CalendarReply.outcome == ReplyOutcome.UNUSABLE.value)
-            .order_by(CalendarReply.id.desc()))
+    """Replies the office still has to look at, newest first."""
+    return select(CalendarReply).where(*_for_the_office()).order_by(CalendarReply.id.desc())
+
+
+def mark_handled(actor: User, reply: CalendarReply, *, now: datetime | None = None) -> None:
+    """Staff have looked at a reply the app could not use: it leaves the list."""
+    ensure(is_staff, actor)
+    if reply.outcome != ReplyOutcome.UNUSABLE.value:
+        raise DomainError("not_for_the_office", _l("The app has already acted on this reply."))
+    if reply.handled_at is not None:
+        raise DomainError("already_handled", _l("This reply has already been marked as done."))
+    reply.handled_at = now or utcnow()
+    reply.handled_by_id = actor.id
 
 
 DASHBOARD_DAYS = 30
@@ -427,6 +444,5 @@ def dashboard_counts(now: datetime | None = None) -> DashboardCounts:
     row = db.session.execute(select(
         select(func.count(CalendarReply.id)).where(CalendarReply.freed_seat.is_(True),
                                                    CalendarReply.received_at >= since).scalar_subquery(),
-        select(func.count(CalendarReply.id)).where(
-            CalendarReply.outcome == ReplyOutcome.UNUSABLE.value).scalar_subquery())).one()
+        select(func.count(CalendarReply.id)).where(*_for_the_office()).scalar_subquery())).one()
     return DashboardCounts(*row)

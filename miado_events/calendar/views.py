@@ -141,4 +141,17 @@ def replies_for_office():
     from .replies import unusable_replies_query
 
     page = paginate(unusable_replies_query(), per_page=50)
-    return render_template("calendar/replies.html", page=page)
+    return render_template("calendar/replies.html", page=page, form=FlaskForm())
+
+
+@bp.route("/staff/calendar-replies/<int:reply_id>/handled", methods=["POST"])
+@require(is_staff)
+def reply_handled(reply_id: int):
+    """Staff mark a reply they have looked at as done."""
+    from ..models.replies import CalendarReply
+    from .replies import mark_handled
+
+    reply = db.session.get(CalendarReply, reply_id) or abort(404)
+    if FlaskForm().validate_on_submit():
+        unit_of_work.attempt(lambda: mark_handled(current_user, reply), _("Marked as done."))
+    return redirect(url_for("calendar.replies_for_office"))

@@ -89,6 +89,9 @@ class CalendarReply(db.Model):
     problem: Mapped[str | None] = mapped_column(String(32))
     #: A decline that gave a confirmed seat back (the dashboard counts these).
     freed_seat: Mapped[bool] = mapped_column(default=False)
+    #: An unusable reply the office has looked at (it leaves the staff list).
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     event_session: Mapped[EventSession | None] = relationship()
     registration: Mapped[Registration | None] = relationship()

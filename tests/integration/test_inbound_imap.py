@@ -105,6 +105,16 @@ def test_a_too_large_message_is_left_for_the_office_and_listed(app, db, make_use
     page = client.get("/staff/calendar-replies").get_data(as_text=True)
     assert "The message is too large to be read." in page
     assert "Abgelehnt: Test seminar" in page
+    assert "1 calendar reply needs the office" in client.get("/staff/").get_data(as_text=True)
+
+    # Staff have looked at it: it leaves the list and the dashboard's count.
+    listed = db.session.scalar(select(CalendarReply))
+    response = client.post(f"/staff/calendar-replies/{listed.id}/handled")
+    assert response.status_code == 302
+    page = client.get("/staff/calendar-replies").get_data(as_text=True)
+    assert "Abgelehnt: Test seminar" not in page and "No replies need the office." in page
+    assert "0 calendar replies need the office" in client.get("/staff/").get_data(as_text=True)
+    assert b"$MiadoUnusable" in dovecot.messages("INBOX")[0][0]  # still there for the office
 
 
 def test_the_command_reads_the_mailbox(app, db, make_user, dovecot):  # noqa: F811

@@ -198,6 +198,8 @@ ROUTES = [
     # Mail outbox (staff)
     ("GET", "/staff/outbox", "mail.outbox_list", staff_only()),
     ("GET", "/staff/calendar-replies", "calendar.replies_for_office", staff_only()),
+    ("POST", "/staff/calendar-replies/424242/handled", "calendar.reply_handled",
+     {ANON: 302, MEMBER: 403, REP: 403, DOOR: 403, STAFF: 404, ADMIN: 404}),
     ("POST", "/staff/outbox/424242/retry", "mail.retry",
      {ANON: 302, MEMBER: 403, REP: 403, DOOR: 403, STAFF: 404, ADMIN: 404}),
     # Tickets: the registration's person and staff; 404 for everybody else

@@ -298,3 +298,23 @@ def test_two_receivers_with_the_same_message_act_once(app, db, full_session, out
     assert db.session.scalar(select(func.count(CalendarReply.id))) == 1
     assert sum(1 for m in outbox if str(m["To"]) == member.email) == 1
     assert_seat_counters_match(db)
+
+
+def test_only_staff_mark_an_unusable_reply_done_and_only_once(db, full_session, staff):
+    from miado_events.errors import DomainError
+
+    event, member, *_ = full_session
+    unusable = _process(reply("outlook", uid="session-99999@localhost", attendee=member.email, dtstamp=LATER))
+    with pytest.raises(DomainError) as exc:
+        replies.mark_handled(member, unusable)
+    assert exc.value.code == "forbidden"
+    replies.mark_handled(staff, unusable, now=LATER)
+    db.session.commit()
+    assert db.session.scalars(replies.unusable_replies_query()).all() == []
+    with pytest.raises(DomainError) as exc:
+        replies.mark_handled(staff, unusable)
+    assert exc.value.code == "already_handled"
+    used = _process(reply("gmail", uid=_uid(event), attendee=member.email, partstat="ACCEPTED", dtstamp=LATER))
+    with pytest.raises(DomainError) as exc:
+        replies.mark_handled(staff, used)
+    assert exc.value.code == "not_for_the_office"

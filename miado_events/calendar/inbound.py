@@ -99,6 +99,14 @@ class Mailbox:
             if self.tls:
                 imap.starttls(ssl_context=ssl.create_default_context())
         self.imap = imap
+        try:
+            self._open(imap)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _open(self, imap: imaplib.IMAP4) -> None:
         _check(imap.login(self.user, self.password), "LOGIN")
         _check(imap.select(_quote(self.folder)), "SELECT")
         data = imap.response("UIDVALIDITY")[1]
@@ -109,15 +117,14 @@ class Mailbox:
         self.can_move = b"MOVE" in (caps[0] or b"").upper().split() if caps else False
         if self.processed != self.folder:
             imap.create(_quote(self.processed))  # "already exists" is fine
-        return self
 
     def __exit__(self, *exc) -> None:
         if self.imap is not None:
-            try:
-                self.imap.close()
-                self.imap.logout()
-            except Exception:  # the connection may already be gone
-                pass
+            for step in (self.imap.close, self.imap.logout):
+                try:
+                    step()
+                except Exception:  # not selected, or the connection is already gone
+                    pass
             self.imap = None
 
     def new_uids(self) -> list[int]:

@@ -153,3 +153,13 @@ def test_staff_see_each_calendar_answer_and_the_seats_declines_freed(app, db, ma
     assert "1 seat freed by a decline in a calendar app in the last 30 days." in dashboard
     page = client.get(f"/staff/events/{event.id}/registrations").get_data(as_text=True)
     assert "Tentative" in page  # the colleague, now with the seat
+
+
+def test_a_wrong_password_is_an_error_and_changes_nothing(app, db, make_user, dovecot):  # noqa: F811
+    app.config.update(dovecot.config(), INBOUND_IMAP_PASSWORD="wrong")
+    event, member, taken, *_ = full_seminar(db, make_user)
+    dovecot.append(reply("outlook", uid=ical.session_uid(event.sessions[0]), attendee=member.email))
+    result = app.test_cli_runner().invoke(args=["mail", "receive"])
+    assert result.exit_code != 0
+    assert _status(db, taken) == "confirmed"
+    assert len(dovecot.messages("INBOX")) == 1

@@ -180,7 +180,15 @@ def can_request_membership(user, org) -> bool:
     return membership_of(user, org) is None
 
 
+# --- topic rounds -------------------------------------------------------------
+
+def can_cast_ballot(user, round_, org) -> bool:
+    """A representative of an MSO that takes part in the round."""
+    return round_.admits(org) and is_representative_of(user, org)
+
+
 PREDICATES.update({
+    "cast_ballot": can_cast_ballot,
     "review_orgs": can_review_orgs,
     "edit_org": can_edit_org,
     "manage_members": can_manage_members,

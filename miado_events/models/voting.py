@@ -91,6 +91,13 @@ class TopicRound(db.Model):
     def phase_reached(self, phase: str) -> bool:
         return PHASE_ORDER.index(self.phase) >= PHASE_ORDER.index(phase)
 
+    def admits(self, organisation: Organisation | None) -> bool:
+        """Whether ``organisation`` takes part: a listed MSO, and every one of
+        them or one of those chosen for the round."""
+        if organisation is None or not organisation.is_listed:
+            return False
+        return self.all_organisations or any(o.id == organisation.id for o in self.allowed_organisations)
+
 
 class RoundOrganisation(db.Model):
     __tablename__ = "round_organisations"

@@ -174,9 +174,7 @@ def eligible_organisations(round_: TopicRound) -> list[Organisation]:
 
 
 def is_eligible(round_: TopicRound, organisation: Organisation) -> bool:
-    if organisation is None or organisation.status != OrgStatus.LISTED.value:
-        return False
-    return round_.all_organisations or any(o.id == organisation.id for o in round_.allowed_organisations)
+    return round_.admits(organisation)
 
 
 def member_organisations(user: User, round_: TopicRound) -> list[Organisation]:

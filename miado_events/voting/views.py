@@ -11,7 +11,7 @@ from ..extensions import db
 from ..inputs import INVALID_VALUE, InvalidInput, get_by_id, parse_int
 from ..models.orgs import Organisation
 from ..models.voting import Phase, Topic, TopicRound
-from ..permissions import is_representative_of, is_staff, login_required, require
+from ..permissions import can_cast_ballot, ensure_page, is_representative_of, is_staff, login_required, require
 from .. import tables, unit_of_work
 from . import ballots, results, services
 from .forms import BallotForm, CommentForm, ConfirmForm, TopicForm
@@ -126,8 +126,7 @@ def comment(round_id: int, topic_id: int):
 def ballot(round_id: int, org_id: int):
     round_ = _round_or_404(round_id)
     organisation = db.session.get(Organisation, org_id) or abort(404)
-    if not is_representative_of(current_user, organisation) or not services.is_eligible(round_, organisation):
-        abort(403)
+    ensure_page(can_cast_ballot, round_, organisation)
     topics = services.topics_of(round_)
     current = ballots.ballot_of(round_, organisation)
     form = BallotForm()

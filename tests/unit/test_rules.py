@@ -17,9 +17,10 @@ from miado_events.models.accounts import Role
 from miado_events.models.events import (ACTIVE_REGISTRATION, Registration, RegistrationStatus,
                                         RegistrationWindow)
 from miado_events.models.pagecache import DataVersion
-from miado_events.permissions import FORBIDDEN_MESSAGE, ensure, ensure_page, is_staff
+from miado_events.permissions import FORBIDDEN_MESSAGE, can_cast_ballot, ensure, ensure_page, is_staff
 
 from .events_support import NOW, SESSION_START, register, slot_of
+from .voting_support import make_round
 
 # --- active registration --------------------------------------------------------------
 
@@ -119,6 +120,23 @@ def test_ensure_refuses_with_the_forbidden_error(make_user):
     with pytest.raises(PermissionDenied) as refused:
         ensure("edit_org", member, None, message="no")
     assert refused.value.message == "no"
+
+
+def test_only_a_representative_of_a_taking_part_mso_may_cast_a_ballot(
+        db, staff, make_org, make_member, make_user):
+    listed, chosen, unlisted = make_org(), make_org(), make_org(status="pending")
+    everyone = make_round(db, staff)
+    some = make_round(db, staff)
+    some.all_organisations = False
+    some.allowed_organisations = [chosen]
+    db.session.commit()
+    rep = make_member(listed, role="representative")
+    member = make_member(listed)
+    assert can_cast_ballot(rep, everyone, listed)
+    assert not can_cast_ballot(member, everyone, listed)
+    assert not can_cast_ballot(make_member(unlisted, role="representative"), everyone, unlisted)
+    assert not can_cast_ballot(rep, some, listed)
+    assert can_cast_ballot(make_member(chosen, role="representative"), some, chosen)
 
 
 def test_ensure_page_answers_403_for_the_current_user(app):

@@ -401,8 +401,23 @@ def process_message(raw: bytes | None, *, parsed: ParsedMessage | None = None, m
     reply.outcome = decision.outcome.value
     reply.problem = decision.problem.value if decision.problem else None
     reply.freed_seat = any(d.freed_seat for _i, d in decisions)
+    if decision.outcome is not ReplyOutcome.UNUSABLE:
+        # Used: the registration says who it was; the addresses and the subject
+        # are only kept for replies the office has to look at.
+        reply.from_address = reply.subject = reply.attendee = None
     db.session.flush()
     return reply
+
+
+def purge_replies(before: datetime) -> int:
+    """Delete the records of replies received before ``before`` (the privacy
+    purge's cut-off). Safe: a used message has left the folder and an unusable
+    one keeps its ``$MiadoUnusable`` keyword, so neither is read again."""
+    from sqlalchemy import delete
+
+    result = db.session.execute(delete(CalendarReply).where(CalendarReply.received_at < before)
+                                .execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 # --- for staff --------------------------------------------------------------------------------

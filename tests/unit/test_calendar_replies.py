@@ -318,3 +318,15 @@ def test_only_staff_mark_an_unusable_reply_done_and_only_once(db, full_session, 
     with pytest.raises(DomainError) as exc:
         replies.mark_handled(staff, used)
     assert exc.value.code == "not_for_the_office"
+
+
+def test_used_replies_keep_no_addresses_and_old_records_can_be_purged(db, full_session):
+    event, member, *_ = full_session
+    used = _process(reply("apple", uid=_uid(event), attendee=member.email, sender="ayse.private@icloud.example",
+                          partstat="ACCEPTED", dtstamp=LATER))
+    assert (used.from_address, used.attendee, used.subject) == (None, None, None)
+    unusable = _process(reply("apple", uid="session-99999@localhost", attendee=member.email, dtstamp=LATER))
+    assert unusable.from_address == member.email  # the office needs to know who wrote
+    assert replies.purge_replies(LATER + timedelta(days=1)) == 2
+    db.session.commit()
+    assert db.session.scalar(select(func.count(CalendarReply.id))) == 0

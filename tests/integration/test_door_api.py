@@ -192,3 +192,16 @@ def test_the_service_worker_caches_the_fingerprinted_assets_under_a_versioned_na
     finally:
         views.door_asset_urls = real
     assert re.search(r'var CACHE = "(miado-door-[0-9a-f]+)";', changed).group(1) != cache
+
+
+def test_the_sync_is_committed_by_the_requests_unit_of_work(db, at_door, session, event, make_user, stranger):
+    person = seat(db, make_user(), event)
+    response = sync(at_door, session, [{"ref": "c1", "registration_id": person.id},
+                                       {"ref": "c2", "registration_id": stranger.id}])
+    assert response.status_code == 200
+    # Another connection sees both ledger rows and the check-in: the request committed.
+    from sqlalchemy import func
+
+    with db.engine.connect() as other:
+        assert other.execute(select(func.count()).select_from(Attendance)).scalar() == 1
+        assert other.execute(select(func.count()).select_from(CheckinScan)).scalar() == 2

@@ -481,3 +481,25 @@ def test_the_body_limit_is_the_configured_one(app, client):
     response = client.post("/login", data="email=a%40b.org&password=x",
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code != 413
+
+
+def test_multipart_text_and_file_names_pass_the_same_edge(app, client):
+    from io import BytesIO
+
+    response = client.post("/login", data={"email": "a\x00b@example.org", "password": "x"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    response = client.post("/login", data={"email": "a@example.org",
+                                           "upload": (BytesIO(b"\x00\x01 binary is fine"), "a\x00.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    response = client.post("/login", data={"email": "a@example.org", "password": "x",
+                                           "upload": (BytesIO(b"\x00\x01 binary is fine"), "Protokoll.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code != 400
+
+
+def test_ordinary_text_passes_the_edge(app, client):
+    assert client.get("/orgs?q=Gr%C3%BC%C3%9Fe+%D8%A7%D9%84%D8%B9%D8%B1%D8%A8%D9%8A%D8%A9").status_code == 200
+    response = client.post("/login", data={"email": "ayşe@example.org", "password": "tab\tand\r\nnew lines"})
+    assert response.status_code != 400

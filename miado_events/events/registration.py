@@ -14,8 +14,7 @@ from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..models.accounts import User
-from ..models.events import (Registration, RegistrationStatus, RegistrationWindow, Slot, Visibility,
-                             new_ticket_token)
+from ..models.events import Registration, RegistrationStatus, RegistrationWindow, Slot, new_ticket_token
 from ..models.orgs import Membership, MembershipStatus, Organisation, OrgStatus
 from ..permissions import active_membership, ensure, is_representative_of, is_staff
 from . import seats
@@ -84,7 +83,7 @@ def _check_organisation(participant: User, organisation: Organisation | None, sl
         if organisation.id not in {o.id for o in orgs}:
             raise _err("not_a_member", _l("The person is not an active member of this organisation."))
         return
-    if slot.event.visibility == Visibility.MEMBERS.value:
+    if slot.event.is_members_only:
         raise _err("members_only", _l("This event is for members of migrant self-organisations."))
     if orgs:
         raise _err("organisation_required",

@@ -1,17 +1,18 @@
 """People who sign in, and the single-use tokens mailed to them."""
 from __future__ import annotations
 
-import enum
 import hashlib
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..database import UTCDateTime, utcnow
+from ..enums import RichEnum
 from ..enums import RichEnum
 
 
@@ -73,7 +74,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class TokenPurpose(str, enum.Enum):
+class TokenPurpose(RichEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"
     CHANGE_EMAIL = "change_email"
@@ -85,10 +86,7 @@ class UserToken(db.Model):
 
     __tablename__ = "user_tokens"
     __table_args__ = (
-        CheckConstraint(
-            "purpose IN ('verify_email', 'reset_password', 'change_email', 'staff_invite')",
-            name="purpose_valid",
-        ),
+        TokenPurpose.check_constraint("purpose", name="purpose_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -169,6 +169,11 @@ class Event(db.Model):
     def is_draft(self) -> bool:
         return self.status == EventStatus.DRAFT.value
 
+    @property
+    def is_members_only(self) -> bool:
+        """Only members of listed MSOs may register."""
+        return self.visibility == Visibility.MEMBERS.value
+
     # -- the registration window: the one definition services, queries,
     #    templates and the page cache use --
     def registration_window(self, now: datetime) -> RegistrationWindow:

@@ -55,8 +55,10 @@ def _mail_account() -> tuple[str, int, int]:
     try:
         entry = pwd.getpwnam(SYSTEM_USER)
     except KeyError:
+        # Another test worker may create it at the same moment: then useradd
+        # fails, and the user exists all the same.
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        SYSTEM_USER], check=True)
+                        SYSTEM_USER], check=False, capture_output=True)
         entry = pwd.getpwnam(SYSTEM_USER)
     return entry.pw_name, entry.pw_uid, entry.pw_gid
 

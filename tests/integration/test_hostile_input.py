@@ -349,6 +349,28 @@ def test_every_key_of_the_door_sync_survives_hostile_values(app, clients):
             response = client.post(SYNC, data=body, content_type="application/json")
             if response.status_code >= 500:
                 failures.append(f"{key}={readable_value(repr(value))}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("value", [2**63, 10**30, "99999999999999999999", -1, "-1", 0, "0", "abc", 1.5, True,
+                                   None, [], {}])
+def test_a_bad_registration_id_in_the_door_sync_is_answered_with_a_message(app, clients, value):
+    """The id-carrying key of the JSON body: the item is answered "not valid"
+    with a message (the batch goes on), or the body is refused with one."""
+    body = {"items": [{**ITEM, "ref": "bad-id", "registration_id": value}]}
+    response = clients(DOOR).post(SYNC, data=json.dumps(body), content_type="application/json")
+    assert response.status_code < 500
+    answer = response.get_json()
+    if response.status_code == 200:
+        [result] = answer["results"]
+        assert result["tone"] == "red" and result["message"], result
+    else:
+        assert 400 <= response.status_code < 500 and (answer.get("message") or answer.get("error")), answer
+
+
+def test_hostile_door_sync_bodies_are_never_a_server_error(app, clients):
+    client = clients(DOOR)
+    failures = []
     for items in [None, 1, "x", [1, "x", None, []], {"a": 1}, [{"ref": [1]}], [{}]]:
         response = client.post(SYNC, data=json.dumps({"items": items}), content_type="application/json")
         if response.status_code >= 500:

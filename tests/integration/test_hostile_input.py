@@ -1,20 +1,22 @@
 """Hostile input, everywhere: no 5xx, on SQLite and on PostgreSQL.
 
 The forms are taken from the app itself: every page of the permission
-matrix's world is fetched (as anonymous and as one role that reaches it), and
-every ``<form>`` on it is sent again with each field in turn replaced by
-hostile values (oversized, zero, negative and non-numeric ids; NUL and other
-control bytes; invalid UTF-8; 100,000 characters), as the role that saw it.
-A new page with a form is covered without touching this file. The door
-scanner's JSON body is attacked key by key and whole (nesting 5,000 deep,
-invalid UTF-8, escaped NULs); URL path segments get the same bytes.
+matrix's world is fetched (as anonymous and as each signed-in role that
+reaches it; door staff and admins only where staff cannot), and every
+``<form>`` on it — and every link with a query string — is sent again with
+each field in turn replaced by hostile values (oversized, zero, negative and
+non-numeric ids; NUL and other control bytes; invalid UTF-8; 100,000
+characters), as the first role that saw it. A new page with a form is covered
+without touching this file. The door scanner's JSON body is attacked key by
+key and whole (nesting 5,000 deep, invalid UTF-8, escaped NULs); URL path
+segments get the same bytes.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
 
@@ -105,6 +107,14 @@ class FormCollector(HTMLParser):
         self.textarea: tuple[str, list[str]] | None = None
         self.submitted = False
 
+    @staticmethod
+    def form_link_field(link: Form, name: str, value: str) -> None:
+        if name not in link.names:
+            link.names.append(name)
+        link.kinds.setdefault(name, set()).add("link")
+        link.options.setdefault(name, []).append(value)
+        link.fields.append((name, value))
+
     def add_name(self, name, kind):
         if self.form is not None and name:
             if name not in self.form.names:
@@ -113,6 +123,16 @@ class FormCollector(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "a" and "?" in (a.get("href") or ""):
+            # A link with a query string is a form too (filters, a session
+            # to export, the page number): its parameters are its fields.
+            url = urlsplit(urljoin(self.page_url, a["href"]))
+            if url.netloc in ("", "localhost"):
+                link = Form(method="GET", action=url.path)
+                for name, value in parse_qsl(url.query, keep_blank_values=True):
+                    self.form_link_field(link, name, value)
+                self.forms.append(link)
+            return
         if tag == "form":
             action = urljoin(self.page_url, a.get("action") or self.page_url)
             self.form = Form(method=(a.get("method") or "get").upper(), action=action)

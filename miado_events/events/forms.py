@@ -6,6 +6,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, In
                      SelectField, StringField, TextAreaField, TimeField, URLField)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from ..inputs import parse_id
 from ..models.orgs import DISTRICTS, LANGUAGE_CODES
 from ..orgs.forms import CheckboxesField
 from ..orgs.labels import language_name
@@ -78,7 +79,7 @@ class _PlaceMixin:
         self.venue_id.choices = [("", _l("No venue (online only)"))] + [(str(v.id), str(v)) for v in venues]
 
     def _venue(self):
-        return int(self.venue_id.data) if self.venue_id.data else None
+        return parse_id(self.venue_id.data)
 
 
 class SessionForm(FlaskForm, _PlaceMixin):

@@ -541,7 +541,8 @@ def test_multipart_text_and_file_names_pass_the_same_edge(app, client):
     assert response.status_code != 400
 
 
-def test_ordinary_text_passes_the_edge(app, client):
+def test_ordinary_text_passes_the_edge_that_refuses_control_characters(app, client):
+    assert client.get("/orgs?q=Gr%C3%BC%C3%9Fe%00").status_code == 400
     assert client.get("/orgs?q=Gr%C3%BC%C3%9Fe+%D8%A7%D9%84%D8%B9%D8%B1%D8%A8%D9%8A%D8%A9").status_code == 200
     response = client.post("/login", data={"email": "ayşe@example.org", "password": "tab\tand\r\nnew lines"})
     assert response.status_code != 400

@@ -37,26 +37,6 @@ SECURITY_HEADERS = {
 }
 
 
-def commit_or_flash(action, success: str | None = None) -> bool:
-    """Run a service call; commit and flash ``success``, or roll back and
-    flash the domain error's message. Returns whether it worked."""
-    from flask import flash
-
-    from .errors import DomainError
-    from .extensions import db
-
-    try:
-        action()
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return False
-    db.session.commit()
-    if success:
-        flash(success, "success")
-    return True
-
-
 def percent(share) -> str:
     """A share (0.75) as the reader's language writes a percentage: "75 %",
     "%75", "75%" …; "–" when there is nothing to divide."""

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from ..inputs import coerce_id
+
 
 class CheckInForm(FlaskForm):
     """Manual check-in: a registration from the search list, or a typed code."""
@@ -22,7 +24,8 @@ class WalkInForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)],
                        description=_l("The person gets the ticket and a link to their account by e-mail."))
-    organisation_id = SelectField(_l("Organisation"), validate_choice=False, validators=[Optional()])
+    organisation_id = SelectField(_l("Organisation"), validate_choice=False, validators=[Optional()],
+                                  coerce=coerce_id)
 
 
 class SelfCheckInForm(FlaskForm):

@@ -566,7 +566,8 @@ def self_checkin_code_valid(session: EventSession, code: str, now: datetime | No
     changes) are accepted; older ones are not."""
     now = now or utcnow()
     current = _bucket(now)
-    return any(hmac.compare_digest(self_checkin_code(session, bucket=b), (code or "").upper())
+    given = (code or "").upper().encode("utf-8")  # bytes: any text compares, ASCII or not
+    return any(hmac.compare_digest(self_checkin_code(session, bucket=b).encode("ascii"), given)
                for b in (current, current - 1))
 
 

@@ -192,9 +192,7 @@ def slot_state(slot: Slot, now: datetime, *, waiting: int = 0,
                       registration=registration)
     window = slot.registration_window(now)
     state.starts_at = slot.starts_at
-    deadline = event.registration_closes_at
-    state.closes_at = (min(deadline, state.starts_at) if deadline and state.starts_at
-                       else deadline or state.starts_at)
+    state.closes_at = slot.registration_closes_at
     if event.is_cancelled or (slot.session is not None and not slot.session.is_scheduled):
         state.code = "cancelled"
     elif registration is not None:

@@ -273,6 +273,13 @@ class Slot(db.Model):
         start = self.starts_at
         return start is None or start <= now
 
+    @property
+    def registration_closes_at(self) -> datetime | None:
+        """When registration for this slot ends: the event's closing time or
+        the slot's start, whichever comes first."""
+        moments = [m for m in (self.event.registration_closes_at, self.starts_at) if m is not None]
+        return min(moments) if moments else None
+
     def registration_window(self, now: datetime) -> RegistrationWindow:
         """The event's registration window, closed from the slot's start on."""
         if self.has_started(now):

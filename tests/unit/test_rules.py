@@ -71,6 +71,7 @@ def test_window_opens_and_closes_at_the_events_moments(make_event):
     assert event.registration_window(opens) is RegistrationWindow.OPEN
     assert event.registration_window(closes) is RegistrationWindow.CLOSED
     assert slot.registration_moments == (opens, closes, SESSION_START)
+    assert slot.registration_closes_at == closes
 
 
 def test_a_slot_closes_when_it_starts_even_without_a_closing_time(make_event):
@@ -78,6 +79,7 @@ def test_a_slot_closes_when_it_starts_even_without_a_closing_time(make_event):
     assert slot.registration_window(SESSION_START - timedelta(seconds=1)) is RegistrationWindow.OPEN
     assert slot.registration_window(SESSION_START) is RegistrationWindow.CLOSED
     assert slot.event.registration_window(SESSION_START) is RegistrationWindow.OPEN  # the event's own window
+    assert slot.registration_closes_at == SESSION_START
 
 
 @pytest.mark.parametrize("hours, code, error", [

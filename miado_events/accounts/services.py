@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..database import utcnow
@@ -35,8 +36,10 @@ def load_user_by_session_id(session_id: str) -> User | None:
     for the session cookie and the remember-me cookie."""
     if not session_id or len(session_id) > 128:
         return None
+    # One statement per request for the session and its person (every signed-in request pays it).
     login = db.session.scalar(
-        select(LoginSession).where(LoginSession.key_hash == LoginSession.hash(session_id)))
+        select(LoginSession).options(joinedload(LoginSession.user))
+        .where(LoginSession.key_hash == LoginSession.hash(session_id)))
     if login is None or login.created_at <= utcnow() - session_lifetime():
         return None
     user = login.user

@@ -337,8 +337,8 @@ def test_month_grid_shows_times_in_berlin_and_links_to_the_event(client, db, ven
     page = client.get(f"/calendar/{YEAR}/7").get_data(as_text=True)
     link = re.search(rf'<a class="grid-event" href="/events/{event.id}">([^<]*)</a>', page)
     assert link, page
-    # 18:00 Berlin (16:00 UTC) is shown as 6:00 PM, not 4:00 PM.
-    assert "6:00" in link.group(1) and "4:00" not in link.group(1)
+    # 18:00 Berlin (16:00 UTC) is shown as 18:00 (English pages use the 24-hour clock), not 16:00.
+    assert "18:00" in link.group(1) and "16:00" not in link.group(1)
 
 
 def test_month_grid_filters_hide_drafts_and_has_an_empty_state(client, db, venues):

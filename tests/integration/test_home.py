@@ -1,6 +1,7 @@
-"""The home page shows what is on (and, signed in, what is one's own); after
-log-in each role lands where its work is; the cancel page says what happens
-to the seat and, after the deadline, whom to ask."""
+"""The home page shows what is on (and, signed in, what is one's own), each
+registration state with its why and until when; after log-in each role lands
+where its work is; the cancel page says what happens to the seat and, after
+the deadline, whom to ask; the month is an agenda on a phone."""
 from __future__ import annotations
 
 import re
@@ -159,3 +160,33 @@ def test_after_the_deadline_the_cancel_page_says_how_to_reach_the_office(client,
     assert "MIA-DO-KI Stadt Dortmund" in page
     assert 'href="mailto:buero@mia-do.example.org"' in response.get_data(as_text=True)
     assert "Yes, cancel" not in page
+
+
+def test_every_registration_state_says_why_and_until_when(client, db, venue):
+    now = utcnow()
+    make_event(db, "Mit Frist", [now + timedelta(days=9)], venue=venue,
+               registration_closes_at=now + timedelta(days=2))
+    make_event(db, "Ohne Frist", [now + timedelta(days=10)], venue=venue)
+    make_event(db, "Frist vorbei", [now + timedelta(days=11)], venue=venue,
+               registration_closes_at=now - timedelta(hours=1))
+    make_event(db, "Läuft schon", [now - timedelta(minutes=30)], venue=venue)
+    page = text_of(client.get("/"))
+
+    def state(title):
+        return re.search(rf"{title} .*? seats? free (.*?) (Register|Details)", page).group(1)
+
+    assert state("Mit Frist").startswith("Registration open until ") and state("Mit Frist") != (
+        "Registration open until the start")
+    assert state("Ohne Frist") == "Registration open until the start"
+    assert re.fullmatch(r"Registration closed on .+ – begins .+", state("Frist vorbei"))
+    assert state("Läuft schon") == "Registration closed – it has begun"
+
+
+def test_on_a_phone_the_month_is_an_agenda_of_the_days_with_events(client, db, venue):
+    make_event(db, "Abendtreffen", [at(7, 10, 18, 0)], venue=venue)
+    make_event(db, "Frühstück", [at(7, 3, 9, 30)], venue=venue)
+    html = client.get(f"/calendar/{at(7, 1).year}/7").get_data(as_text=True)
+    agenda = re.search(r'<ol class="agenda">(.*?)</ol>', html, re.S).group(1)
+    days = re.findall(r'<time datetime="(\d{4}-\d\d-\d\d)">', agenda)
+    assert days == [f"{at(7, 1).year}-07-03", f"{at(7, 1).year}-07-10"]
+    assert re.findall(r'<a href="/events/\d+">.*?</span> ([^<]+)</a>', agenda) == ["Frühstück", "Abendtreffen"]

@@ -102,7 +102,7 @@ def valid_certificate(event: Event, user: User) -> Certificate | None:
 def standing(event: Event, user: User) -> Standing:
     registration = db.session.scalar(
         select(Registration).where(Registration.event_id == event.id, Registration.user_id == user.id)
-        .order_by((Registration.status == "confirmed").desc(), Registration.id.desc()).limit(1))
+        .order_by(Registration.is_confirmed.desc(), Registration.id.desc()).limit(1))
     return Standing(user, registration, _attended(event, [user.id]).get(user.id, []),
                     len(event.scheduled_sessions), event.certificate_threshold,
                     valid_certificate(event, user))
@@ -217,7 +217,7 @@ def certificates_of(user: User) -> list[Certificate]:
 def series_of(user: User) -> list[Event]:
     """Training series the user registered for (for the certificates page)."""
     mine = select(Registration.event_id).where(Registration.user_id == user.id,
-                                               Registration.status == "confirmed")
+                                               Registration.is_confirmed)
     return list(db.session.scalars(
         select(Event).where(Event.id.in_(mine), Event.kind == EventKind.SERIES.value)
         .order_by(Event.id.desc())))

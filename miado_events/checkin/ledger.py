@@ -22,7 +22,7 @@ from .. import audit
 from ..database import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
-from ..models.checkin import CheckInMethod, CheckinScan, ScanKind
+from ..models.checkin import CheckInMethod, CheckinScan, ScanKind, ScanReview
 from ..models.events import Event, EventSession, Registration
 from ..permissions import ensure, is_staff
 from .services import (Result, _failed, _invalid, _not_here, _record, _require_door, attendance_of, check_in,
@@ -154,7 +154,7 @@ def review_held_scan(actor, scan: CheckinScan, *, accept: bool, now: datetime | 
                           at=scan.device_at or scan.received_at, override=True)
         if result.outcome not in ("checked_in", "already_checked_in"):
             raise DomainError(result.outcome, result.message)
-    scan.review = "accepted" if accept else "rejected"
+    scan.review = (ScanReview.ACCEPTED if accept else ScanReview.REJECTED).value
     scan.reviewed_at = now
     scan.reviewed_by_id = actor.id
     name = scan.registration.user.name if scan.registration is not None and scan.registration.user else ""

@@ -102,7 +102,7 @@ def attendance_matrix(event: Event) -> tuple[list[EventSession], list[tuple[str,
     registrations = db.session.scalars(
         select(Registration).options(joinedload(Registration.user), joinedload(Registration.organisation),
                                      joinedload(Registration.slot))
-        .where(Registration.event_id == event.id, Registration.status == "confirmed",
+        .where(Registration.event_id == event.id, Registration.is_confirmed,
                Registration.user_id.is_not(None))).all()
     present = set(db.session.execute(
         select(Attendance.registration_id, Attendance.session_id)
@@ -177,7 +177,7 @@ def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes
     registrations = db.session.scalars(
         select(Registration).join(Slot, Slot.id == Registration.slot_id)
         .options(joinedload(Registration.user), joinedload(Registration.organisation))
-        .where(condition, Registration.status == "confirmed", Registration.user_id.is_not(None))).all()
+        .where(condition, Registration.is_confirmed, Registration.user_id.is_not(None))).all()
     people = sorted({r.user_id: r for r in registrations}.values(), key=lambda r: sort_key(r.user.name))
     title = _("Sign-in sheet: %(title)s", title=event.title)
     pdf = new_document(title, margin=15, page_numbers=True)

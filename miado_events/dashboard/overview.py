@@ -84,12 +84,12 @@ def upcoming_sessions(now: datetime | None = None, days: int = UPCOMING_DAYS) ->
     slot_ids = {row.slot_id for row in rows}
     waiting = dict(db.session.execute(
         select(Registration.slot_id, func.count()).where(
-            Registration.slot_id.in_(slot_ids), Registration.status == "waitlisted")
+            Registration.slot_id.in_(slot_ids), Registration.is_waitlisted)
         .group_by(Registration.slot_id)).all()) if slot_ids else {}
     # Per slot, the MSO holding the most confirmed seats, if it holds more
     # than CONCENTRATION_SHARE of them (computed in SQL).
     per_org = (select(Registration.slot_id, Registration.organisation_id, func.count().label("n"))
-               .where(Registration.slot_id.in_(slot_ids), Registration.status == "confirmed",
+               .where(Registration.slot_id.in_(slot_ids), Registration.is_confirmed,
                       Registration.organisation_id.is_not(None))
                .group_by(Registration.slot_id, Registration.organisation_id).subquery())
     concentrated = {}
@@ -149,7 +149,7 @@ def live_sessions(now: datetime | None = None) -> list[LiveSession]:
     checked_in = dict(db.session.execute(
         select(Attendance.session_id, func.count())
         .join(Registration, Registration.id == Attendance.registration_id)
-        .where(Attendance.session_id.in_(session_ids), Registration.status == "confirmed")
+        .where(Attendance.session_id.in_(session_ids), Registration.is_confirmed)
         .group_by(Attendance.session_id)).all())
     return [LiveSession(row.id, row.title, row.starts_at, row.ends_at, confirmed[row.id],
                         checked_in.get(row.id, 0)) for row in rows]

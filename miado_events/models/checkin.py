@@ -7,19 +7,19 @@ valid certificate per person and series, unique verification codes.
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
+from ..enums import RichEnum
 from ..extensions import db
 from .accounts import User
 from .events import Event, EventSession, Registration
 
 
-class CheckInMethod(str, enum.Enum):
+class CheckInMethod(RichEnum):
     SCAN = "scan"          # the door scanner read the ticket's QR code
     MANUAL = "manual"      # found by name or ticket code at the door
     SELF = "self"          # the member scanned the session's rotating code
@@ -28,7 +28,6 @@ class CheckInMethod(str, enum.Enum):
     CLI = "cli"            # flask --app app checkin …
 
 
-CHECKIN_METHODS = tuple(m.value for m in CheckInMethod)
 
 
 class DoorAssignment(db.Model):
@@ -48,8 +47,7 @@ class Attendance(db.Model):
     __tablename__ = "attendances"
     __table_args__ = (
         UniqueConstraint("registration_id", "session_id"),
-        CheckConstraint("method IN ('scan', 'manual', 'self', 'sync', 'walk_in', 'cli')",
-                        name="method_valid"),
+        CheckInMethod.check_constraint("method", name="method_valid"),
         Index("ix_attendances_session_id", "session_id"),
     )
 
@@ -70,9 +68,15 @@ class Attendance(db.Model):
     checked_in_by: Mapped[User | None] = relationship()
 
 
-class ScanKind(str, enum.Enum):
+class ScanKind(RichEnum):
     CHECK_IN = "check_in"
     UNDO = "undo"
+
+
+class ScanReview(RichEnum):
+    """Staff's decision on an offline check-in held for review."""
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
 
 
 class CheckinScan(db.Model):
@@ -86,8 +90,8 @@ class CheckinScan(db.Model):
     __tablename__ = "checkin_scans"
     __table_args__ = (
         UniqueConstraint("session_id", "client_ref"),
-        CheckConstraint("kind IN ('check_in', 'undo')", name="kind_valid"),
-        CheckConstraint("review IS NULL OR review IN ('accepted', 'rejected')", name="review_valid"),
+        ScanKind.check_constraint("kind", name="kind_valid"),
+        CheckConstraint("review IS NULL OR " + ScanReview.sql_in("review"), name="review_valid"),
         Index("ix_checkin_scans_session_id_result", "session_id", "result"),
     )
 

@@ -353,11 +353,12 @@ class Registration(db.Model):
     organisation: Mapped[Organisation | None] = relationship()
     registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
 
-    @property
+    @hybrid_property
     def is_confirmed(self) -> bool:
+        """Holds a seat (in queries too: ``.where(Registration.is_confirmed)``)."""
         return self.status == RegistrationStatus.CONFIRMED.value
 
-    @property
+    @hybrid_property
     def is_waitlisted(self) -> bool:
         return self.status == RegistrationStatus.WAITLISTED.value
 

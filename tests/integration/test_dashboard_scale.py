@@ -322,9 +322,9 @@ def test_dashboard_shows_fill_rates_waiting_lists_and_live_counts_at_scale(db, s
     build_bulk(db, now)
     html = client.get("/staff/").get_data(as_text=True)
 
-    assert "3 / 8 (38 %)" in row_of(html, "Kleines Seminar")
+    assert "3 / 8 (38%)" in row_of(html, "Kleines Seminar")
     sample = row_of(html, SAMPLE_TITLE)
-    assert f"{SAMPLE_CONFIRMED} / {SAMPLE_CAPACITY} (85 %)" in sample
+    assert f"{SAMPLE_CONFIRMED} / {SAMPLE_CAPACITY} (85%)" in sample
     assert f"Bulk-MSO 0 holds {SAMPLE_TOP_ORG_SEATS} of {SAMPLE_CONFIRMED} seats" in sample
     # Queues: 5 + 1 applications, 40 + 1 join requests, 40 proposals, 30 failed e-mails.
     assert "6 MSO applications to review" in html

@@ -429,7 +429,7 @@ def test_dashboard_lists_upcoming_sessions_with_fill_rate_and_waiting_list(db, a
                         ("Vereinsmanagement", 4, 4, 1),         # the series' third session: Wanda waits
                         ("Datenschutz im Verein", 2, 2, 0)]     # in 12 days
     html = as_staff.get("/staff/").get_data(as_text=True)
-    assert html.count("2 / 2 (100 %)") == 2 and "4 / 4 (100 %)" in html
+    assert html.count("2 / 2 (100%)") == 2 and "4 / 4 (100%)" in html
     for title in ("Entwurf", "Zu spät", "Abgesagt"):
         assert title not in html
     assert "Vernetzungscafé heute" in html                     # under "Check-in today"

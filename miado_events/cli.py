@@ -147,7 +147,8 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Events ended before {report.cutoff:%Y-%m-%d}: {report.registrations} registration(s) "
                    f"anonymised; waiting-list entries of past events: {report.waiting_list}; "
-                   f"e-mails deleted: {report.emails}; expired links deleted: {report.tokens}.")
+                   f"e-mails deleted: {report.emails}; expired links deleted: {report.tokens}; "
+                   f"calendar replies deleted: {report.calendar_replies}.")
         if not report.changed:
             click.echo("Nothing to do.")
 

@@ -28,6 +28,7 @@ from sqlalchemy import case, delete, func, or_, select, update
 from .. import audit
 from ..database import utcnow
 from ..errors import DomainError
+from ..calendar.replies import purge_replies
 from ..events import registration as registration_service
 from ..extensions import db
 from ..mail import send_message
@@ -297,10 +298,11 @@ class PurgeReport:
     waiting_list: int = 0
     emails: int = 0
     tokens: int = 0
+    calendar_replies: int = 0
 
     @property
     def changed(self) -> bool:
-        return any((self.registrations, self.waiting_list, self.emails, self.tokens))
+        return any((self.registrations, self.waiting_list, self.emails, self.tokens, self.calendar_replies))
 
 
 def purge(*, months: int | None = None, now: datetime | None = None) -> PurgeReport:
@@ -332,9 +334,11 @@ def purge(*, months: int | None = None, now: datetime | None = None) -> PurgeRep
     report.tokens += db.session.execute(
         delete(LoginSession).where(LoginSession.created_at <= now - session_lifetime())
         .execution_options(synchronize_session=False)).rowcount or 0
+    # Calendar replies keep the sender's address while they wait for the office.
+    report.calendar_replies = purge_replies(cutoff)
     if report.changed:
         audit.record(None, "privacy.purge", None,
                      f"{report.registrations} + {report.waiting_list} / {report.emails} / {report.tokens}",
                      now=now, registrations=report.registrations, waiting_list=report.waiting_list,
-                     emails=report.emails, tokens=report.tokens)
+                     emails=report.emails, tokens=report.tokens, calendar_replies=report.calendar_replies)
     return report

@@ -776,11 +776,29 @@ def test_purge_removes_old_sent_mail_and_expired_links(db, purge_world):
     assert set(db.session.scalars(select(UserToken.id))) == {w.tokens["valid"]}
 
 
+def test_purge_removes_old_calendar_replies_with_their_senders_address(db, purge_world):
+    from miado_events.models.replies import CalendarReply
+
+    cutoff = PURGE_AT - timedelta(days=round(RETENTION * 30.44))
+    db.session.add_all([
+        CalendarReply(message_key="<old@example.org>", from_address="old@example.org",
+                      received_at=cutoff - timedelta(days=1), outcome="unusable", problem="no_calendar"),
+        CalendarReply(message_key="<new@example.org>", from_address="new@example.org",
+                      received_at=cutoff + timedelta(days=1), outcome="unusable", problem="no_calendar"),
+    ])
+    db.session.commit()
+    report = privacy.purge(months=RETENTION, now=PURGE_AT)
+    db.session.commit()
+    assert report.calendar_replies == 1
+    assert list(db.session.scalars(select(CalendarReply.from_address))) == ["new@example.org"]
+
+
 def test_purge_is_recorded_once_in_the_audit_log(db, purge_world):
     privacy.purge(months=RETENTION, now=PURGE_AT)
     db.session.commit()
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.purge")).one()
-    assert entry.details == {"registrations": 3, "waiting_list": 1, "emails": 2, "tokens": 1}
+    assert entry.details == {"registrations": 3, "waiting_list": 1, "emails": 2, "tokens": 1,
+                             "calendar_replies": 0}
     assert entry.at == PURGE_AT and entry.actor_id is None
 
 

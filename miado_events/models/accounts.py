@@ -5,14 +5,12 @@ import hashlib
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..database import UTCDateTime, utcnow
-from ..enums import RichEnum
 from ..enums import RichEnum
 
 

@@ -18,7 +18,6 @@ scripts) does not apply to; the pages keep their CSP as in production.
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from pathlib import Path

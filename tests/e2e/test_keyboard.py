@@ -231,7 +231,7 @@ def test_sign_up_register_and_cancel_with_the_keyboard_only(page, live_server, s
     kb.start_page(skip=False)
     kb.tab_to_header('header a[href="/signup"]')
     kb.follow()
-    expect(page).to_have_url(at(url, f"/signup"))
+    expect(page).to_have_url(at(url, "/signup"))
     kb.start_page(skip=True)
     kb.tab_to('main input[name="name"]', max_stops=3)
     kb.type(NAME)
@@ -247,13 +247,13 @@ def test_sign_up_register_and_cancel_with_the_keyboard_only(page, live_server, s
     expect(page.locator('main input[name="privacy_consent"]')).to_be_checked()
     kb.next_field("main form.form button[type=submit]")
     kb.follow()
-    expect(page).to_have_url(at(url, f"/signup/check-your-mail"))
+    expect(page).to_have_url(at(url, "/signup/check-your-mail"))
 
     # The verification link from the e-mail (opened from the mail program).
     verify_url = smtp_sink.link(smtp_sink.wait_for(EMAIL), "/verify/")
     assert verify_url.startswith(f"{url}/verify/"), verify_url
     page.goto(verify_url)
-    expect(page).to_have_url(at(url, f"/login"))
+    expect(page).to_have_url(at(url, "/login"))
     expect(page.locator(".flash.flash-success")).to_be_visible()
 
     # Log in.
@@ -264,14 +264,14 @@ def test_sign_up_register_and_cancel_with_the_keyboard_only(page, live_server, s
     kb.type(PASSWORD)
     kb.tab_to("main form.form button[type=submit]", max_stops=3)
     kb.follow()
-    expect(page).to_have_url(at(url, f"/"))
+    expect(page).to_have_url(at(url, "/"))
     expect(page.locator('header form[action="/logout"]')).to_have_count(1)
 
     # The calendar, then the seminar.
     kb.start_page(skip=False)
     kb.tab_to_header('header a[href="/calendar"]')
     kb.follow()
-    expect(page).to_have_url(at(url, f"/calendar"))
+    expect(page).to_have_url(at(url, "/calendar"))
     kb.start_page(skip=True)
     kb.tab_to(f'main a[href="/events/{seminar["event"]}"]')
     kb.follow()
@@ -290,7 +290,7 @@ def test_sign_up_register_and_cancel_with_the_keyboard_only(page, live_server, s
     kb.start_page(skip=False)
     kb.tab_to_header('header a[href="/my/registrations"]')
     kb.follow()
-    expect(page).to_have_url(at(url, f"/my/registrations"))
+    expect(page).to_have_url(at(url, "/my/registrations"))
     kb.start_page(skip=True)
     kb.tab_to('main a[href^="/registrations/"][href$="/cancel"]')
     kb.follow()
@@ -299,7 +299,7 @@ def test_sign_up_register_and_cancel_with_the_keyboard_only(page, live_server, s
     kb.tab_to("main a.button-secondary", max_stops=3)        # past "yes", to "no, go back" ...
     kb.tab_to("main form button[type=submit]", max_stops=1, back=True)  # ... and back to "yes"
     kb.follow("Space")
-    expect(page).to_have_url(at(url, f"/my/registrations"))
+    expect(page).to_have_url(at(url, "/my/registrations"))
     expect(page.locator(".flash.flash-success")).to_be_visible()
     assert registration_status(live_server) == ["cancelled"]
 

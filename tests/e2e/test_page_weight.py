@@ -35,7 +35,6 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import pytest
 
 from .conftest import DEMO_PASSWORD, demo_email, log_in_as, new_recorded_context
 

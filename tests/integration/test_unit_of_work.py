@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import abort, flash, render_template_string
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from miado_events import create_app, unit_of_work
 from miado_events.errors import DomainError

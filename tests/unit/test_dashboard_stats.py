@@ -73,7 +73,6 @@ from miado_events.models.events import Registration, Slot
 from miado_events.models.orgs import Organisation, OrganisationTag
 from miado_events.models.voting import Topic
 from miado_events.orgs import services as org_services
-from miado_events.timeutil import local_to_utc
 from miado_events.voting import ballots
 from miado_events.voting import services as voting
 from miado_events.voting.services import RoundData

@@ -178,11 +178,12 @@ class SlotState:
     #: when the slot starts: the "until when" and "why" of the state.
     closes_at: datetime | None = None
     starts_at: datetime | None = None
+    #: Why a "closed" slot is closed by time: "started" or "deadline" (else "").
+    closed_because: str = ""
 
     @property
     def closed_by_start(self) -> bool:
-        """Closed because it has begun or begins before any deadline."""
-        return self.code == "closed" and self.closes_at is not None and self.closes_at == self.starts_at
+        return self.closed_because == "started"
 
 
 def slot_state(slot: Slot, now: datetime, *, waiting: int = 0,
@@ -199,6 +200,8 @@ def slot_state(slot: Slot, now: datetime, *, waiting: int = 0,
         state.code = "registered" if registration.is_confirmed else "waitlisted"
     elif not event.is_published or window is RegistrationWindow.CLOSED:
         state.code = "closed"
+        if event.is_published:
+            state.closed_because = "started" if slot.has_started(now) else "deadline"
     elif window is RegistrationWindow.NOT_YET_OPEN:
         state.code, state.opens_at = "opens", event.registration_opens_at
     elif slot.free_seats > 0:

@@ -190,3 +190,11 @@ def test_on_a_phone_the_month_is_an_agenda_of_the_days_with_events(client, db, v
     days = re.findall(r'<time datetime="(\d{4}-\d\d-\d\d)">', agenda)
     assert days == [f"{at(7, 1).year}-07-03", f"{at(7, 1).year}-07-10"]
     assert re.findall(r'<a href="/events/\d+">.*?</span> ([^<]+)</a>', agenda) == ["Frühstück", "Abendtreffen"]
+
+
+def test_a_draft_says_only_that_registration_is_closed(client, db, venue, make_user, login):
+    draft = make_event(db, "Entwurf Fördermittel", [utcnow() + timedelta(days=3)], status="draft", venue=venue)
+    login(make_user(Role.STAFF))
+    page = text_of(client.get(f"/events/{draft.id}"))
+    assert "Registration closed" in page
+    assert "it has begun" not in page and "Registration closed on" not in page

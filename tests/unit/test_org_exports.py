@@ -209,7 +209,7 @@ def test_pdf_headings_metadata_and_language(app, orgs):
     reader = PdfReader(io.BytesIO(data))
     text = "\n".join(pdf_text(data))
     assert "List of Dortmund's migrant self-organisations" in text
-    assert "Issued on March 14, 2025" in text
+    assert "Issued on 14 March 2025" in text
     assert "5 organisations" in text
     assert "Page 1 of 1" in text
     for letter in ("A", "B", "O", "T", "Z"):
@@ -263,7 +263,7 @@ def test_pdf_of_no_orgs_says_so(app):
     pages = pdf_text(data)
     assert len(pages) == 1
     assert "No organisations are listed" in pages[0]
-    assert "Issued on March 14, 2025" in pages[0]
+    assert "Issued on 14 March 2025" in pages[0]
 
 
 def test_long_pdf_has_numbered_pages_and_keeps_entries_together(app, db):
@@ -285,7 +285,7 @@ def test_long_pdf_has_numbered_pages_and_keeps_entries_together(app, db):
     assert total > 5
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {total}" in page
-        assert "Issued on March 14, 2025" in page
+        assert "Issued on 14 March 2025" in page
     for i in range(120):
         # the entry's first and last line are on the same page
         name = f"Verein {i:03d} für Vielfalt in Dortmund (V{i:03d})"

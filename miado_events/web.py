@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, request
+from markupsafe import Markup
 from babel.lists import format_list
 from flask_babel import format_percent, format_timedelta, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -54,9 +55,16 @@ def hours_duration(hours: int) -> str:
     return format_timedelta(timedelta(hours=hours), threshold=1)
 
 
+def bdi(text) -> Markup:
+    """Text people entered (a title, a name, an address), isolated from the
+    text around it, so that a German title's punctuation stays at its end
+    on an Arabic page and an Arabic name does not reorder a German sentence."""
+    return Markup("<bdi>{}</bdi>").format("" if text is None else text)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.filters.update(percent=percent, listing=listing, hours_duration=hours_duration)
+    app.jinja_env.filters.update(percent=percent, listing=listing, hours_duration=hours_duration, bdi=bdi)
     if app.config.get("PROXY_FIX"):
         n = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)

@@ -33,3 +33,27 @@ def test_hours_become_the_unit_people_use(app):
         assert hours_duration(2) == "2 Stunden"
     with app.test_request_context("/"), force_locale("en_GB"):
         assert hours_duration(24) == "1 day"
+
+
+def test_text_people_entered_is_isolated_and_escaped():
+    from miado_events.web import bdi
+
+    assert str(bdi("Treffen: Fördermittel!")) == "<bdi>Treffen: Fördermittel!</bdi>"
+    assert str(bdi("<script>x</script>")) == "<bdi>&lt;script&gt;x&lt;/script&gt;</bdi>"
+    assert str(bdi(None)) == "<bdi></bdi>"
+
+
+def test_an_event_title_on_an_arabic_page_is_isolated(app, db, client):
+    from datetime import timedelta
+
+    from miado_events.database import utcnow
+    from miado_events.models.events import Event, EventSession
+
+    event = Event(kind="seminar", title="Fördermittel 2027: Wie?", description="", status="published",
+                  capacity=10, languages=["de"])
+    start = utcnow() + timedelta(days=3)
+    event.sessions.append(EventSession(starts_at=start, ends_at=start + timedelta(hours=2)))
+    db.session.add(event)
+    db.session.commit()
+    page = client.get(f"/events/{event.id}", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert "<h1><bdi>Fördermittel 2027: Wie?</bdi></h1>" in page

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit, tables
+from ..web import percent
 from ..database import paginate, utcnow
 from ..events.labels import KIND_LABELS
 from ..extensions import db
@@ -81,14 +82,10 @@ def statistics():
                            charts=_chart_items(computed))
 
 
-def _percent(value) -> str:
-    return "–" if value is None else f"{round(value * 100)} %"
-
-
 def _chart_items(computed: stats.Statistics) -> dict:
     """(label, value from 0 to 1, text) per bar; the tables carry the numbers too."""
     def rates(rows, label=lambda r: r.label):
-        return [(label(r), r.attendance_rate or 0, _percent(r.attendance_rate)) for r in rows]
+        return [(label(r), r.attendance_rate or 0, percent(r.attendance_rate)) for r in rows]
 
     def shares(rows):
         return [(r.label, r.share or 0, f"{r.reached}/{r.listed}") for r in rows]

@@ -547,3 +547,14 @@ def test_an_unknown_event_gives_404(db, staff_client):
     result = statuses(staff_client, [f"/staff/events/424242/{path}" for path, _ in EXPORTS])
     assert {url: code for url, code in result.items() if code != 404} == {}
     assert audit_exports(db) == []
+
+
+def test_charts_are_mirrored_right_to_left(db, client, login, world):
+    login(world.staff)
+    ltr = client.get("/staff/statistics").get_data(as_text=True)
+    assert '<text x="0"' in ltr and 'text-anchor="end"' not in ltr
+    world.staff.locale = "ar"
+    db.session.commit()
+    rtl = client.get("/staff/statistics").get_data(as_text=True)
+    # Labels end at the drawing's right edge and bars grow leftwards, inside the drawing.
+    assert '<text x="416"' in rtl and 'text-anchor="end"' in rtl and '<text x="0"' not in rtl

@@ -63,6 +63,10 @@ def change_role(user_id: int):
     if not form.validate_on_submit():
         flash(_("Please choose a valid role."), "error")
         return redirect(url_for("admin.users"))
+    if request.form.get("confirm") != "1":
+        # A role gives or takes away powers: one more look before it changes.
+        return render_template("admin/confirm_role.html", target=target, form=form,
+                               new_role=dict(form.role.choices)[form.role.data])
     unit_of_work.returns_to(url_for("admin.users"))
     services.change_role(current_user, target, form.role.data)
     flash(_("The role of %(name)s is now: %(role)s.", name=target.name,

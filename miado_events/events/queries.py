@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from .. import pagecache
@@ -211,3 +211,18 @@ def slot_state(slot: Slot, now: datetime, *, waiting: int = 0,
     else:
         state.code = "full"
     return state
+
+
+def staff_events(now: datetime, status: str = ""):
+    """The staff list of events in date order: upcoming ones first, soonest
+    date first; then events without a date yet; then past ones, latest first."""
+    scheduled = (EventSession.event_id == Event.id,
+                 EventSession.status == SessionStatus.SCHEDULED.value)
+    next_start = (select(func.min(EventSession.starts_at))
+                  .where(*scheduled, EventSession.ends_at > now).scalar_subquery())
+    last_start = select(func.max(EventSession.starts_at)).where(*scheduled).scalar_subquery()
+    group = case((next_start.is_not(None), 0), (last_start.is_(None), 1), else_=2)
+    query = select(Event).order_by(group, next_start, last_start.desc(), Event.id.desc())
+    if status:
+        query = query.where(Event.status == status)
+    return query

@@ -304,9 +304,9 @@ def occurrence_days(data: RecurrenceData) -> list[date]:
     return days
 
 
-def create_recurring_sessions(actor: User, event: Event, data: RecurrenceData) -> list[EventSession]:
-    """Sessions from a recurrence rule, each at the same Berlin wall-clock time
-    (so 18:00 stays 18:00 across the change to and from summer time)."""
+def recurring_session_days(actor: User, event: Event, data: RecurrenceData) -> list[date]:
+    """The dates a recurrence rule would create sessions on, after every check
+    the creation makes: the preview staff see and the creation share it."""
     _require_staff(actor)
     if event.is_cancelled:
         raise DomainError("event_cancelled", _l("This event has been cancelled."))
@@ -314,9 +314,18 @@ def create_recurring_sessions(actor: User, event: Event, data: RecurrenceData) -
                         venue_id=data.venue_id, online_url=data.online_url)
     _check_place(place)
     _session_times(place)
+    return occurrence_days(data)
+
+
+def create_recurring_sessions(actor: User, event: Event, data: RecurrenceData) -> list[EventSession]:
+    """Sessions from a recurrence rule, each at the same Berlin wall-clock time
+    (so 18:00 stays 18:00 across the change to and from summer time)."""
+    days = recurring_session_days(actor, event, data)
+    place = SessionData(day=data.first_day, start=data.start, end=data.end,
+                        venue_id=data.venue_id, online_url=data.online_url)
     recurrence_id = str(uuid.uuid4())
     created = []
-    for day in occurrence_days(data):
+    for day in days:
         starts, ends = _session_times(SessionData(day=day, start=data.start, end=data.end))
         created.append(_new_session(event, starts, ends, place, recurrence_id))
     db.session.flush()

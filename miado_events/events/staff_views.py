@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.services import get_user_by_email
-from ..database import paginate
+from ..database import paginate, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..inputs import get_by_id
@@ -45,10 +45,9 @@ def _event_or_404(event_id: int) -> Event:
 @require(is_staff)
 def events():
     status = request.args.get("status") or ""
-    query = select(Event).order_by(Event.created_at.desc(), Event.id.desc())
-    if status in EVENT_STATUS_LABELS:
-        query = query.where(Event.status == status)
-    page = paginate(query, per_page=PER_PAGE)
+    if status not in EVENT_STATUS_LABELS:
+        status = ""
+    page = paginate(queries.staff_events(utcnow(), status), per_page=PER_PAGE)
     return render_template("events/staff/list.html", page=page, status=status,
                            statuses=EVENT_STATUS_LABELS)
 
@@ -125,12 +124,23 @@ def add_session(event_id: int):
 def add_recurring(event_id: int):
     event = _event_or_404(event_id)
     form = RecurrenceForm(venues=_venues())
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+    elif request.form.get("confirm") != "1":
+        # First the dates it would create; a second press creates them.
+        unit_of_work.returns_to(url_for("staff_events.manage", event_id=event.id))
+        days = services.recurring_session_days(current_user, event, form.to_data())
+        kept = [(name, request.form.get(name, "")) for name in RECURRENCE_FIELDS]
+        return render_template("events/staff/recurring_preview.html", event=event, form=form,
+                               days=days, kept=kept)
+    else:
         unit_of_work.attempt(lambda: services.create_recurring_sessions(current_user, event, form.to_data()),
              _("The meetings have been added."))
-    else:
-        _flash_form_errors(form)
     return redirect(url_for("staff_events.manage", event_id=event.id))
+
+
+RECURRENCE_FIELDS = ("frequency", "nth", "weekday", "first_day", "start", "end", "count", "until",
+                     "venue_id", "online_url")
 
 
 def _flash_form_errors(form) -> None:

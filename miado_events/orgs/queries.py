@@ -83,6 +83,12 @@ def review_queue():
             .order_by(Organisation.submitted_at, Organisation.id))
 
 
+def with_join_requests():
+    """MSOs where someone asked to join and nobody has answered yet."""
+    waiting = select(Membership.organisation_id).where(Membership.status == MembershipStatus.REQUESTED.value)
+    return select(Organisation).where(Organisation.id.in_(waiting)).order_by(Organisation.name)
+
+
 def memberships_of_user(user):
     return (select(Membership)
             .where(Membership.user_id == user.id)

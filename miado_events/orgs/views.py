@@ -353,6 +353,8 @@ def staff_list():
     q = (request.args.get("q") or "").strip()[:100]
     if status == "queue":
         query = queries.review_queue()
+    elif status == "join_requests":
+        query = queries.with_join_requests()
     else:
         query = db.select(Organisation).order_by(Organisation.name)
         if status in STATUS_LABELS:

@@ -184,7 +184,7 @@ def test_admin_invites_staff_through_the_pages(client, make_user, login, outbox,
 def test_admin_changes_a_role_through_the_page(client, make_user, login, db):
     admin, member = make_user(Role.ADMIN), make_user()
     login(admin)
-    client.post(f"/admin/users/{member.id}/role", data={"role": "staff"})
+    client.post(f"/admin/users/{member.id}/role", data={"role": "staff", "confirm": "1"})
     assert db.session.get(User, member.id).role == "staff"
     response = client.post(f"/admin/users/{member.id}/role", data={"role": "overlord"}, follow_redirects=True)
     assert "Please choose a valid role." in response.get_data(as_text=True)

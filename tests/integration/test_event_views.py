@@ -690,7 +690,7 @@ def test_staff_create_event_add_sessions_publish_and_edit(client, db, login, sta
     # … and five meetings on the second Tuesday of each month, 18:00–20:00 Berlin time.
     response = client.post(f"/staff/events/{event.id}/sessions/recurring", data={
         "frequency": "monthly_nth_weekday", "nth": "2", "weekday": "1", "first_day": f"{YEAR}-01-01",
-        "start": "18:00", "end": "20:00", "count": "5", "venue_id": str(venue.id)}, follow_redirects=True)
+        "start": "18:00", "end": "20:00", "count": "5", "venue_id": str(venue.id), "confirm": "1"}, follow_redirects=True)
     assert "The meetings have been added." in flashes(response)
     db.session.expire_all()
     sessions = sorted(event.sessions, key=lambda s: s.starts_at)

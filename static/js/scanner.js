@@ -359,6 +359,7 @@
       showAnswer(res.tone, res.message, res.organisation);
       setCounts(data.counts);
       addRecent(res);
+      if (res.outcome === "undone") { removeRecent(res.registration_id); }
     }, function (err) {
       if (err && err.status && err.status < 500 && err.status !== 408) {
         // The server answered with a refusal (e.g. signed out): say so, queue nothing.
@@ -385,6 +386,7 @@
       item.offline = true;
       enqueue(item).then(function () {
         if (entry) { entry.checked_in_at = null; }
+        removeRecent(item.registration_id);
         showAnswer("amber", fill(T.undone, { name: entry ? entry.name : "" }));
         setCounts(localCounts());
         return updateNetwork();
@@ -400,7 +402,7 @@
         state.lastCheckedIn = entry.id;
         showAnswer("green", verdict.message + " " + T.queued, entry.organisation);
         setCounts(localCounts());
-        addRecent({ name: entry.name, checked_in_at: item.at });
+        addRecent({ name: entry.name, checked_in_at: item.at, registration_id: entry.id });
         return updateNetwork();
       }, notSaved);
     } else {
@@ -525,7 +527,9 @@
       list.id = "recent-list";
       if (empty) { empty.replaceWith(list); } else { return; }
     }
+    removeRecent(res.registration_id); // one line per person
     var li = document.createElement("li");
+    if (res.registration_id) { li.setAttribute("data-registration-id", String(res.registration_id)); }
     var name = document.createElement("span");
     name.className = "match-name";
     name.textContent = res.name;
@@ -534,6 +538,15 @@
     when.textContent = " · " + formatTime(res.checked_in_at);
     li.appendChild(name); li.appendChild(when);
     list.insertBefore(li, list.firstChild);
+  }
+
+  // An undone check-in leaves the list at once (not only after a reload).
+  function removeRecent(registrationId) {
+    var list = $("recent-list");
+    if (!list || !registrationId) { return; }
+    Array.prototype.slice.call(list.children).forEach(function (li) {
+      if (li.getAttribute("data-registration-id") === String(registrationId)) { list.removeChild(li); }
+    });
   }
 
   // ---------------------------------------------------------------- search
@@ -606,6 +619,22 @@
 
   function cameraMessage(text) { $("camera-message").textContent = text; }
 
+  // While aiming, the answer sits over the picture, so the person at the
+  // door sees it without scrolling; it goes back to its place afterwards.
+  var answerHome = null;
+  function answerOverCamera(on) {
+    var box = $("answer"), frame = $("camera-frame");
+    if (on && !answerHome) {
+      answerHome = document.createComment("answer");
+      box.parentNode.insertBefore(answerHome, box);
+      frame.appendChild(box);
+    } else if (!on && answerHome) {
+      answerHome.parentNode.insertBefore(box, answerHome);
+      answerHome.parentNode.removeChild(answerHome);
+      answerHome = null;
+    }
+  }
+
   function startCamera() {
     if (!window.isSecureContext) { cameraMessage(T.cameraInsecure); return; }
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { cameraMessage(T.cameraMissing); return; }
@@ -621,6 +650,7 @@
           $("camera-start").hidden = true;
           $("camera-stop").hidden = false;
           $("camera-frame").hidden = false;
+          answerOverCamera(true);
           requestAnimationFrame(tick);
         });
       })
@@ -635,6 +665,7 @@
     $("camera-start").hidden = false;
     $("camera-stop").hidden = true;
     $("camera-frame").hidden = true;
+    answerOverCamera(false);
     cameraMessage("");
   }
 

@@ -53,7 +53,7 @@ def html(response) -> str:
 
 def names_on(response) -> list[str]:
     """Organisation names linked from a directory page, in order."""
-    found = re.findall(r'<h2><a href="/orgs/\d+">([^<]+)</a>', response.get_data(as_text=True))
+    found = re.findall(r'<h2><a href="/orgs/\d+">(?:<bdi>)?([^<]+)(?:</bdi>)?</a>', response.get_data(as_text=True))
     return [unescape(name) for name in found]
 
 

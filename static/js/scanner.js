@@ -430,12 +430,15 @@
     attempt({ ref: newRef(), at: new Date().toISOString(), registration_id: id }, entry);
   }
 
-  function undoLast() {
-    if (!state.lastCheckedIn) { return; }
-    var id = state.lastCheckedIn;
-    state.lastCheckedIn = null;
+  function undoId(id) {
+    if (state.lastCheckedIn === id) { state.lastCheckedIn = null; }
     attempt({ ref: newRef(), at: new Date().toISOString(), registration_id: id, undo: true, method: "manual" },
             state.byId[id] || null);
+  }
+
+  function undoLast() {
+    if (!state.lastCheckedIn) { return; }
+    undoId(state.lastCheckedIn);
   }
 
   // ---------------------------------------------------------------- sync
@@ -537,6 +540,18 @@
     when.className = "meta";
     when.textContent = " · " + formatTime(res.checked_in_at);
     li.appendChild(name); li.appendChild(when);
+    if (res.registration_id) {
+      var undo = document.createElement("button");
+      undo.type = "button";
+      undo.className = "link-button";
+      undo.textContent = T.undo;
+      var who = document.createElement("span");
+      who.className = "visually-hidden";
+      who.textContent = " " + res.name;
+      undo.appendChild(who);
+      undo.addEventListener("click", function () { undoId(res.registration_id); });
+      li.appendChild(document.createTextNode(" ")); li.appendChild(undo);
+    }
     list.insertBefore(li, list.firstChild);
   }
 
@@ -702,6 +717,15 @@
     $("camera-start").addEventListener("click", startCamera);
     $("camera-stop").addEventListener("click", stopCamera);
     $("undo-last").addEventListener("click", undoLast);
+    // The list's own Undo buttons: with the list loaded, undone here and at once.
+    document.addEventListener("submit", function (ev) {
+      var form = ev.target, list = $("recent-list");
+      if (!state.roster || !list || !list.contains(form)) { return; }
+      var id = parseInt(form.elements.registration_id.value, 10);
+      if (!id) { return; }
+      ev.preventDefault();
+      undoId(id);
+    });
 
     $("search-form").addEventListener("submit", function (ev) {
       if (!state.roster) { return; } // no list yet: the server searches

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from .test_checkin import DOOR, answer, log_in, make_camera_video
+from .test_checkin import DOOR, answer, attendance_rows, check_in_by_name, log_in, make_camera_video
 from .test_checkin import camera_browser, door_world  # noqa: F401  (fixtures)
 
 try:
@@ -65,6 +65,14 @@ def test_door_staff_see_the_camera_answer_without_scrolling_and_undo_updates_the
     expect(answer(page)).to_contain_text(f"Check-in of {person['name']} taken back.")
     expect(recent).to_have_count(0, timeout=2000)
     expect(page.locator("#count-checked-in")).to_have_text("0")
+
+    # The same with the list's own Undo button.
+    check_in_by_name(page, person["name"])
+    expect(recent).to_have_count(1)
+    recent.locator("button", has_text="Undo").click()
+    expect(answer(page)).to_contain_text(f"Check-in of {person['name']} taken back.")
+    expect(recent).to_have_count(0, timeout=2000)
+    assert attendance_rows(live_server, door_world["session"]) == []
 
 
 @pytest.fixture

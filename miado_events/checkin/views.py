@@ -24,6 +24,7 @@ from ..models.events import Event, EventSession, Registration
 from ..models.orgs import Organisation
 from ..permissions import ensure_page, is_door_staff, is_staff, login_required, require
 from . import certificates, ledger, services, tickets, walkins
+from .self_checkin import self_check_in, self_checkin_code, self_checkin_code_valid
 from .forms import CheckInForm, DoorStaffForm, ReviewForm, RevokeForm, SelfCheckInForm, UndoForm, WalkInForm
 from .ticket_pdf import ticket_pdf
 
@@ -320,7 +321,7 @@ def self_checkin_screen(session_id: int):
     rotate = current_app.config["SELF_CHECKIN_ROTATE_SECONDS"]
     refresh = max(5, rotate - int(now.timestamp()) % rotate + 1)  # seconds until the next code
     state = services.window_state(session, now)
-    code = services.self_checkin_code(session, now)
+    code = self_checkin_code(session, now)
     qr_src = url_for("checkin.self_checkin_png", session_id=session.id, c=code)
     checkin_url = self_checkin_url(session, code)
     counts = services.counts(session)
@@ -358,7 +359,7 @@ def self_checkin_url(session: EventSession, code: str | None = None) -> str:
     from ..urls import external_url
 
     return external_url("checkin.self_checkin", session_id=session.id,
-                        code=code or services.self_checkin_code(session))
+                        code=code or self_checkin_code(session))
 
 
 @bp.route("/checkin/<int:session_id>/<code>", methods=["GET", "POST"])
@@ -369,11 +370,11 @@ def self_checkin(session_id: int, code: str):
     result = None
     if form.validate_on_submit():
         try:
-            result = services.self_check_in(current_user, session, code)
+            result = self_check_in(current_user, session, code)
         except DomainError as err:
             unit_of_work.discard()
             result = services.Result(err.code, services.RED, str(err.message))
-    elif not services.self_checkin_code_valid(session, code):
+    elif not self_checkin_code_valid(session, code):
         result = services.Result("code_expired", services.RED,
                                  _("This check-in code has expired. Please scan the code on the screen again."))
     return render_template("checkin/self_checkin.html", event_session=session, event=session.event,

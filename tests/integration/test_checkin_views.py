@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from miado_events import create_app
 from miado_events.accounts.passwords import hash_password
-from miado_events.checkin import services as checkin
+from miado_events.checkin import self_checkin
 from miado_events.checkin import tickets
 from miado_events.database import utcnow
 from miado_events.extensions import db as _db
@@ -590,7 +590,7 @@ def test_ticket_link_with_a_changed_signature_is_not_valid(db, client, at_door, 
 def test_self_check_in_with_a_stale_code_says_expired(db, client, login, ayse, session, app):
     login(ayse)
     rotate = app.config["SELF_CHECKIN_ROTATE_SECONDS"]
-    stale = checkin.self_checkin_code(session, utcnow() - timedelta(seconds=3 * rotate))
+    stale = self_checkin.self_checkin_code(session, utcnow() - timedelta(seconds=3 * rotate))
     page = client.get(f"/checkin/{session.id}/{stale}")
     assert page.status_code == 200
     assert "This check-in code has expired" in text_of(page)
@@ -602,7 +602,7 @@ def test_self_check_in_with_a_stale_code_says_expired(db, client, login, ayse, s
 def test_self_check_in_with_the_current_code_checks_the_member_in(db, client, login, ayse,
                                                                   ayse_registration, session):
     login(ayse)
-    code = checkin.self_checkin_code(session)
+    code = self_checkin.self_checkin_code(session)
     page = client.get(f"/checkin/{session.id}/{code}")
     assert page.status_code == 200
     assert "Check me in" in text_of(page)
@@ -617,7 +617,7 @@ def test_self_check_in_with_the_current_code_checks_the_member_in(db, client, lo
 
 def test_self_check_in_of_someone_not_registered_records_nothing(db, client, login, make_user, session):
     login(make_user(name="Nina Niemand"))
-    response = client.post(f"/checkin/{session.id}/{checkin.self_checkin_code(session)}")
+    response = client.post(f"/checkin/{session.id}/{self_checkin.self_checkin_code(session)}")
     assert response.status_code == 200
     assert "You are not registered for this event." in text_of(response)
     assert attendances(db) == []
@@ -631,7 +631,7 @@ def test_self_check_in_screen_shows_a_qr_code_of_the_current_link(db, at_door, s
     assert png.headers["Content-Type"] == "image/png"
     decoded = decode_qr(png.data)
     assert re.fullmatch(rf"http://localhost/checkin/{session.id}/[A-Z2-7]+", decoded)
-    assert checkin.self_checkin_code_valid(session, decoded.rsplit("/", 1)[1])
+    assert self_checkin.self_checkin_code_valid(session, decoded.rsplit("/", 1)[1])
     # The same address as text, for phones that cannot read the code.
     assert re.search(r'id="self-screen-url"[^>]*>' + re.escape(decoded) + "<", page.get_data(as_text=True))
 
@@ -661,7 +661,7 @@ def test_self_check_in_screen_answers_its_script_with_the_current_code_as_json(d
     assert "Accept" in response.headers["Vary"]
     data = response.get_json()
     assert data["window_state"] == "open"
-    assert checkin.self_checkin_code_valid(session, data["code"])
+    assert self_checkin.self_checkin_code_valid(session, data["code"])
     assert data["url"] == f"http://localhost/checkin/{session.id}/{data['code']}"
     assert data["qr"] == f"{url}.png?c={data['code']}"
     assert decode_qr(at_door.get(data["qr"]).data) == data["url"]

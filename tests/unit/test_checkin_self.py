@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from miado_events.checkin import services as checkin
+from miado_events.checkin import self_checkin as checkin
 
 from .checkin_support import WINDOW_CLOSES, WINDOW_OPENS, attendances, minutes, seat
 from .events_support import SESSION_START

@@ -23,7 +23,7 @@ from ..models.checkin import Certificate, CheckInMethod, CheckinScan
 from ..models.events import Event, EventSession, Registration
 from ..models.orgs import Organisation
 from ..permissions import ensure_page, is_door_staff, is_staff, login_required, require
-from . import certificates, ledger, services, tickets, walkins
+from . import certificates, door_lists, ledger, services, tickets, walkins
 from .self_checkin import self_check_in, self_checkin_code, self_checkin_code_valid
 from .forms import CheckInForm, DoorStaffForm, ReviewForm, RevokeForm, SelfCheckInForm, UndoForm, WalkInForm
 from .ticket_pdf import ticket_pdf
@@ -131,8 +131,8 @@ def _door_context(session: EventSession, **extra) -> dict:
             select(Organisation).where(Organisation.status == "listed").order_by(Organisation.name))]
     return {
         "event_session": session, "event": session.event, "query": query,
-        "matches": services.search(session, query) if query else [],
-        "counts": services.counts(session), "recent": services.recent_checkins(session),
+        "matches": door_lists.search(session, query) if query else [],
+        "counts": door_lists.counts(session), "recent": door_lists.recent_checkins(session),
         "window": services.checkin_window(session),
         "window_state": services.window_state(session, utcnow()),
         "form": CheckInForm(), "undo_form": UndoForm(), "walk_in": walk_in,
@@ -220,7 +220,7 @@ def _json_session(session_id: int) -> EventSession:
 
 
 def _counts_json(session: EventSession) -> dict:
-    counts = services.counts(session)
+    counts = door_lists.counts(session)
     return {"checked_in": counts.checked_in, "confirmed": counts.confirmed}
 
 
@@ -237,7 +237,7 @@ def api_roster(session_id: int):
         "public_key": tickets.public_key_b64(),
         "generated_at": utcnow().isoformat(),
         "csrf_token": generate_csrf(),
-        "entries": services.roster(session),
+        "entries": door_lists.roster(session),
         "counts": _counts_json(session),
     })
     response.headers["Cache-Control"] = "private, no-store"
@@ -324,7 +324,7 @@ def self_checkin_screen(session_id: int):
     code = self_checkin_code(session, now)
     qr_src = url_for("checkin.self_checkin_png", session_id=session.id, c=code)
     checkin_url = self_checkin_url(session, code)
-    counts = services.counts(session)
+    counts = door_lists.counts(session)
     if _wants_json():
         response = jsonify({
             "window_state": state, "refresh": refresh,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from miado_events.checkin import ledger
+from miado_events.checkin import door_lists
 from miado_events.checkin import services as checkin
 from miado_events.checkin import tickets
 from miado_events.errors import PermissionDenied
@@ -410,12 +411,12 @@ def test_counts_checked_in_out_of_confirmed(db, staff, make_user, make_event):
     a, b, _c = (seat(db, make_user(), event) for _ in range(3))
     waiting = seat(db, make_user(), event)
     assert waiting.is_waitlisted
-    assert checkin.counts(event.sessions[0]) == checkin.Counts(checked_in=0, confirmed=3)
+    assert door_lists.counts(event.sessions[0]) == door_lists.Counts(checked_in=0, confirmed=3)
     for registration in (a, b):
         checkin.check_in(staff, event.sessions[0], registration, method="scan", now=AT_DOOR)
     checkin.check_in(staff, event.sessions[0], waiting, method="scan", now=AT_DOOR)  # refused
     db.session.commit()
-    assert checkin.counts(event.sessions[0]) == checkin.Counts(checked_in=2, confirmed=3)
+    assert door_lists.counts(event.sessions[0]) == door_lists.Counts(checked_in=2, confirmed=3)
 
 
 def test_counts_are_per_session_of_a_series(db, staff, make_user, make_event):
@@ -423,8 +424,8 @@ def test_counts_are_per_session_of_a_series(db, staff, make_user, make_event):
     registration = seat(db, make_user(), event)
     checkin.check_in(staff, event.sessions[0], registration, method="scan", now=AT_DOOR)
     db.session.commit()
-    assert checkin.counts(event.sessions[0]) == checkin.Counts(checked_in=1, confirmed=1)
-    assert checkin.counts(event.sessions[1]) == checkin.Counts(checked_in=0, confirmed=1)
+    assert door_lists.counts(event.sessions[0]) == door_lists.Counts(checked_in=1, confirmed=1)
+    assert door_lists.counts(event.sessions[1]) == door_lists.Counts(checked_in=0, confirmed=1)
 
 
 def test_roster_holds_the_token_hash_never_the_token(db, staff, make_user, make_event):
@@ -433,7 +434,7 @@ def test_roster_holds_the_token_hash_never_the_token(db, staff, make_user, make_
     next_week = seat(db, make_user(name="Nächste Woche"), event, index=1)
     checkin.check_in(staff, event.sessions[0], here, method="scan", now=AT_DOOR)
     db.session.commit()
-    entries = {e["id"]: e for e in checkin.roster(event.sessions[0])}
+    entries = {e["id"]: e for e in door_lists.roster(event.sessions[0])}
     assert set(entries) == {here.id, next_week.id}
     # what the browser computes from a scanned token (TweetNaCl's SHA-512, first 128 bits)
     assert entries[here.id]["token_hash"] == hashlib.sha512(here.ticket_token.encode()).hexdigest()[:32]
@@ -451,7 +452,7 @@ def test_roster_leaves_out_cancelled_registrations(db, make_user, make_event):
     registration = seat(db, person := make_user(), event)
     reg.cancel_registration(person, registration, now=NOW)
     db.session.commit()
-    assert checkin.roster(event.sessions[0]) == []
+    assert door_lists.roster(event.sessions[0]) == []
 
 
 @pytest.fixture
@@ -464,7 +465,7 @@ def three_people(db, make_user, make_event):
 
 
 def _found(event, query):
-    return [r.user.name for r, _attendance in checkin.search(event.sessions[0], query)]
+    return [r.user.name for r, _attendance in door_lists.search(event.sessions[0], query)]
 
 
 def test_search_finds_by_part_of_the_name(three_people):
@@ -503,7 +504,7 @@ def test_search_shows_who_is_already_in(db, staff, three_people):
     event, registrations = three_people
     checkin.check_in(staff, event.sessions[0], registrations[2], method="scan", now=AT_DOOR)
     db.session.commit()
-    [(_registration, attendance)] = checkin.search(event.sessions[0], "olena")
+    [(_registration, attendance)] = door_lists.search(event.sessions[0], "olena")
     assert attendance is not None and attendance.checked_in_at == AT_DOOR
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from miado_events.accounts import services as accounts
-from miado_events.checkin import services as checkin
+from miado_events.checkin import door_lists
 from miado_events.checkin.walkins import walk_in
 from miado_events.errors import DomainError, PermissionDenied
 from miado_events.models.accounts import Role, User
@@ -66,7 +66,7 @@ def test_walk_in_with_a_new_address_gets_account_seat_and_check_in(db, door_at, 
     registration = result.registration
     assert (registration.user_id, registration.status) == (person.id, "confirmed")
     assert registration.slot.confirmed_count == 1
-    assert checkin.counts(event.sessions[0]) == checkin.Counts(checked_in=1, confirmed=1)
+    assert door_lists.counts(event.sessions[0]) == door_lists.Counts(checked_in=1, confirmed=1)
     [attendance] = attendances(db)
     assert (attendance.method, attendance.checked_in_by_id) == ("walk_in", door.id)
     assert_seat_counters_match(db)
@@ -133,7 +133,7 @@ def test_walk_in_when_the_session_is_full_changes_nothing(db, door_at, make_user
     assert_code(exc, "event_full")
     assert count(db, User) == users_before
     assert _user(db, "neu@example.org") is None
-    assert checkin.counts(event.sessions[0]) == checkin.Counts(checked_in=0, confirmed=1)
+    assert door_lists.counts(event.sessions[0]) == door_lists.Counts(checked_in=0, confirmed=1)
     assert count(db, Registration) == 1
     assert attendances(db) == []
     assert ("neu@example.org", "walk_in_welcome") not in _mails(db)

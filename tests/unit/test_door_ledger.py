@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from miado_events.checkin import ledger
+from miado_events.checkin import ledger, self_checkin
 from miado_events.checkin import services as checkin
 from miado_events.checkin import tickets
 from miado_events.errors import DomainError, PermissionDenied
@@ -298,7 +298,7 @@ def test_every_entry_point_writes_the_same_ledger(db, app, staff, make_user, mak
     checkin.check_in_scanned(staff, session, tickets.ticket_url(by_scan), now=AT_DOOR)
     checkin.check_in_scanned(staff, session, by_code.ticket_code, method="manual", now=AT_DOOR)
     checkin.check_in_registration_id(staff, session, str(by_id.id), now=AT_DOOR)
-    checkin.self_check_in(by_self.user, session, checkin.self_checkin_code(session, AT_DOOR), now=AT_DOOR)
+    self_checkin.self_check_in(by_self.user, session, self_checkin.self_checkin_code(session, AT_DOOR), now=AT_DOOR)
     walk_in(staff, session, name="Wim Walk-in", email="wim@example.org", now=AT_DOOR)
     db.session.commit()
     assert [s.method for s in scans(db)] == ["scan", "manual", "manual", "self", "walk_in"]

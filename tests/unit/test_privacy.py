@@ -36,6 +36,7 @@ from sqlalchemy.types import TypeDecorator
 from miado_events.accounts import services as accounts
 from miado_events.calendar import feeds
 from miado_events.checkin import certificates
+from miado_events.checkin import door_lists
 from miado_events.checkin import services as checkin
 from miado_events.dashboard import stats
 from miado_events.errors import DomainError
@@ -381,14 +382,14 @@ def test_deleting_while_checked_in_at_a_running_session_keeps_the_counts(db, run
     seminar, person, mine = running_seminar
     session = seminar.sessions[0]
     during = session.starts_at + minutes(30)
-    before = checkin.counts(session)
+    before = door_lists.counts(session)
     assert (before.checked_in, before.confirmed) == (3, 9)
     staff_before = stats.compute(now=during)
 
     result = delete(db, person, now=during)
 
     assert result["cancelled"] == 0
-    after = checkin.counts(session)
+    after = door_lists.counts(session)
     assert (after.checked_in, after.confirmed) == (3, 9)  # the door counter still says 3/9
     assert _numbers(stats.compute(now=during)) == _numbers(staff_before)
     kept = db.session.get(Registration, mine.id)
@@ -410,7 +411,7 @@ def test_no_walk_in_takes_the_seat_of_someone_in_the_room(db, staff, running_sem
         walkins.walk_in(staff, session, name="Spät Dazu", email="spaet@example.org", now=during)
     assert_code(refused, "event_full")
     db.session.rollback()
-    assert checkin.counts(session).confirmed == 9
+    assert door_lists.counts(session).confirmed == 9
 
 
 def test_deleting_leaves_a_waiting_list_of_a_running_session(db, staff, make_user, running_seminar):

@@ -90,6 +90,7 @@ def door_world(live_server, make_live_user) -> dict:
 
 def make_door_world(live_server, make_live_user) -> dict:
     """What ``door_world`` holds (for other modules' fixtures)."""
+    from miado_events.checkin import self_checkin
     from miado_events.checkin import services as checkin
     from miado_events.checkin import tickets
     from miado_events.database import utcnow
@@ -134,7 +135,7 @@ def make_door_world(live_server, make_live_user) -> dict:
             "event": event.id,
             "session": session.id,
             "scanner": f"{live_server.url}/door/sessions/{session.id}",
-            "self_checkin": f"{live_server.url}/checkin/{session.id}/{checkin.self_checkin_code(session)}",
+            "self_checkin": f"{live_server.url}/checkin/{session.id}/{self_checkin.self_checkin_code(session)}",
             "people": [{**{k: v for k, v in p.items() if k != "registration"},
                         "registration_id": p["registration"].id,
                         "code": p["registration"].ticket_code,

@@ -164,6 +164,17 @@ def valid_until(now: datetime, sessions, *extra) -> datetime | None:
     return pagecache.earliest_after(now, moments)
 
 
+def seat_states(sessions, now: datetime, viewer) -> dict[int, "SlotState"]:
+    """The registration state per session id for ``viewer``, with waiting
+    lists and the viewer's registrations fetched in two statements for all."""
+    slots = {s.id: slot_for(s) for s in sessions}
+    slot_ids = {slot.id for slot in slots.values() if slot is not None}
+    waiting = waitlist_counts(slot_ids)
+    mine = user_registrations_by_slot(viewer, slot_ids)
+    return {sid: slot_state(slot, now, waiting=waiting.get(slot.id, 0), registration=mine.get(slot.id))
+            for sid, slot in slots.items() if slot is not None}
+
+
 @dataclass
 class SlotState:
     """What the registration button says and does for one person and slot."""

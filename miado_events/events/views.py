@@ -46,18 +46,6 @@ def _filter_choices() -> dict:
                                 key=lambda p: p[1].casefold())}
 
 
-def _seat_states(sessions, now):
-    """Slot state per session id, with waiting lists and the user's registrations
-    fetched in two queries for the whole page."""
-    slots = {s.id: queries.slot_for(s) for s in sessions}
-    slot_ids = {slot.id for slot in slots.values() if slot is not None}
-    waiting = queries.waitlist_counts(slot_ids)
-    mine = queries.user_registrations_by_slot(current_user, slot_ids)
-    return {sid: queries.slot_state(slot, now, waiting=waiting.get(slot.id, 0),
-                                    registration=mine.get(slot.id))
-            for sid, slot in slots.items() if slot is not None}
-
-
 @bp.route("/calendar")
 def calendar():
     now = utcnow()
@@ -72,7 +60,7 @@ def calendar():
             page.items, key=lambda s: format_date(to_local(s.starts_at), "LLLL yyyy"))]
         active = {k: v for k, v in filters.items() if v}
         return render_template("events/calendar.html", page=page, months=months, filters=filters,
-                               active_filters=active, states=_seat_states(page.items, now),
+                               active_filters=active, states=queries.seat_states(page.items, now, current_user),
                                today=to_local(now).date(), **_filter_choices())
 
     def valid_until(now):
@@ -123,7 +111,7 @@ def _detail(event_id: int) -> str:
     event = _visible_event(event_id, options=queries.EVENT_PAGE_OPTIONS)
     now = utcnow()
     sessions = event.sessions
-    states = _seat_states(sessions, now)
+    states = queries.seat_states(sessions, now, current_user)
     orgs = reg_services.active_organisations(current_user) if current_user.is_authenticated else []
     form = RegisterForm()
     form.organisation_id.choices = [(str(o.id), o.name) for o in orgs]
@@ -197,18 +185,12 @@ def register_member(event_id: int, slot_id: int):
     return redirect(url_for("events.detail", event_id=event.id))
 
 
-def _slot_end(slot: Slot):
-    """When the last session a registration for ``slot`` covers ends."""
-    return slot.session.ends_at if slot.session is not None else slot.event.last_end
-
-
 @bp.route("/my/registrations")
 @login_required
 def my_registrations():
     now = utcnow()
     registrations = db.session.scalars(queries.my_registrations(current_user)).all()
-    # Upcoming until it is over: a training series that has begun still is.
-    upcoming = [r for r in registrations if r.is_active and (_slot_end(r.slot) or now) > now]
+    upcoming = [r for r in registrations if r.is_upcoming(now)]
     past = [r for r in registrations if r not in upcoming]
     positions = queries.waitlist_positions(upcoming)
     return render_template("events/my_registrations.html", upcoming=upcoming, past=past,

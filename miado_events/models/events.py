@@ -267,6 +267,11 @@ class Slot(db.Model):
             return self.session.starts_at
         return self.event.first_start
 
+    @property
+    def ends_at(self) -> datetime | None:
+        """When the last session a registration for this slot covers ends."""
+        return self.session.ends_at if self.session is not None else self.event.last_end
+
     def has_started(self, now: datetime) -> bool:
         """Started (or without a scheduled session): nobody registers any more,
         not even staff; only the door still does."""
@@ -372,6 +377,11 @@ class Registration(db.Model):
     @classmethod
     def _is_active_expression(cls):
         return cls.status.in_(ACTIVE_REGISTRATION)
+
+    def is_upcoming(self, now: datetime) -> bool:
+        """Active and not over yet (a training series that has begun still is)."""
+        end = self.slot.ends_at
+        return self.is_active and end is not None and end > now
 
     @property
     def ticket_code_display(self) -> str:

@@ -39,15 +39,8 @@ class Personal:
 
 def what_is_on(now: datetime, viewer) -> WhatIsOn:
     events = event_queries.next_events(now, limit=NEXT_EVENTS, dates=NEXT_DATES)
-    firsts = [sessions[0] for _event, sessions in events]
-    slots = {s.id: event_queries.slot_for(s) for s in firsts}
-    slot_ids = {slot.id for slot in slots.values() if slot is not None}
-    waiting = event_queries.waitlist_counts(slot_ids)
-    mine = event_queries.user_registrations_by_slot(viewer, slot_ids)
-    states = {sid: event_queries.slot_state(slot, now, waiting=waiting.get(slot.id, 0),
-                                            registration=mine.get(slot.id))
-              for sid, slot in slots.items() if slot is not None}
-    return WhatIsOn(events=events, states=states)
+    return WhatIsOn(events=events, states=event_queries.seat_states(
+        [sessions[0] for _event, sessions in events], now, viewer))
 
 
 def valid_until(now: datetime, on: WhatIsOn) -> datetime | None:
@@ -55,16 +48,10 @@ def valid_until(now: datetime, on: WhatIsOn) -> datetime | None:
     return event_queries.valid_until(now, [s for _event, sessions in on.events for s in sessions])
 
 
-def _slot_end(registration: Registration):
-    slot = registration.slot
-    return slot.session.ends_at if slot.session is not None else slot.event.last_end
-
-
 def personal(user, now: datetime) -> Personal:
     """The next ticket, waiting-list places and what waits for ``user``'s answer."""
     result = Personal()
-    upcoming = [r for r in db.session.scalars(event_queries.my_registrations(user))
-                if r.is_active and (_slot_end(r) or now) > now]
+    upcoming = [r for r in db.session.scalars(event_queries.my_registrations(user)) if r.is_upcoming(now)]
     confirmed = sorted((r for r in upcoming if r.is_confirmed),
                        key=lambda r: r.slot.starts_at or now)
     result.next_ticket = confirmed[0] if confirmed else None

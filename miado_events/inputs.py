@@ -56,15 +56,7 @@ def parse_id(value) -> int | None:
     """``value`` as an id (1..2**31-1), from an int or a string of ASCII
     digits; ``None`` for anything else (including bool, floats, signs,
     spaces and non-ASCII digits)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        if not (value.isascii() and value.isdigit() and len(value) <= 10):
-            return None
-        value = int(value)
-    if not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        return None
-    return value
+    return parse_int(value, minimum=1)
 
 
 def parse_int(value, *, minimum: int = 0, maximum: int = MAX_ID) -> int | None:

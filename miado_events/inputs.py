@@ -187,7 +187,7 @@ def check_json_body(raw: bytes, *, max_bytes: int | None) -> None:
         raise InvalidInput(INVALID_JSON)
 
 
-def check_json_value(value, depth: int = 0) -> None:
+def check_json_value(value) -> None:
     """Every string (key or value) in parsed JSON is clean text. Only called
     on bodies whose depth was checked, so the recursion is bounded."""
     if isinstance(value, str):
@@ -195,10 +195,10 @@ def check_json_value(value, depth: int = 0) -> None:
     elif isinstance(value, dict):
         for key, item in value.items():
             check_text(key)
-            check_json_value(item, depth + 1)
+            check_json_value(item)
     elif isinstance(value, list):
         for item in value:
-            check_json_value(item, depth + 1)
+            check_json_value(item)
 
 
 # --- the request -------------------------------------------------------------------------------

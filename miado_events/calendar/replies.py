@@ -43,6 +43,7 @@ from icalendar import Calendar
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts.services import get_user_by_email
 from ..database import utcnow
 from ..errors import DomainError
 from ..events import registration as registrations
@@ -263,10 +264,6 @@ def find_session(uid: str) -> EventSession | None:
     return session
 
 
-def _user_by_address(address: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == address.strip().lower()))
-
-
 def find_registration(session: EventSession, user: User) -> Registration | None:
     """The person's registration covering ``session``: the active one, else the latest."""
     rows = db.session.scalars(
@@ -318,12 +315,12 @@ def decide(item: ReplyItem, parsed: ParsedMessage, now: datetime) -> Decision:
         return unusable(ReplyProblem.SESSION_OVER)
     if not session.is_scheduled or session.event.is_cancelled:
         return unusable(ReplyProblem.SESSION_CANCELLED)
-    user = _user_by_address(item.attendee) if item.attendee else None
+    user = get_user_by_email(item.attendee) if item.attendee else None
     registration = find_registration(session, user) if user is not None else None
     if registration is None:
         return unusable(ReplyProblem.NOT_REGISTERED)
     if parsed.from_address and parsed.from_address != user.email:
-        sender = _user_by_address(parsed.from_address)
+        sender = get_user_by_email(parsed.from_address)
         if sender is not None and sender.id != user.id:
             return unusable(ReplyProblem.SOMEONE_ELSE, registration)
     if not registration.is_active:

@@ -130,17 +130,14 @@ def add_recurring(event_id: int):
         # First the dates it would create; a second press creates them.
         unit_of_work.returns_to(url_for("staff_events.manage", event_id=event.id))
         days = services.recurring_session_days(current_user, event, form.to_data())
-        kept = [(name, request.form.get(name, "")) for name in RECURRENCE_FIELDS]
+        # The rule travels to the confirm button as it was typed (the form's own fields; CSRF anew).
+        kept = [(f.name, request.form.get(f.name, "")) for f in form if f.name != "csrf_token"]
         return render_template("events/staff/recurring_preview.html", event=event, form=form,
                                days=days, kept=kept)
     else:
         unit_of_work.attempt(lambda: services.create_recurring_sessions(current_user, event, form.to_data()),
              _("The meetings have been added."))
     return redirect(url_for("staff_events.manage", event_id=event.id))
-
-
-RECURRENCE_FIELDS = ("frequency", "nth", "weekday", "first_day", "start", "end", "count", "until",
-                     "venue_id", "online_url")
 
 
 def _flash_form_errors(form) -> None:

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import permissions
 from ..accounts.services import normalise_email
 from ..database import utcnow
 from ..errors import DomainError
@@ -30,7 +31,7 @@ def _require_manager(actor: User, org: Organisation) -> None:
 def request_membership(user: User, org: Organisation, *, now: datetime | None = None) -> Membership:
     if not org.is_listed:
         raise DomainError("org_not_listed", _l("This organisation is not listed."))
-    if queries.membership_of(user, org) is not None:
+    if permissions.membership_of(user, org) is not None:
         raise DomainError("already_member",
                           _l("You are already a member of this organisation or have asked to join."))
     if not can_request_membership(user, org):
@@ -38,7 +39,7 @@ def request_membership(user: User, org: Organisation, *, now: datetime | None = 
     membership = Membership(organisation=org, user=user, role=MembershipRole.MEMBER.value,
                             status=MembershipStatus.REQUESTED.value, created_at=now or utcnow())
     db.session.add(membership)
-    queries.forget_memberships()
+    permissions.forget_memberships()
     for rep in queries.representatives(org):
         send_message(rep.email, "org_join_request", rep.locale, user=rep, org=org, requester=user,
                      members_url=external_url("orgs.members", org_id=org.id))
@@ -55,7 +56,7 @@ def decide_join_request(actor: User, membership: Membership, accept: bool) -> No
         membership.status = MembershipStatus.ACTIVE.value
     else:
         db.session.delete(membership)
-    queries.forget_memberships()
+    permissions.forget_memberships()
     send_message(user.email, "org_join_decided", user.locale, user=user, org=org,
                  accepted=accept, org_url=external_url("orgs.detail", org_id=org.id))
 
@@ -71,7 +72,7 @@ def set_representative(actor: User, membership: Membership, representative: bool
         _keep_one_representative(org, membership)
     membership.role = (MembershipRole.REPRESENTATIVE if representative
                        else MembershipRole.MEMBER).value
-    queries.forget_memberships()
+    permissions.forget_memberships()
 
 
 def remove_member(actor: User, membership: Membership) -> None:
@@ -82,7 +83,7 @@ def remove_member(actor: User, membership: Membership) -> None:
     if membership.is_representative:
         _keep_one_representative(org, membership)
     db.session.delete(membership)
-    queries.forget_memberships()
+    permissions.forget_memberships()
 
 
 def _keep_one_representative(org: Organisation, leaving: Membership) -> None:
@@ -167,7 +168,7 @@ def accept_invitation(user: User, raw_token: str, *, now: datetime | None = None
     now = now or utcnow()
     invitation = find_invitation(raw_token, now=now)
     org = invitation.organisation
-    existing = queries.membership_of(user, org)
+    existing = permissions.membership_of(user, org)
     if existing is not None and existing.is_active:
         raise DomainError("already_member", _l("You are already a member of this organisation."))
     if existing is not None:  # an open join request: the invitation settles it
@@ -179,5 +180,5 @@ def accept_invitation(user: User, raw_token: str, *, now: datetime | None = None
         db.session.add(membership)
     invitation.used_at = now
     invitation.use_count += 1
-    queries.forget_memberships()
+    permissions.forget_memberships()
     return membership

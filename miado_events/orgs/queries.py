@@ -5,7 +5,6 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..permissions import forget_memberships, membership_of  # noqa: F401  (the cache the predicates use)
 from ..models.orgs import (Membership, MembershipStatus, Organisation, OrganisationTag,
                            OrgStatus, TagKind)
 

@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, permissions
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -201,7 +201,7 @@ def apply_for_listing(applicant: User, profile: OrgProfile,
     db.session.flush()
     _notify_office("org_submitted_office", org=org, applicant=applicant,
                    review_url=external_url("orgs.review", org_id=org.id))
-    queries.forget_memberships()
+    permissions.forget_memberships()
     return org
 
 

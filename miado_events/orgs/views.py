@@ -39,7 +39,7 @@ from ..permissions import (
     login_required,
     require,
 )
-from .. import tables, unit_of_work
+from .. import permissions, tables, unit_of_work
 from . import membership as membership_services
 from . import queries, services
 from .forms import (
@@ -117,7 +117,7 @@ def detail(org_id: int):
     org = _org_or_404(org_id)
     if not can_view_org(current_user, org):
         abort(404)
-    membership = queries.membership_of(current_user, org) if current_user.is_authenticated else None
+    membership = permissions.membership_of(current_user, org) if current_user.is_authenticated else None
     return render_template("orgs/detail.html", org=org, profile=public_profile(org),
                            membership=membership, form=ConfirmForm(),
                            status_label=STATUS_LABELS.get(org.status))

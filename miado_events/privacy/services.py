@@ -25,7 +25,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, or_, select, update
 
-from .. import audit
+from .. import audit, permissions
 from ..database import utcnow
 from ..errors import DomainError
 from ..calendar.replies import purge_replies
@@ -257,7 +257,7 @@ def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]
                          remaining=len(remaining))
             told += 1
         db.session.delete(membership)
-    org_queries.forget_memberships()
+    permissions.forget_memberships()
 
     # 3. Records that stay lose the person: registrations, audit entries, mailings, topics.
     anonymised = _anonymise(Registration.user_id == user.id, now)

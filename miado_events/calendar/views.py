@@ -10,12 +10,14 @@ from flask_wtf import FlaskForm
 from ..events import queries as event_queries
 from ..events.labels import KIND_LABELS
 from ..extensions import db
+from ..database import paginate
 from ..models.events import EventSession
+from ..models.replies import CalendarReply
 from ..pagecache import LRUStore
 from ..permissions import is_staff, login_required, require
 from ..urls import external_url
 from .. import unit_of_work
-from . import feeds, ical
+from . import feeds, ical, replies
 
 bp = Blueprint("calendar", __name__)
 #: Feed bodies kept per process, by ETag (a feed is a few milliseconds of
@@ -137,10 +139,7 @@ def session_ics(session_id: int):
 @require(is_staff)
 def replies_for_office():
     """Calendar replies the app could not use (left flagged in the mailbox), with the reason."""
-    from ..database import paginate
-    from .replies import unusable_replies_query
-
-    page = paginate(unusable_replies_query(), per_page=50)
+    page = paginate(replies.unusable_replies_query(), per_page=50)
     return render_template("calendar/replies.html", page=page, form=FlaskForm())
 
 
@@ -148,10 +147,7 @@ def replies_for_office():
 @require(is_staff)
 def reply_handled(reply_id: int):
     """Staff mark a reply they have looked at as done."""
-    from ..models.replies import CalendarReply
-    from .replies import mark_handled
-
     reply = db.session.get(CalendarReply, reply_id) or abort(404)
     if FlaskForm().validate_on_submit():
-        unit_of_work.attempt(lambda: mark_handled(current_user, reply), _("Marked as done."))
+        unit_of_work.attempt(lambda: replies.mark_handled(current_user, reply), _("Marked as done."))
     return redirect(url_for("calendar.replies_for_office"))

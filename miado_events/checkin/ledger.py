@@ -157,7 +157,6 @@ def review_held_scan(actor, scan: CheckinScan, *, accept: bool, now: datetime | 
     scan.review = (ScanReview.ACCEPTED if accept else ScanReview.REJECTED).value
     scan.reviewed_at = now
     scan.reviewed_by_id = actor.id
-    name = scan.registration.user.name if scan.registration is not None and scan.registration.user else ""
-    audit.record(actor, "checkin.review", scan.registration, name, now=now, session_id=scan.session_id,
+    audit.record(actor, "checkin.review", scan.registration, scan.person_name, now=now, session_id=scan.session_id,
                  decision=scan.review)
     return result

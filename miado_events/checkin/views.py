@@ -432,7 +432,7 @@ def review_checkin(scan_id: int):
         abort(400)
     accept = form.decision.data == "accept"
     ledger.review_held_scan(current_user, scan, accept=accept)
-    name = scan.registration.user.name if scan.registration is not None and scan.registration.user else ""
+    name = scan.person_name
     flash(_("The late check-in of %(name)s has been accepted.", name=name) if accept
           else _("The late check-in of %(name)s has been rejected.", name=name), "success")
     return redirect(back)

@@ -120,6 +120,12 @@ class CheckinScan(db.Model):
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
     @property
+    def person_name(self) -> str:
+        """The name of the person scanned; empty when unknown or deleted."""
+        registration = self.registration
+        return registration.user.name if registration is not None and registration.user is not None else ""
+
+    @property
     def awaits_review(self) -> bool:
         return self.result == "held_for_review" and self.review is None
 

@@ -32,11 +32,11 @@ from ..calendar.replies import purge_replies
 from ..events import registration as registration_service
 from ..extensions import db
 from ..mail import send_message
-from ..accounts.services import session_lifetime
+from ..accounts.services import end_all_sessions, session_lifetime
 from ..models.accounts import LoginSession, Role, User, UserToken
 from ..models.audit import AuditEntry
 from ..models.checkin import Attendance, Certificate
-from ..models.events import Event, EventSession, Registration, RegistrationStatus, Slot
+from ..models.events import Event, EventSession, Registration, Slot
 from ..models.mail import Mailing, OutboxMessage, OutboxStatus
 from ..models.orgs import Membership, OrgInvitation
 from ..models.voting import BallotChange, Topic, TopicComment, TopicSupport
@@ -234,8 +234,7 @@ def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]
     active = db.session.scalars(
         select(Registration).join(Slot, Slot.id == Registration.slot_id)
         .where(Registration.user_id == user.id, not_over,
-               or_((Registration.status == RegistrationStatus.CONFIRMED.value) & ~started,
-                   Registration.status == RegistrationStatus.WAITLISTED.value))
+               or_(Registration.is_confirmed & ~started, Registration.is_waitlisted))
         .order_by(Registration.id)).all()
     for registration in active:
         # Those promoted get their usual mail; the person's own is deleted below.
@@ -271,7 +270,7 @@ def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]
     db.session.execute(delete(TopicComment).where(TopicComment.user_id == user.id))
     db.session.execute(delete(Certificate).where(Certificate.user_id == user.id))
     db.session.execute(delete(UserToken).where(UserToken.user_id == user.id))
-    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    end_all_sessions(user)
     db.session.execute(delete(OrgInvitation).where(func.lower(OrgInvitation.email) == user.email.lower()))
 
     # 5. No text that stays names them: the mail outbox, then the free text above.
@@ -319,7 +318,7 @@ def purge(*, months: int | None = None, now: datetime | None = None) -> PurgeRep
     past_events = select(Event.id).where(last_end < now)
     keys: dict[int, str] = {}    # one key per person in this run
     report.waiting_list = _anonymise(
-        (Registration.status == RegistrationStatus.WAITLISTED.value)
+        Registration.is_waitlisted
         & Registration.event_id.in_(past_events), now, keys)
     report.registrations = _anonymise(Registration.event_id.in_(old_events), now, keys)
     # Certificates stay: they are the person's proof and can be verified for years.

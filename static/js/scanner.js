@@ -47,6 +47,21 @@
     });
   }
 
+  // A button that acts on one person: its label, and the person's name for
+  // screen readers ("Undo Ayşe Demir"), so a list of them stays clear.
+  function personButton(label, name, className, onClick) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = className;
+    button.textContent = label;
+    var who = document.createElement("span");
+    who.className = "visually-hidden";
+    who.textContent = " " + name;
+    button.appendChild(who);
+    button.addEventListener("click", onClick);
+    return button;
+  }
+
   function formatTime(iso) {
     try {
       return new Date(iso).toLocaleTimeString(config.locale, { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Berlin" });
@@ -541,15 +556,8 @@
     when.textContent = " · " + formatTime(res.checked_in_at);
     li.appendChild(name); li.appendChild(when);
     if (res.registration_id) {
-      var undo = document.createElement("button");
-      undo.type = "button";
-      undo.className = "link-button";
-      undo.textContent = T.undo;
-      var who = document.createElement("span");
-      who.className = "visually-hidden";
-      who.textContent = " " + res.name;
-      undo.appendChild(who);
-      undo.addEventListener("click", function () { undoId(res.registration_id); });
+      var undo = personButton(T.undo, res.name, "link-button",
+                              function () { undoId(res.registration_id); });
       li.appendChild(document.createTextNode(" ")); li.appendChild(undo);
     }
     list.insertBefore(li, list.firstChild);
@@ -606,15 +614,7 @@
           w.textContent = T.waitingList;
           li.appendChild(document.createTextNode(" ")); li.appendChild(w);
         }
-        var b = document.createElement("button");
-        b.type = "button";
-        b.className = "button button-small";
-        b.textContent = T.checkIn;
-        var hidden = document.createElement("span");
-        hidden.className = "visually-hidden";
-        hidden.textContent = " " + e.name;
-        b.appendChild(hidden);
-        b.addEventListener("click", function () {
+        var b = personButton(T.checkIn, e.name, "button button-small", function () {
           checkInId(e.id);
           $("q").value = "";
           box.textContent = "";

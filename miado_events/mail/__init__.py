@@ -84,13 +84,18 @@ def render_message(to: str, template: str, locale: str, *, calendar: tuple[str, 
     return msg
 
 
-def send_message(to: str, template: str, locale: str | None = None, *,
+def send_message(to: str | None, template: str, locale: str | None = None, *,
                  calendar: tuple[str, bytes] | None = None, images: dict[str, bytes] | None = None,
-                 **context) -> EmailMessage:
-    """Render one e-mail and queue it in the outbox, in the current transaction."""
+                 **context) -> EmailMessage | None:
+    """Render one e-mail and queue it in the outbox, in the current transaction.
+
+    A person without an e-mail address (registered by phone or at the door)
+    gets nothing: ``to`` is empty, nothing is rendered or queued, None is returned."""
     from ..extensions import db
     from ..models.mail import OutboxMessage
 
+    if not to:
+        return None
     locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     msg = render_message(to, template, locale, calendar=calendar, images=images, **context)
     session = db.session()

@@ -33,7 +33,10 @@ class User(UserMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
+    # NULL for a person registered without an address (by phone, at the door).
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Optional, for a person registered by phone (see accounts.people.validate_phone).
+    phone: Mapped[str | None] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER.value)
@@ -68,6 +71,12 @@ class User(UserMixin, db.Model):
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    @property
+    def has_account(self) -> bool:
+        """A person who can sign in; a guest (registered without an account,
+        by phone or at the door) has no password."""
+        return self.password_hash is not None
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
 
@@ -95,6 +104,10 @@ class UserToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # For change_email: the new address, applied when the link is opened.
     new_email: Mapped[str | None] = mapped_column(String(254))
+    # For verify_email: an MSO invitation opened before signing up; the person
+    # joins that MSO when the address is verified (orgs listens to email_verified).
+    org_invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("org_invitations.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -20,6 +20,8 @@ def _send(registration: Registration, template: str, *, invite_sessions=None,
     user = registration.user
     if user is None:  # anonymised (the person deleted their account): nobody to tell
         return
+    if not user.email:  # registered without an address (by phone, at the door): nobody to mail
+        return
     images = None
     if with_ticket:
         # The ticket travels with the seat: its QR code inline, its link and code in the text.

@@ -23,6 +23,7 @@ ACTIONS = {
     "event.update": _l("Event changed"),
     "event.publish": _l("Event published"),
     "event.cancel": _l("Event cancelled"),
+    "event.questions": _l("Registration questions changed"),
     "session.add": _l("Session added"),
     "session.update": _l("Session changed"),
     "session.cancel": _l("Session cancelled"),

@@ -45,6 +45,7 @@ from .models.pagecache import DataVersion
 WATCHED_TABLES = frozenset({
     "events", "event_sessions", "registration_slots", "slot_org_seats", "registrations",
     "venues", "organisations",
+    "registration_questions",  # the questions asked on the event page
 })
 NAME = "public"
 _PLACEHOLDER = "\x00csrf-token\x00"

@@ -152,6 +152,15 @@ def _event_cancel(c: Ctx):
     return c.staff, lambda: (events.cancel_event(c.staff, event, now=NOW), event)[1]
 
 
+@case("event.questions")
+def _event_questions(c: Ctx):
+    from miado_events.events import questions
+
+    event = c.make_event()
+    data = questions.QuestionData(kind="yes_no", text={"de": "Brauchen Sie Kinderbetreuung?"})
+    return c.staff, lambda: (questions.add_question(c.staff, event, data), event)[1]
+
+
 @case("session.add")
 def _session_add(c: Ctx):
     event = c.make_event()

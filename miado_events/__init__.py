@@ -202,4 +202,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(voting_bp)
     app.register_blueprint(staff_voting_bp, url_prefix="/staff")
     app.register_blueprint(privacy_bp)
+    from .meetings.agenda_views import bp as agenda_bp
+    app.register_blueprint(agenda_bp)
     app.before_request(require_current_consent)

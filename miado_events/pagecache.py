@@ -45,6 +45,7 @@ from .models.pagecache import DataVersion
 WATCHED_TABLES = frozenset({
     "events", "event_sessions", "registration_slots", "slot_org_seats", "registrations",
     "venues", "organisations",
+    "meeting_agendas", "agenda_items",  # the agenda on event and session pages
     "registration_questions",  # the questions asked on the event page
 })
 NAME = "public"

@@ -26,7 +26,9 @@ from icalendar import Calendar, Event as VEvent, Timezone, TimezoneDaylight, Tim
 from icalendar import vCalAddress, vRecur, vText
 
 from ..database import utcnow
+from ..meetings.agenda import agenda_text
 from ..models.events import Event, EventSession
+from ..i18n import ui_language
 from ..timeutil import LOCAL_TZ
 from ..urls import external_url
 
@@ -104,7 +106,9 @@ def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetim
     vevent.add("sequence", session.sequence)
     url = external_url("events.detail", event_id=event.id)
     vevent.add("url", url)
-    description = "\n\n".join(p for p in [event.description or "", url] if p)
+    # The published agenda, in the attendee's language (feeds and downloads: the page's).
+    agenda = agenda_text(session, (attendee.locale if attendee is not None else None) or ui_language())
+    description = "\n\n".join(p for p in [event.description or "", agenda, url] if p)
     vevent.add("description", description)
     location = _location(session)
     if location:
@@ -137,7 +141,8 @@ def _published_vevent(session: EventSession, stamp: datetime) -> bytes:
     moment the text was first written."""
     event = session.event
     key = (session.id, session.starts_at, session.ends_at, session.sequence, session.status,
-           event.id, event.title, event.description, event.status, _location(session))
+           event.id, event.title, event.description, event.status, _location(session),
+           ui_language())  # the agenda in the DESCRIPTION (its changes raise the SEQUENCE)
     store = current_app.extensions["miado_vevents"]  # made with the calendar blueprint
     text = store.get(key)
     if text is None:

@@ -9,6 +9,7 @@ from .. import signals
 from ..calendar import ical
 from ..checkin import tickets
 from ..mail import send_message
+from ..meetings.agenda import agenda_text
 from ..models.events import Event, EventSession, Registration
 from ..urls import external_url
 
@@ -67,7 +68,10 @@ def registration_cancelled(registration: Registration, cause: str | None = None)
 
 def session_changed(session: EventSession, registrations: list[Registration], changes: list[str]) -> None:
     for registration in registrations:
-        _send(registration, "session_changed", session=session, changes=changes,
+        agenda = ""
+        if "agenda" in changes and registration.user is not None:
+            agenda = agenda_text(session, registration.user.locale)
+        _send(registration, "session_changed", session=session, changes=changes, agenda=agenda,
               invite_sessions=[session] if registration.is_confirmed else None)
 
 

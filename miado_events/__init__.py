@@ -180,6 +180,7 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .events.staff_views import bp as staff_events_bp
     from .events.views import bp as events_bp
+    from .events.rep_views import bp as rep_events_bp
     from .calendar.views import bp as calendar_bp
     from .checkin.views import bp as checkin_bp
     from .dashboard.views import bp as dashboard_bp
@@ -195,6 +196,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(orgs_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(staff_events_bp, url_prefix="/staff")
+    app.register_blueprint(rep_events_bp)
     app.register_blueprint(mail_bp, url_prefix="/staff")
     app.register_blueprint(calendar_bp)
     app.register_blueprint(checkin_bp)

@@ -158,6 +158,8 @@ def can_edit_org(user, org) -> bool:
 
 
 can_manage_members = can_edit_org
+#: What the MSO has booked (events.bookings): its representatives and staff.
+can_view_bookings = can_edit_org
 
 
 def can_view_org(user, org) -> bool:
@@ -192,6 +194,7 @@ PREDICATES.update({
     "review_orgs": can_review_orgs,
     "edit_org": can_edit_org,
     "manage_members": can_manage_members,
+    "view_bookings": can_view_bookings,
     "view_org": can_view_org,
     "view_member_list": can_view_member_list,
     "view_internal_contact": can_view_internal_contact,

@@ -191,6 +191,10 @@ class SlotState:
     starts_at: datetime | None = None
     #: Why a "closed" slot is closed by time: "started" or "deadline" (else "").
     closed_because: str = ""
+    #: Someone (not necessarily this viewer) can still take a seat or a place
+    #: on the waiting list: a representative registered themselves may still
+    #: register colleagues.
+    bookable: bool = False
 
     @property
     def closed_by_start(self) -> bool:
@@ -221,6 +225,10 @@ def slot_state(slot: Slot, now: datetime, *, waiting: int = 0,
         state.code = "waitlist"
     else:
         state.code = "full"
+    if registration is None:
+        state.bookable = state.code in ("register", "waitlist")
+    elif state.code != "cancelled":
+        state.bookable = slot_state(slot, now, waiting=waiting).bookable
     return state
 
 

@@ -84,3 +84,14 @@ def set_capacity(slot: Slot, capacity: int) -> bool:
         .values(capacity=capacity).execution_options(synchronize_session=False))
     db.session.expire(slot, ["capacity", "confirmed_count"])
     return result.rowcount == 1
+
+
+def org_seats_used(organisation_id: int, slot_ids) -> dict[int, int]:
+    """Confirmed seats of one MSO per slot, read from the counters above (the
+    events without a seat limit per MSO keep no counter: absent here)."""
+    ids = list(slot_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(SlotOrgSeats.slot_id, SlotOrgSeats.confirmed_count).where(
+        SlotOrgSeats.organisation_id == organisation_id, SlotOrgSeats.slot_id.in_(ids)))
+    return dict(rows.all())

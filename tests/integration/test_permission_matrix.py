@@ -130,6 +130,10 @@ ROUTES = [
     ("GET", "/orgs/apply", "orgs.apply", everyone(200)),
     ("GET", "/my/organisations", "orgs.mine", signed_in_only()),
     ("POST", f"/my/organisations/{OTHERS_MEMBERSHIP}/leave", "orgs.leave", signed_in_only(404)),
+    # What the MSO has booked: its representatives and staff
+    ("GET", f"/my/organisations/{LISTED}/bookings", "rep_events.bookings_page", org_managers()),
+    ("GET", f"/my/organisations/{MISSING}/bookings", "rep_events.bookings_page",
+     {ANON: 302, MEMBER: 404, REP: 404, DOOR: 404, STAFF: 404, ADMIN: 404}),
     ("GET", f"/orgs/{LISTED}/edit", "orgs.edit", org_managers()),
     ("GET", f"/orgs/{PENDING}/edit", "orgs.edit", staff_only()),
     ("GET", f"/orgs/{LISTED}/members", "orgs.members", org_managers()),

@@ -206,4 +206,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_bp)
     from .meetings.agenda_views import bp as agenda_bp
     app.register_blueprint(agenda_bp)
+    from .meetings.material_views import bp as materials_bp
+    app.register_blueprint(materials_bp)
     app.before_request(require_current_consent)

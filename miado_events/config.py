@@ -111,6 +111,10 @@ def rate_limit_warning(workers: int, environ=os.environ) -> str | None:
             "shared store, e.g. redis://localhost:6379/0 (see README, Production).")
 
 
+def _materials_max_bytes() -> int:
+    return _int("MATERIALS_MAX_BYTES", 20 * 1024 * 1024)
+
+
 def from_environment(instance_path: str) -> dict:
     base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     https = base_url.startswith("https://")
@@ -206,8 +210,13 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": LANGUAGES,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        # Largest request body in bytes (413 above it); room for 20 MB uploads.
-        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024),
+        # Meeting materials (uploads): where the files are kept, and the largest file.
+        "MATERIALS_DIR": os.environ.get("MATERIALS_DIR") or str(Path(instance_path) / "materials"),
+        "MATERIALS_MAX_BYTES": _materials_max_bytes(),
+        # Largest request body in bytes (413 above it): at least the largest
+        # material plus room for the form around it (default 25 MB).
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH",
+                                   max(25 * 1024 * 1024, _materials_max_bytes() + 1024 * 1024)),
         # Largest text a client sends at once: a url-encoded form, a JSON body or
         # one text field of a multipart form (see miado_events/inputs.py).
         "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 1024 * 1024),

@@ -15,6 +15,7 @@ from .accounts.services import get_user_by_email
 from .database import utcnow
 from .extensions import db
 from .mail import suppressed
+from .meetings import agenda, proposals
 from .models.accounts import Role, User
 from .events import registration as registration_services
 from .events import services as event_services
@@ -341,6 +342,70 @@ def _demo_voting(admin: User, now) -> None:
         "rep2": {0: 2, 3: 3}, "rep3": {1: 3, 0: 2}}, "voting")
 
 
+PAST_MEETING_TITLE = "Vernetzungstreffen der Migrantenselbstorganisationen (Demo, vergangen)"
+
+
+def demo_past_meeting_session(admin: User, now):
+    """The past networking meeting with a published agenda (H6 adds its minutes
+    and materials to this session). Created once; returns its session."""
+    from .models.events import EventSession
+
+    event = db.session.scalar(select(Event).where(Event.title == PAST_MEETING_TITLE))
+    if event is not None:
+        return db.session.scalar(select(EventSession).where(EventSession.event_id == event.id))
+    venue = db.session.scalar(select(Venue).order_by(Venue.id))
+    event = event_services.create_event(admin, EventData(
+        kind="networking", title=PAST_MEETING_TITLE, capacity=60, languages=["de"],
+        description="Austausch zu Masterplan Integration, Projekten und Fördermitteln."), now=now)
+    day = _working_evening(to_local(now).date() - timedelta(days=35))
+    session = event_services.add_session(admin, event, SessionData(
+        day=day, start=time(18, 0), end=time(20, 0), venue_id=venue.id if venue else None,
+        online_url="" if venue else "https://meet.example.org/demo"))
+    event_services.publish_event(admin, event, now=now)
+    orgs = db.session.scalars(select(Organisation).where(Organisation.status == "listed")
+                              .order_by(Organisation.id)).all()
+    for title, kind, minutes, presenter, org in [
+        ("Begrüßung und Neuigkeiten aus dem Büro", "other", 10, "Sami Staff", None),
+        ("Masterplan Integration: Stand der Handlungsfelder", "masterplan", 25, "Sami Staff", None),
+        ("Unser Hausaufgabenprojekt im Nordmarkt", "project", 15, "Vertretung 1", orgs[0] if orgs else None),
+        ("Fördermittel 2027: Komm-An NRW und städtische Zuschüsse", "funding", 20, "", None),
+        ("Offene Runde: aktuelle Themen", "discussion", 30, "", None),
+    ]:
+        agenda.add_item(admin, session, agenda.ItemData(
+            title=title, kind=kind, minutes=minutes, presenter_name=presenter,
+            presenter_org_id=org.id if org else None, languages=["de"]), now=now)
+    agenda.publish_agenda(admin, session, now=now)
+    return session
+
+
+def _demo_agenda(admin: User, now) -> None:
+    """The next networking meeting takes proposals (two items, one pending
+    proposal); a past one has a published agenda."""
+    from .models.events import EventSession
+
+    networking = db.session.scalar(select(Event).where(Event.title == NETWORKING_TITLE))
+    if networking is None:
+        return
+    upcoming = db.session.scalar(
+        select(EventSession).where(EventSession.event_id == networking.id,
+                                   EventSession.starts_at > now + timedelta(days=4))
+        .order_by(EventSession.starts_at))
+    if upcoming is not None and agenda.agenda_of(upcoming) is None:
+        agenda.set_proposal_deadline(admin, upcoming, upcoming.starts_at - timedelta(days=2), now=now)
+        for title, kind, minutes in [("Masterplan Integration: Rückblick und Ausblick", "masterplan", 20),
+                                     ("Fördermittel: Fristen im nächsten Quartal", "funding", 15)]:
+            agenda.add_item(admin, upcoming, agenda.ItemData(
+                title=title, kind=kind, minutes=minutes, presenter_name="Sami Staff"), now=now)
+        agenda.publish_agenda(admin, upcoming, now=now)
+        member = get_user_by_email(f"member@{DOMAIN}")
+        orgs = proposals.proposal_organisations(member) if member else []
+        if orgs:
+            proposals.propose(member, upcoming, orgs[0], proposals.ProposalData(
+                title="Vorstellung: Sprachcafé für Eltern", kind="project", minutes=10,
+                presenter_name=member.name, why="Wir suchen Partnervereine in der Nordstadt."), now=now)
+    demo_past_meeting_session(admin, now)
+
+
 def load_demo_data() -> list[str]:
     """Create what is missing; return the lines to print (the demo log-ins)."""
     now = utcnow()
@@ -351,6 +416,7 @@ def load_demo_data() -> list[str]:
         _demo_memberships(now)
         db.session.flush()
         _demo_events(users["admin"], now)
+        _demo_agenda(users["admin"], now)
         _demo_checkin(users["admin"], now)
         _demo_voting(users["admin"], now)
         db.session.commit()

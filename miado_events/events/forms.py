@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, IntegerField,
-                     SelectField, StringField, TextAreaField, TimeField, URLField)
+from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form,
+                     FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField,
+                     TimeField, URLField)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..inputs import parse_id
@@ -182,3 +183,79 @@ class BroadcastForm(FlaskForm):
     audience = CheckboxesField(_l("Send to"), validate_choice=True, default=["confirmed"],
                                choices=[("confirmed", _l("People with a confirmed seat")),
                                         ("waitlisted", _l("People on the waiting list"))])
+
+
+# --- registration questions (staff editor) ------------------------------------------------------
+
+def _translation_fields(cls, label, *, german_required: bool, max_length: int = 300):
+    """``text_<language>`` on ``cls``: German first, then one optional field per
+    other language (the template labels each with its language's name)."""
+    from ..models.translated import TEXT_LANGUAGES
+
+    for code in TEXT_LANGUAGES:
+        first = [DataRequired()] if code == "de" and german_required else [Optional()]
+        setattr(cls, f"text_{code}", StringField(label, validators=[*first, Length(max=max_length)]))
+    return cls
+
+
+class _ChoiceRow(Form):
+    key = HiddenField()
+
+
+# A choice row may stay empty: the editor offers spare rows.
+_translation_fields(_ChoiceRow, _l("Answer"), german_required=False)
+
+
+class QuestionForm(FlaskForm):
+    kind = SelectField(_l("Kind of question"))
+    required = BooleanField(_l("An answer is required"))
+    sensitive = BooleanField(
+        _l("Sensitive (health, access needs): only staff see the answers"))
+    on_sign_in_sheet = BooleanField(
+        _l("Show the answers on the sign-in sheet"),
+        description=_l("Not possible for sensitive questions: everybody at the door can read the sheet."))
+    choices = FieldList(FormField(_ChoiceRow), min_entries=0)
+
+    def __init__(self, *args, spare_choices: int = 3, **kwargs):
+        super().__init__(*args, **kwargs)
+        from ..models.questions import QuestionKind
+
+        self.kind.choices = list(QuestionKind.labels().items())
+        if not self.is_submitted():
+            for _ in range(spare_choices):
+                self.choices.append_entry()
+
+    def fill_from(self, question) -> None:
+        from ..models.translated import TEXT_LANGUAGES
+
+        self.kind.data = question.kind
+        self.required.data, self.sensitive.data = question.required, question.sensitive
+        self.on_sign_in_sheet.data = question.on_sign_in_sheet
+        for code in TEXT_LANGUAGES:
+            getattr(self, f"text_{code}").data = question.text.get(code, "")
+        while self.choices.entries:
+            self.choices.pop_entry()
+        for choice in list(question.choices or []) + [None, None, None]:
+            entry = self.choices.append_entry()
+            entry.form.key.data = choice["key"] if choice else ""
+            for code in TEXT_LANGUAGES:
+                getattr(entry.form, f"text_{code}").data = (choice["text"].get(code, "") if choice else "")
+
+    def to_data(self):
+        from ..models.translated import TEXT_LANGUAGES
+        from .questions import QuestionData
+
+        def texts(form) -> dict:
+            return {code: (getattr(form, f"text_{code}").data or "") for code in TEXT_LANGUAGES}
+
+        return QuestionData(
+            kind=self.kind.data, text=texts(self), required=bool(self.required.data),
+            sensitive=bool(self.sensitive.data), on_sign_in_sheet=bool(self.on_sign_in_sheet.data),
+            choices=[{"key": entry.form.key.data or "", "text": texts(entry.form)} for entry in self.choices])
+
+
+_translation_fields(QuestionForm, _l("Question"), german_required=True)
+
+
+class DeleteQuestionForm(FlaskForm):
+    with_answers = BooleanField(_l("Yes, delete the question together with all its answers"))

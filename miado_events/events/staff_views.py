@@ -13,14 +13,18 @@ from ..extensions import db
 from ..inputs import get_by_id
 from ..models.events import Event, EventSession, Registration, Slot, Venue
 from ..models.orgs import Organisation
+from ..models.questions import RegistrationQuestion
 from ..models.replies import answers_by_registration
 from ..permissions import is_staff, require
 from .. import unit_of_work
 from . import queries, services
+from . import questions as question_services
 from . import registration as reg_services
 from .forms import (
     ConfirmForm,
+    DeleteQuestionForm,
     EventForm,
+    QuestionForm,
     RecurrenceForm,
     SessionForm,
     StaffAddForm,
@@ -286,3 +290,83 @@ def broadcast(event_id: int):
             preview = {"count": len(recipients(event, form.audience.data or [])),
                        "subject": form.subject.data, "body": form.body.data}
     return render_template("events/staff/broadcast.html", event=event, form=form, preview=preview)
+
+
+# --- registration questions ---------------------------------------------------------------------
+
+def _question_or_404(question_id: int):
+    return db.session.get(RegistrationQuestion, question_id) or abort(404)
+
+
+@bp.route("/events/<int:event_id>/questions")
+@require(is_staff)
+def questions(event_id: int):
+    event = _event_or_404(event_id)
+    listed = question_services.questions_for(event)
+    counts = {q.id: question_services.answer_count(q) for q in listed}
+    return render_template("staff/event_questions.html", event=event, questions=listed, counts=counts,
+                           templates=question_services.TEMPLATES, confirm=ConfirmForm())
+
+
+@bp.route("/events/<int:event_id>/questions/new", methods=["GET", "POST"])
+@require(is_staff)
+def new_question(event_id: int):
+    event = _event_or_404(event_id)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        if unit_of_work.attempt(lambda: question_services.add_question(current_user, event, form.to_data()),
+                                _("The question has been added.")):
+            return redirect(url_for("staff_events.questions", event_id=event.id))
+    return render_template("staff/question_form.html", event=event, form=form, question=None)
+
+
+@bp.route("/events/<int:event_id>/questions/template", methods=["POST"])
+@require(is_staff)
+def question_template(event_id: int):
+    event = _event_or_404(event_id)
+    if ConfirmForm().validate_on_submit():
+        unit_of_work.attempt(lambda: question_services.add_from_template(
+            current_user, event, request.form.get("template", "")), _("The question has been added."))
+    return redirect(url_for("staff_events.questions", event_id=event.id))
+
+
+@bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
+@require(is_staff)
+def edit_question(question_id: int):
+    question = _question_or_404(question_id)
+    form = QuestionForm()
+    if request.method == "GET":
+        form.fill_from(question)
+    elif form.validate_on_submit():
+        if unit_of_work.attempt(lambda: question_services.update_question(current_user, question, form.to_data()),
+                                _("The question has been saved.")):
+            return redirect(url_for("staff_events.questions", event_id=question.event_id))
+    return render_template("staff/question_form.html", event=question.event, form=form, question=question,
+                           answered=question_services.answer_count(question))
+
+
+@bp.route("/questions/<int:question_id>/move", methods=["POST"])
+@require(is_staff)
+def move_question(question_id: int):
+    question = _question_or_404(question_id)
+    if ConfirmForm().validate_on_submit():
+        step = -1 if request.form.get("direction") == "up" else 1
+        question_services.move_question(current_user, question, step)
+    return redirect(url_for("staff_events.questions", event_id=question.event_id) + f"#question-{question.id}")
+
+
+@bp.route("/questions/<int:question_id>/delete", methods=["GET", "POST"])
+@require(is_staff)
+def delete_question(question_id: int):
+    question = _question_or_404(question_id)
+    event_id = question.event_id
+    form = DeleteQuestionForm()
+    answered = question_services.answer_count(question)
+    if request.method == "POST" and form.validate_on_submit():
+        if unit_of_work.attempt(lambda: question_services.delete_question(
+                current_user, question, delete_answers_too=bool(form.with_answers.data)),
+                _("The question has been deleted.")):
+            return redirect(url_for("staff_events.questions", event_id=event_id))
+        answered = question_services.answer_count(question)
+    return render_template("staff/question_delete.html", event=question.event, question=question,
+                           form=form, answered=answered)

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 from sqlalchemy import func, select
 
 from .. import pagecache, unit_of_work
@@ -22,6 +23,7 @@ from ..orgs.labels import language_name
 from ..permissions import is_representative_of, is_staff, login_required
 from ..timeutil import local_to_utc, to_local
 from . import queries, registration as reg_services
+from . import questions as question_services
 from .forms import ConfirmForm, RegisterForm, RegisterMemberForm
 from .labels import KIND_LABELS, template_helpers
 
@@ -151,18 +153,36 @@ def _flash_outcome(outcome, name: str | None = None) -> None:
                            position=position), "info")
 
 
-@bp.route("/events/<int:event_id>/slots/<int:slot_id>/register", methods=["POST"])
+@bp.route("/events/<int:event_id>/slots/<int:slot_id>/register", methods=["GET", "POST"])
 @login_required
 def register(event_id: int, slot_id: int):
+    """Register oneself. When the event asks questions, they come first, on
+    a page of their own; the seat is taken only with acceptable answers."""
     event = _visible_event(event_id)
     slot = _slot_of_event(event, slot_id)
+    back = url_for("events.detail", event_id=event.id)
     form = RegisterForm()
+    asks = question_services.has_questions(event)
+    answers = question_services.answer_form(event) if asks else None
+    # From the event page's button (or a link) the questions page comes first;
+    # its own form says it is answering them.
+    answering = request.method == "POST" and request.form.get("answering") == "1"
+    if asks and (not answering or not answers.validate()):
+        if not answering:
+            answers = question_services.answer_form(event, formdata=MultiDict())
+        form.organisation_id.choices = [(str(o.id), o.name)
+                                        for o in reg_services.active_organisations(current_user)]
+        return render_template("events/register_questions.html", event=event, slot=slot, form=form,
+                               answers=answers)
+    if request.method == "GET":
+        return redirect(back)
     if not form.validate_on_submit():
         abort(400)
-    back = url_for("events.detail", event_id=event.id)
     unit_of_work.returns_to(back)
     outcome = reg_services.register_participant(
         current_user, current_user, slot, get_by_id(Organisation, request.form.get("organisation_id")))
+    if asks:
+        question_services.save_answers(outcome.registration, answers)
     _flash_outcome(outcome)
     return redirect(back)
 

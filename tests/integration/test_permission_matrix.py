@@ -12,6 +12,7 @@ from miado_events.database import utcnow
 from miado_events.models.accounts import Role, User
 from miado_events.models.checkin import Attendance, Certificate, DoorAssignment
 from miado_events.models.events import Event, EventSession, Registration, Slot, Venue
+from miado_events.models.questions import RegistrationQuestion
 from miado_events.models.orgs import (
     Membership,
     Organisation,
@@ -43,6 +44,7 @@ SERIES = 4                      # a finished training series (sessions 4 and 5)
 REP_SERIES_REGISTRATION = 3     # REP attended both sessions and holds CERTIFICATE
 CERTIFICATE = 1
 CERTIFICATE_CODE = "7K3M9PQR2XWZ"
+QUESTION = 1                    # a registration question of SERIES
 # Topic voting: round VOTING_ROUND is open for voting (LISTED may vote, REP
 # speaks for it) with TOPIC and COMMENT; round RESULTS_ROUND has published
 # results with RESULTS_TOPIC.
@@ -163,6 +165,10 @@ ROUTES = [
      {**everyone(404), ANON: 302}),
     ("POST", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/register-member", "events.register_member",
      signed_in_only(302)),
+    # The questions page before the seat (an event without questions: back to the event page)
+    ("GET", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/register", "events.register", signed_in_only(302)),
+    ("GET", f"/events/{DRAFT}/slots/{DRAFT_SLOT}/register", "events.register",
+     {ANON: 302, MEMBER: 404, REP: 404, DOOR: 404, STAFF: 302, ADMIN: 302}),
     ("GET", "/my/registrations", "events.my_registrations", signed_in_only()),
     # A registration: its owner (REP) and staff; 404 for everybody else
     ("GET", f"/registrations/{REP_REGISTRATION}/cancel", "events.cancel",
@@ -182,6 +188,18 @@ ROUTES = [
     ("GET", f"/staff/events/{SEMINAR}/registrations", "staff_events.registrations", staff_only()),
     ("POST", f"/staff/events/{SEMINAR}/registrations/add", "staff_events.add_registration", staff_only(302)),
     ("POST", f"/staff/registrations/{REP_REGISTRATION}/promote", "staff_events.promote", staff_only(302)),
+    # Registration questions: staff
+    ("GET", f"/staff/events/{SERIES}/questions", "staff_events.questions", staff_only()),
+    ("GET", f"/staff/events/{MISSING}/questions", "staff_events.questions", staff_only(404)),
+    ("GET", f"/staff/events/{SERIES}/questions/new", "staff_events.new_question", staff_only()),
+    ("POST", f"/staff/events/{SERIES}/questions/new", "staff_events.new_question", staff_only(200)),
+    ("POST", f"/staff/events/{SERIES}/questions/template", "staff_events.question_template", staff_only(302)),
+    ("GET", f"/staff/questions/{QUESTION}", "staff_events.edit_question", staff_only()),
+    ("GET", f"/staff/questions/{MISSING}", "staff_events.edit_question", staff_only(404)),
+    ("POST", f"/staff/questions/{QUESTION}/move", "staff_events.move_question", staff_only(302)),
+    ("GET", f"/staff/questions/{QUESTION}/delete", "staff_events.delete_question", staff_only()),
+    ("POST", f"/staff/questions/{QUESTION}/delete", "staff_events.delete_question", staff_only(302)),
+    ("POST", f"/staff/questions/{MISSING}/delete", "staff_events.delete_question", staff_only(404)),
     ("GET", "/staff/venues", "staff_events.venues", staff_only()),
     ("GET", "/staff/venues/new", "staff_events.edit_venue", staff_only()),
     ("GET", f"/staff/venues/{VENUE}", "staff_events.edit_venue", staff_only()),
@@ -439,6 +457,10 @@ def world(db, make_user):
     assert [s.id for s in series_sessions] == [4, 5]
     assert (member_registration.id, series_registration.id) == (MEMBER_REGISTRATION, REP_SERIES_REGISTRATION)
     assert certificate.id == CERTIFICATE
+    question = RegistrationQuestion(event_id=series.id, kind="yes_no", text={"de": "Kinderbetreuung?"})
+    db.session.add(question)
+    db.session.commit()
+    assert question.id == QUESTION
 
     # Topic voting: one round open for voting, one with published results.
     day = timedelta(days=1)

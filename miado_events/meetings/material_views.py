@@ -34,9 +34,8 @@ DOWNLOAD_HEADERS = {
 }
 
 
-@bp.app_context_processor
-def _helpers():
-    return {"render_markdown": render_markdown}
+# Templates show minutes with ``{{ minutes.body|markdown }}``: the one renderer.
+bp.add_app_template_filter(render_markdown, "markdown")
 
 
 def _visible_session(session_id: int) -> EventSession:

@@ -12,6 +12,7 @@ from miado_events.database import utcnow
 from miado_events.models.accounts import Role, User
 from miado_events.models.checkin import Attendance, Certificate, DoorAssignment
 from miado_events.models.events import Event, EventSession, Registration, Slot, Venue
+from miado_events.models.materials import Material, SessionMinutes
 from miado_events.models.questions import RegistrationQuestion
 from miado_events.models.orgs import (
     Membership,
@@ -44,6 +45,10 @@ SERIES = 4                      # a finished training series (sessions 4 and 5)
 REP_SERIES_REGISTRATION = 3     # REP attended both sessions and holds CERTIFICATE
 CERTIFICATE = 1
 CERTIFICATE_CODE = "7K3M9PQR2XWZ"
+# Minutes and materials of SERIES_SESSION (the series' first session, which REP attended):
+# a public, a participants-only and a staff-only material, all published.
+SERIES_SESSION = 4
+PUBLIC_MATERIAL, PARTICIPANTS_MATERIAL, STAFF_MATERIAL = 1, 2, 3
 QUESTION = 1                    # a registration question of SERIES
 # Topic voting: round VOTING_ROUND is open for voting (LISTED may vote, REP
 # speaks for it) with TOPIC and COMMENT; round RESULTS_ROUND has published
@@ -340,6 +345,27 @@ ROUTES = [
     ("GET", f"/staff/events/{SEMINAR}/signin.pdf", "dashboard.signin_sheet", staff_only()),
     ("GET", f"/staff/events/{MISSING}/signin.pdf", "dashboard.signin_sheet", staff_only(404)),
     ("GET", "/staff/mailings", "dashboard.mailings", staff_only()),
+    # Minutes, materials and the archive: public pages show what each may see; a
+    # participants-only file sends a visitor to log in and is 404 for others
+    # (ids reveal nothing); the staff page is staff only (empty forms: 422)
+    ("GET", f"/events/{SERIES}/archive", "materials.archive", everyone(200)),
+    ("GET", f"/events/{DRAFT}/archive", "materials.archive", {**everyone(404), STAFF: 200, ADMIN: 200}),
+    ("GET", f"/sessions/{SERIES_SESSION}/minutes", "materials.session_page", everyone(200)),
+    ("GET", f"/sessions/{DRAFT_SESSION}/minutes", "materials.session_page",
+     {**everyone(404), STAFF: 200, ADMIN: 200}),
+    ("GET", f"/materials/{PUBLIC_MATERIAL}/download", "materials.download", everyone(200)),
+    ("GET", f"/materials/{PARTICIPANTS_MATERIAL}/download", "materials.download",
+     {ANON: 302, MEMBER: 404, REP: 200, DOOR: 404, STAFF: 200, ADMIN: 200}),
+    ("GET", f"/materials/{STAFF_MATERIAL}/download", "materials.download",
+     {**everyone(404), STAFF: 200, ADMIN: 200}),
+    ("GET", f"/materials/{MISSING}/download", "materials.download", everyone(404)),
+    ("GET", f"/staff/sessions/{SERIES_SESSION}/minutes", "materials.manage", staff_only()),
+    ("GET", f"/staff/sessions/{MISSING}/minutes", "materials.manage", staff_only(404)),
+    ("POST", f"/staff/sessions/{SERIES_SESSION}/minutes", "materials.manage", staff_only(422)),
+    ("POST", f"/staff/sessions/{SERIES_SESSION}/materials", "materials.upload", staff_only(422)),
+    ("POST", f"/staff/materials/{STAFF_MATERIAL}/delete", "materials.delete", staff_only(302)),
+    ("POST", f"/staff/materials/{MISSING}/delete", "materials.delete", staff_only(404)),
+    ("POST", f"/staff/sessions/{SERIES_SESSION}/publish", "materials.publish_items", staff_only(302)),
     ("GET", "/staff/audit", "dashboard.audit_log", staff_only()),
 ]
 
@@ -361,7 +387,7 @@ class World:
 
 
 @pytest.fixture
-def world(db, make_user):
+def world(db, make_user, tmp_path):
     """User 1 (target of role changes) represents LISTED; user 2 asks to join it.
     A published seminar (one session, one slot) in which REP has a seat for
     LISTED, and a draft event with one session, both at one venue.
@@ -487,6 +513,21 @@ def world(db, make_user):
     assert [r.id for r in rounds] == [VOTING_ROUND, RESULTS_ROUND]
     assert [t.id for t in topics] == [TOPIC, RESULTS_TOPIC]
     assert comment.id == COMMENT
+    # Minutes and materials of the series' first session (files in this test's folder).
+    from flask import current_app
+
+    current_app.config["MATERIALS_DIR"] = str(tmp_path / "materials")
+    (tmp_path / "materials").mkdir(exist_ok=True)
+    materials = []
+    for number, visibility in enumerate(("public", "participants", "staff"), 1):
+        (tmp_path / "materials" / f"file{number}").write_bytes(b"%PDF-1.4\n%%EOF\n")
+        materials.append(Material(session_id=SERIES_SESSION, title=f"Folien {number}", filename="folien.pdf",
+                                  stored_name=f"file{number}", content_type="application/pdf", size_bytes=14,
+                                  visibility=visibility, published_at=now))
+    db.session.add_all([*materials, SessionMinutes(session_id=SERIES_SESSION, body="# Protokoll",
+                                                   visibility="participants", published_at=now)])
+    db.session.commit()
+    assert [m.id for m in materials] == [PUBLIC_MATERIAL, PARTICIPANTS_MATERIAL, STAFF_MATERIAL]
     return World(rep=rep, member=member, door=door)
 
 

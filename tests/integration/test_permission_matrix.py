@@ -367,6 +367,27 @@ ROUTES = [
     ("POST", f"/staff/materials/{MISSING}/delete", "materials.delete", staff_only(404)),
     ("POST", f"/staff/sessions/{SERIES_SESSION}/publish", "materials.publish_items", staff_only(302)),
     ("GET", "/staff/audit", "dashboard.audit_log", staff_only()),
+    # Agenda (H5): the session page like its event; proposing needs an account
+    # (closed here: back to the page with a message); an MSO's proposals for its
+    # representatives and staff; the staff agenda of a session
+    ("GET", f"/sessions/{SEMINAR_SESSION}", "agenda.session_page", everyone(200)),
+    ("GET", f"/sessions/{DRAFT_SESSION}", "agenda.session_page", {**everyone(404), STAFF: 200, ADMIN: 200}),
+    ("GET", f"/sessions/{SEMINAR_SESSION}/propose", "agenda.propose", signed_in_only(302)),
+    ("GET", f"/sessions/{DRAFT_SESSION}/propose", "agenda.propose", {**signed_in_only(404), STAFF: 302, ADMIN: 302}),
+    ("GET", f"/my/organisations/{LISTED}/proposals", "agenda.org_proposals", org_managers()),
+    ("GET", f"/my/organisations/{MISSING}/proposals", "agenda.org_proposals", signed_in_only(404)),
+    ("GET", f"/staff/sessions/{SEMINAR_SESSION}/agenda", "agenda.staff_agenda", staff_only()),
+    ("GET", f"/staff/sessions/{MISSING}/agenda", "agenda.staff_agenda", staff_only(404)),
+    ("POST", f"/staff/sessions/{SEMINAR_SESSION}/agenda/items", "agenda.add_item", staff_only(200)),
+    ("GET", f"/staff/agenda-items/{MISSING}", "agenda.edit_item", staff_only(404)),
+    ("POST", f"/staff/agenda-items/{MISSING}/move", "agenda.move_item", staff_only(404)),
+    ("GET", f"/staff/agenda-items/{MISSING}/delete", "agenda.delete_item", staff_only(404)),
+    ("POST", f"/staff/sessions/{SEMINAR_SESSION}/agenda/publish", "agenda.publish", staff_only(302)),
+    ("POST", f"/staff/sessions/{SEMINAR_SESSION}/agenda/unpublish", "agenda.unpublish", staff_only(302)),
+    ("POST", f"/staff/sessions/{SEMINAR_SESSION}/agenda/deadline", "agenda.set_deadline", staff_only(302)),
+    ("POST", f"/staff/agenda-proposals/{MISSING}/accept", "agenda.accept_proposal", staff_only(404)),
+    ("POST", f"/staff/agenda-proposals/{MISSING}/decline", "agenda.decline_proposal", staff_only(404)),
+    ("POST", f"/staff/agenda-proposals/{MISSING}/merge", "agenda.merge_proposal", staff_only(404)),
 ]
 
 NOT_ROUTES = {"static"}

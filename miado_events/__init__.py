@@ -157,6 +157,8 @@ def _connect_receivers() -> None:
     from .voting import notifications as voting_notifications
 
     notifications.connect_receivers()
+    from .orgs import receivers as org_receivers
+    org_receivers.connect_receivers()
     voting_notifications.connect_receivers()
 
 
@@ -204,6 +206,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(voting_bp)
     app.register_blueprint(staff_voting_bp, url_prefix="/staff")
     app.register_blueprint(privacy_bp)
+    from .events.guest_views import bp as guests_bp
+    app.register_blueprint(guests_bp)
+    from .privacy.manage_views import bp as manage_bp
+    app.register_blueprint(manage_bp)
     from .meetings.agenda_views import bp as agenda_bp
     app.register_blueprint(agenda_bp)
     from .meetings.material_views import bp as materials_bp

@@ -187,6 +187,9 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         "RATELIMIT_SIGNUP": os.environ.get("RATELIMIT_SIGNUP", "5 per minute;30 per hour"),
         "RATELIMIT_RESET": os.environ.get("RATELIMIT_RESET", "5 per minute;30 per hour"),
+        # Guest registration (no account): per client address, and per e-mail address entered.
+        "RATELIMIT_GUEST_REGISTRATION": os.environ.get("RATELIMIT_GUEST_REGISTRATION", "10 per minute;30 per hour"),
+        "RATELIMIT_GUEST_EMAIL": os.environ.get("RATELIMIT_GUEST_EMAIL", "10 per hour"),
         # Token lifetimes in hours.
         "VERIFY_TOKEN_HOURS": _int("VERIFY_TOKEN_HOURS", 48),
         "RESET_TOKEN_HOURS": _int("RESET_TOKEN_HOURS", 2),

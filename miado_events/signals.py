@@ -19,6 +19,12 @@ from blinker import Namespace
 
 _signals = Namespace()
 
+# --- accounts ----------------------------------------------------------------------------
+
+#: sender: the User whose e-mail address was just verified. kwargs:
+#: org_invitation_id (an MSO invitation opened before signing up, or None), now.
+email_verified = _signals.signal("email-verified")
+
 # --- events ------------------------------------------------------------------------------
 
 #: sender: the Event that was just published. kwargs: now.

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
-from .. import audit
+from .. import audit, signals
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -107,13 +107,23 @@ def _hours(key: str) -> int:
 
 def sign_up(
     *, name: str, email: str, password: str, locale: str, privacy_consent: bool,
-    now: datetime | None = None,
+    org_invitation_id: int | None = None, now: datetime | None = None,
 ) -> User | None:
     """Create an unverified account and mail the verification link.
 
     If the address already has an account, nothing is created and that
     address gets a note instead: the caller shows the same message either
     way, so the form never reveals who has an account.
+
+    A person without an account with this address (a guest, someone
+    registered at the door or by phone) is *claimed*: the same row gets the
+    name, password and language, so their registrations are the account's.
+    Only a row without a password can be claimed, and the claim verifies
+    nothing: until the link in the mail is opened, nobody logs in with it.
+
+    ``org_invitation_id``: an MSO invitation opened before signing up; it
+    travels with the verification link and is accepted when the address is
+    verified (``signals.email_verified``).
     """
     now = now or utcnow()
     if not privacy_consent:
@@ -121,39 +131,59 @@ def sign_up(
     _check_password_strength(password)
     email = normalise_email(email)
     existing = get_user_by_email(email)
-    if existing is not None:
+    if existing is not None and existing.has_account:
         send_message(existing.email, "account_exists", existing.locale,
                      user=existing, login_url=external_url("accounts.login"),
                      reset_url=external_url("accounts.forgot_password"))
         return None
-    user = User(
-        name=name.strip(),
-        email=email,
-        password_hash=hash_password(password),
-        role=Role.MEMBER.value,
-        locale=locale,
-        privacy_consent_version=current_app.config["PRIVACY_NOTICE_VERSION"],
-        privacy_consent_at=now,
-        created_at=now,
-    )
-    db.session.add(user)
-    send_verification(user, now=now)
+    if existing is not None:
+        user = existing
+        user.name = name.strip()
+        user.password_hash = hash_password(password)
+        user.locale = locale
+        user.email_verified_at = None  # the link in the mail proves the address, not the claim
+        user.privacy_consent_version = current_app.config["PRIVACY_NOTICE_VERSION"]
+        user.privacy_consent_at = now
+    else:
+        user = User(
+            name=name.strip(),
+            email=email,
+            password_hash=hash_password(password),
+            role=Role.MEMBER.value,
+            locale=locale,
+            privacy_consent_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+            privacy_consent_at=now,
+            created_at=now,
+        )
+        db.session.add(user)
+    send_verification(user, org_invitation_id=org_invitation_id, now=now)
     return user
 
 
-def send_verification(user: User, *, now: datetime | None = None) -> None:
-    raw = issue_token(user, TokenPurpose.VERIFY_EMAIL, _hours("VERIFY_TOKEN_HOURS"), now=now)
+def send_verification(user: User, *, org_invitation_id: int | None = None,
+                      now: datetime | None = None) -> None:
+    """Mail a link that confirms the address. An MSO invitation waiting on an
+    earlier link (opened before signing up) travels on with the new one."""
+    if org_invitation_id is None:
+        org_invitation_id = next((t.org_invitation_id for t in reversed(user.tokens)
+                                  if t.purpose == TokenPurpose.VERIFY_EMAIL.value
+                                  and t.org_invitation_id is not None), None)
+    raw = issue_token(user, TokenPurpose.VERIFY_EMAIL, _hours("VERIFY_TOKEN_HOURS"),
+                      org_invitation_id=org_invitation_id, now=now)
     send_message(user.email, "verify_email", user.locale, user=user,
                  verify_url=external_url("accounts.verify_email", token=raw),
                  hours=_hours("VERIFY_TOKEN_HOURS"))
 
 
 def verify_email(raw_token: str, *, now: datetime | None = None) -> User:
+    """Confirm the address. Announces ``signals.email_verified`` (orgs
+    accepts an MSO invitation that travelled with the link)."""
     now = now or utcnow()
     token = consume_token(raw_token, TokenPurpose.VERIFY_EMAIL, now=now)
     user = token.user
     if user.email_verified_at is None:
         user.email_verified_at = now
+    signals.email_verified.send(user, org_invitation_id=token.org_invitation_id, now=now)
     return user
 
 

@@ -15,7 +15,7 @@ from ..models.accounts import TokenPurpose, User, UserToken
 
 def issue_token(
     user: User, purpose: TokenPurpose, hours: int, *, new_email: str | None = None,
-    now: datetime | None = None,
+    org_invitation_id: int | None = None, now: datetime | None = None,
 ) -> str:
     """Create a token for ``user``; return the raw value for the e-mail link."""
     now = now or utcnow()
@@ -26,6 +26,7 @@ def issue_token(
             purpose=purpose.value,
             token_hash=UserToken.hash(raw),
             new_email=new_email,
+            org_invitation_id=org_invitation_id,
             created_at=now,
             expires_at=now + timedelta(hours=hours),
         )

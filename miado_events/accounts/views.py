@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template,
-                   request, url_for)
+                   request, session, url_for)
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_user, logout_user
 
@@ -12,6 +12,7 @@ from .. import unit_of_work
 from ..errors import DomainError
 from ..extensions import limit_from_config
 from ..i18n import LOCALE_COOKIE, normalise_locale, ui_language
+from ..inputs import parse_id
 from ..permissions import is_door_staff, is_staff, login_required
 from . import services
 from .forms import (AcceptInviteForm, ChangeEmailForm, ChangePasswordForm, ForgotPasswordForm,
@@ -20,6 +21,10 @@ from ..models.accounts import TokenPurpose
 from .tokens import find_token
 
 bp = Blueprint("accounts", __name__)
+
+#: The id of an MSO invitation opened while logged out (orgs.views.join puts
+#: it here): a sign-up from this browser carries it to the verification link.
+PENDING_INVITATION_KEY = "pending_org_invitation"
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -44,10 +49,12 @@ def signup():
         try:
             services.sign_up(name=form.name.data, email=form.email.data,
                              password=form.password.data, locale=form.locale.data,
-                             privacy_consent=form.privacy_consent.data)
+                             privacy_consent=form.privacy_consent.data,
+                             org_invitation_id=parse_id(session.get(PENDING_INVITATION_KEY)))
         except DomainError as err:
             unit_of_work.refuse(err)
         else:
+            session.pop(PENDING_INVITATION_KEY, None)
             return redirect(url_for("accounts.signup_done"))
     return render_template("accounts/signup.html", form=form)
 

@@ -77,7 +77,14 @@ def _check_actor(actor: User, participant: User, organisation: Organisation | No
     raise PermissionDenied("forbidden", _l("You may only register yourself or members of your organisation."))
 
 
-def _check_organisation(participant: User, organisation: Organisation | None, slot: Slot) -> None:
+def _check_organisation(participant: User, organisation: Organisation | None, slot: Slot,
+                        *, guest: bool = False) -> None:
+    if organisation is not None and guest:
+        # A guest belongs to no MSO as far as this form knows: the MSO is the
+        # one they come for (a listed one).
+        if not organisation.is_listed:
+            raise _err("organisation_not_listed", _l("This organisation is not listed."))
+        return
     orgs = active_organisations(participant)
     if organisation is not None:
         if organisation.id not in {o.id for o in orgs}:
@@ -85,7 +92,7 @@ def _check_organisation(participant: User, organisation: Organisation | None, sl
         return
     if slot.event.is_members_only:
         raise _err("members_only", _l("This event is for members of migrant self-organisations."))
-    if orgs:
+    if orgs and not guest:
         raise _err("organisation_required",
                    _l("Please choose the organisation you are registering for."))
 
@@ -101,21 +108,27 @@ def default_organisation(participant: User, chosen: Organisation | None = None) 
 
 def register_participant(actor: User, participant: User, slot: Slot,
                          organisation: Organisation | None = None,
-                         *, now: datetime | None = None, at_door: bool = False) -> Outcome:
+                         *, now: datetime | None = None, at_door: bool = False,
+                         guest: bool = False) -> Outcome:
     """Register ``participant`` for ``slot``: a seat if one is free (within the
     MSO's limit), else the waiting list (if the event has one).
 
     ``at_door``: a walk-in registered by door staff (see checkin.walkins):
     only a free seat will do, and the e-mail address need not be confirmed
-    yet (the person stands in front of the door staff)."""
+    yet (the person stands in front of the door staff).
+
+    ``guest``: a person registering themselves with the guest form (see
+    events.guests), whose address may belong to an account: no confirmed
+    address and no membership needed; the MSO they name (a listed one)
+    counts the seat, as for a person without an account."""
     now = now or utcnow()
     staff = is_staff(actor)
     check_slot_open(slot, now, staff=staff, at_door=at_door)
     if not at_door:
         _check_actor(actor, participant, organisation)
-    if not participant.is_verified and not at_door:
+    if not participant.is_verified and not at_door and not guest:
         raise _err("email_not_verified", _l("Please confirm your e-mail address first."))
-    _check_organisation(participant, organisation, slot)
+    _check_organisation(participant, organisation, slot, guest=guest)
     if active_registration(participant, slot) is not None:
         raise _err("already_registered", _l("You are already registered for this."))
 

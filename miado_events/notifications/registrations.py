@@ -8,6 +8,7 @@ from __future__ import annotations
 from .. import signals
 from ..calendar import ical
 from ..checkin import tickets
+from ..events import guests
 from ..mail import send_message
 from ..meetings.agenda import agenda_text
 from ..models.events import Event, EventSession, Registration
@@ -23,11 +24,21 @@ def _send(registration: Registration, template: str, *, invite_sessions=None,
         return
     if not user.email:  # registered without an address (by phone, at the door): nobody to mail
         return
+    my_url = external_url("events.my_registrations")
+    ticket_page_url = external_url("checkin.ticket", registration_id=registration.id)
+    if not user.has_account:
+        # A person without an account (a guest) has no "my registrations": each
+        # mail about a registration that still holds a place carries a personal
+        # link to it (ticket, calendar, cancel, delete their data).
+        if registration.is_active:
+            my_url = ticket_page_url = context["manage_url"] = guests.issue_management_link(registration)
+        else:
+            my_url = external_url("events.detail", event_id=registration.event_id)
     images = None
     if with_ticket:
         # The ticket travels with the seat: its QR code inline, its link and code in the text.
         context["ticket_url"] = tickets.ticket_url(registration)
-        context["ticket_page_url"] = external_url("checkin.ticket", registration_id=registration.id)
+        context["ticket_page_url"] = ticket_page_url
         images = {TICKET_CID: tickets.qr_png(context["ticket_url"], box_size=tickets.EMAIL_BOX_SIZE)}
     calendar = None
     if invite_sessions:
@@ -38,7 +49,7 @@ def _send(registration: Registration, template: str, *, invite_sessions=None,
                  registration=registration, event=registration.event,
                  sessions=registration.slot.sessions,
                  event_url=external_url("events.detail", event_id=registration.event_id),
-                 my_url=external_url("events.my_registrations"), **context)
+                 my_url=my_url, **context)
 
 
 def registration_confirmed(registration: Registration) -> None:

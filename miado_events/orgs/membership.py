@@ -152,6 +152,12 @@ def find_invitation(raw_token: str, *, now: datetime | None = None) -> OrgInvita
         .with_for_update())
     if invitation is None:
         raise DomainError("token_invalid", _l("This invitation link is not valid."))
+    check_invitation(invitation, now)
+    return invitation
+
+
+def check_invitation(invitation: OrgInvitation, now: datetime) -> None:
+    """Why ``invitation`` cannot be used now (a DomainError), else nothing."""
     if invitation.revoked_at is not None:
         raise DomainError("invitation_revoked", _l("This invitation has been withdrawn."))
     if invitation.is_personal and invitation.used_at is not None:
@@ -161,12 +167,26 @@ def find_invitation(raw_token: str, *, now: datetime | None = None) -> OrgInvita
                           _l("This invitation has expired. Please ask for a new one."))
     if not invitation.organisation.is_listed:
         raise DomainError("org_not_listed", _l("This organisation is not listed."))
-    return invitation
 
 
 def accept_invitation(user: User, raw_token: str, *, now: datetime | None = None) -> Membership:
     now = now or utcnow()
-    invitation = find_invitation(raw_token, now=now)
+    return join_by_invitation(user, find_invitation(raw_token, now=now), now=now)
+
+
+def accept_invitation_by_id(user: User, invitation_id: int, *, now: datetime | None = None) -> Membership:
+    """The invitation a person opened before signing up, accepted when their
+    address is verified (see ``receivers``): the same rules as the link."""
+    now = now or utcnow()
+    invitation = db.session.scalar(
+        select(OrgInvitation).where(OrgInvitation.id == invitation_id).with_for_update())
+    if invitation is None:
+        raise DomainError("token_invalid", _l("This invitation link is not valid."))
+    check_invitation(invitation, now)
+    return join_by_invitation(user, invitation, now=now)
+
+
+def join_by_invitation(user: User, invitation: OrgInvitation, *, now: datetime) -> Membership:
     org = invitation.organisation
     existing = permissions.membership_of(user, org)
     if existing is not None and existing.is_active:

@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -18,6 +19,7 @@ from flask_login import current_user
 
 from ..database import paginate
 from ..accounts import services as account_services
+from ..accounts.views import PENDING_INVITATION_KEY
 from ..errors import DomainError
 from ..extensions import db, limit_from_config
 from ..i18n import ui_language
@@ -337,6 +339,10 @@ def join(token: str):
         return render_template("orgs/join.html", error=err.message, org=None), status
     org = invitation.organisation
     form = ConfirmForm()
+    if not current_user.is_authenticated:
+        # Signing up from here keeps the invitation: the person joins when
+        # their address is verified (accounts.views.signup, orgs.receivers).
+        session[PENDING_INVITATION_KEY] = invitation.id
     if request.method == "POST" and current_user.is_authenticated and form.validate_on_submit():
         if unit_of_work.attempt(lambda: membership_services.accept_invitation(current_user, token),
                             _("Welcome! You are now a member of %(org)s.", org=org.name)):

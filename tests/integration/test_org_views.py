@@ -570,7 +570,7 @@ def test_anonymous_visitor_is_asked_to_log_in_by_the_join_page(client, db, make_
     _, url = ms.create_share_link(users["rep_a"], a, 7)
     db.session.commit()
     page = client.get("/join/" + url.rsplit("/", 1)[1])
-    assert page.status_code == 200 and "Please log in or create an account first" in html(page)
+    assert page.status_code == 200 and "sign up: you join" in html(page)
 
 
 def test_share_link_days_out_of_range_is_refused(client, db, login, two_orgs):

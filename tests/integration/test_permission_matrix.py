@@ -170,6 +170,21 @@ ROUTES = [
      {**everyone(404), ANON: 302}),
     ("POST", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/register-member", "events.register_member",
      signed_in_only(302)),
+    # Registering without an account: the form for visitors (signed in: back to
+    # the event page); an empty form is 400; a draft is 404 except for staff
+    ("GET", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/guest", "guests.register", {**everyone(302), ANON: 200}),
+    ("POST", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/guest", "guests.register", {**everyone(302), ANON: 400}),
+    ("GET", f"/events/{DRAFT}/slots/{DRAFT_SLOT}/guest", "guests.register",
+     {**everyone(404), STAFF: 302, ADMIN: 302}),
+    # A guest's personal management link: its secret is the key (unknown: 404 for all)
+    ("GET", "/manage/unknown-token-unknown-token", "manage.registration", everyone(404)),
+    ("GET", "/manage/unknown-token-unknown-token/ticket.png", "manage.ticket_png", everyone(404)),
+    ("GET", "/manage/unknown-token-unknown-token/ticket.pdf", "manage.ticket_pdf_download", everyone(404)),
+    ("GET", "/manage/unknown-token-unknown-token/data.json", "manage.export", everyone(404)),
+    ("GET", "/manage/unknown-token-unknown-token/cancel", "manage.cancel", everyone(404)),
+    ("POST", "/manage/unknown-token-unknown-token/cancel", "manage.cancel", everyone(404)),
+    ("GET", "/manage/unknown-token-unknown-token/delete", "manage.delete_data", everyone(404)),
+    ("POST", "/manage/unknown-token-unknown-token/delete", "manage.delete_data", everyone(404)),
     # The questions page before the seat (an event without questions: back to the event page)
     ("GET", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/register", "events.register", signed_in_only(302)),
     ("GET", f"/events/{DRAFT}/slots/{DRAFT_SLOT}/register", "events.register",

@@ -39,6 +39,7 @@ from ..models.checkin import Attendance, Certificate
 from ..models.events import Event, EventSession, Registration, Slot
 from ..models.mail import Mailing, OutboxMessage, OutboxStatus
 from ..models.orgs import Membership, OrgInvitation
+from ..models.meetings import AgendaItem, AgendaProposal
 from ..models.voting import BallotChange, Topic, TopicComment, TopicSupport
 from ..orgs import queries as org_queries
 from .scrub import DELETED, Needle
@@ -80,6 +81,8 @@ def export_data(user: User, *, now: datetime | None = None) -> dict:
     certificates = list(db.session.scalars(
         select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.id)))
     topics = list(db.session.scalars(select(Topic).where(Topic.proposer_id == user.id).order_by(Topic.id)))
+    agenda_proposals = list(db.session.scalars(
+        select(AgendaProposal).where(AgendaProposal.proposer_id == user.id).order_by(AgendaProposal.id)))
     comments = list(db.session.scalars(
         select(TopicComment).where(TopicComment.user_id == user.id).order_by(TopicComment.id)))
     supports = list(db.session.scalars(
@@ -127,6 +130,11 @@ def export_data(user: User, *, now: datetime | None = None) -> dict:
             {"topic": c.topic.title if c.topic else None, "text": c.body, "written_at": _iso(c.created_at),
              "hidden": c.hidden_at is not None} for c in comments],
         "topics_supported": [s.topic_id for s in supports],
+        "agenda_proposals": [
+            {"title": p.title, "kind": p.kind, "minutes": p.minutes, "presenter": p.presenter_name,
+             "why": p.why, "status": p.status, "organisation": p.organisation.name,
+             "meeting": p.session.event.title, "meeting_starts_at": _iso(p.session.starts_at),
+             "proposed_at": _iso(p.created_at)} for p in agenda_proposals],
         "ballot_changes": [
             {"ballot_id": b.ballot_id, "changed_at": _iso(b.changed_at), "points": b.points}
             for b in ballot_changes],
@@ -176,7 +184,9 @@ def _scrub_texts(needle: Needle) -> None:
     """Free text that stays (the audit log, mailings, topics, others' comments)
     loses the person's name and address; the rest of it stays."""
     for model, columns in ((AuditEntry, ("summary",)), (Mailing, ("subject", "body")),
-                           (Topic, ("title", "description", "why")), (TopicComment, ("body",))):
+                           (Topic, ("title", "description", "why")), (TopicComment, ("body",)),
+                           (AgendaProposal, ("title", "presenter_name", "why")),
+                           (AgendaItem, ("title", "presenter_name", "description"))):
         found = db.session.scalars(select(model).where(or_(*[
             getattr(model, c).icontains(w, autoescape=True) for c in columns for w in needle.words]))).all()
         for row in found:
@@ -265,6 +275,8 @@ def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]
     db.session.execute(update(Mailing).where(Mailing.sender_id == user.id)
                        .values(sender_id=None, sender_name=DELETED))
     db.session.execute(update(Topic).where(Topic.proposer_id == user.id).values(proposer_id=None))
+    db.session.execute(update(AgendaProposal).where(AgendaProposal.proposer_id == user.id)
+                       .values(proposer_id=None))
 
     # 4. What is only theirs goes: comments, certificates, tokens, invitations.
     db.session.execute(delete(TopicComment).where(TopicComment.user_id == user.id))

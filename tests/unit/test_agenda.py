@@ -330,3 +330,30 @@ def test_representatives_see_their_msos_proposals(db, make_member, org, other_or
     assert not proposals.can_view_org_proposals(rep, other_org)
     assert not proposals.can_view_org_proposals(make_member(org), org)
     assert proposals.proposals_of_organisation(org) == [pending]
+
+
+# --- privacy ----------------------------------------------------------------------------------
+
+def test_a_deleted_accounts_proposals_stay_without_the_person(db, make_member, org, open_session):
+    from miado_events.privacy import services as privacy
+
+    member = make_member(org, name="Ayşe Demir")
+    made = proposals.propose(member, open_session, org, proposal(
+        presenter_name="Ayşe Demir", why="Ayşe Demir stellt das Projekt vor."), now=NOW)
+    db.session.commit()
+    privacy.delete_account(member, now=NOW)
+    db.session.commit()
+    db.session.refresh(made)
+    assert made.proposer_id is None and made.title == "Unser Sommerfest im Nordmarkt"
+    assert "Ayşe" not in (made.presenter_name or "") and "Demir" not in (made.why or "")
+
+
+def test_the_data_export_lists_ones_agenda_proposals(db, make_member, org, open_session):
+    from miado_events.privacy import services as privacy
+
+    member = make_member(org)
+    proposals.propose(member, open_session, org, proposal(why="Weil es wichtig ist."), now=NOW)
+    db.session.commit()
+    exported = privacy.export_data(member, now=NOW)["agenda_proposals"]
+    assert [(p["title"], p["why"], p["status"]) for p in exported] == [
+        ("Unser Sommerfest im Nordmarkt", "Weil es wichtig ist.", "pending")]

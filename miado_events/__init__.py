@@ -191,6 +191,7 @@ def _register_blueprints(app: Flask) -> None:
     from .mail.views import bp as mail_bp
     from .orgs.views import bp as orgs_bp
     from .pages.views import bp as pages_bp
+    from .outreach.views import bp as outreach_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)
@@ -206,6 +207,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(voting_bp)
     app.register_blueprint(staff_voting_bp, url_prefix="/staff")
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(outreach_bp)
     from .events.guest_views import bp as guests_bp
     app.register_blueprint(guests_bp)
     from .privacy.manage_views import bp as manage_bp

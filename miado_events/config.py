@@ -144,6 +144,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "MIA-DO Events <no-reply@example.org>"
         ),
+        # Answers to every mail go here (empty: the office, OFFICE_NAME <OFFICE_EMAIL>).
+        "MAIL_REPLY_TO": os.environ.get("MAIL_REPLY_TO", ""),
         # Outbox: deliver right after each commit (development, small set-ups),
         # or leave it to `flask --app app mail send --loop` (MAIL_SEND_INLINE=false).
         "MAIL_SEND_INLINE": _bool("MAIL_SEND_INLINE", True),
@@ -166,6 +168,9 @@ def from_environment(instance_path: str) -> dict:
         "INBOUND_AUTHSERV_ID": os.environ.get("INBOUND_AUTHSERV_ID", ""),
         # Reminders go out this many hours before a session starts.
         "REMINDER_LEAD_HOURS": _int("REMINDER_LEAD_HOURS", 24),
+        # Waiting list in "offer" mode: an offered seat stays open this many
+        # hours unless the event says otherwise (`flask registrations expire-offers`).
+        "WAITLIST_OFFER_HOURS": _int("WAITLIST_OFFER_HOURS", 24),
         # Check-in: tickets are signed with this Ed25519 key; the window opens
         # this many minutes before a session and closes this many after its end.
         "TICKET_SIGNING_KEY": load_ticket_signing_key(instance_path),

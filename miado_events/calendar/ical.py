@@ -11,7 +11,7 @@
   (tests/itip.py checks each one the app serves or mails):
   feeds and downloads are ``METHOD:PUBLISH`` with the office
   (``OFFICE_NAME``, ``OFFICE_EMAIL``) as ORGANIZER and no ATTENDEE;
-  invites are ``METHOD:REQUEST`` with ORGANIZER and ATTENDEE and only
+  invites are ``METHOD:REQUEST`` with the office as ORGANIZER, an ATTENDEE and only
   sessions that take place (STATUS TENTATIVE or CONFIRMED); cancellations are
   ``METHOD:CANCEL`` with the same UID, ``STATUS:CANCELLED`` when the session
   itself is cancelled and no STATUS when only the person leaves it.
@@ -67,14 +67,12 @@ def session_uid(session: EventSession) -> str:
 
 
 def _organizer() -> vCalAddress:
-    """Of invites and cancellations: the address they are sent from (where
-    calendar replies arrive)."""
-    from email.utils import parseaddr
-
-    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
-    organizer = vCalAddress(f"mailto:{address}")
-    organizer.params["cn"] = vText(name or "MIA-DO-KI")
-    return organizer
+    """Of invites and cancellations: the office, by its real name and address
+    (not the no-reply sender). Calendar apps send "Accept"/"Decline" to this
+    address, so the inbound mailbox (``INBOUND_IMAP_*``) is the office's
+    mailbox, or a folder of it into which its server files calendar replies
+    (see README, Calendar replies)."""
+    return _office_organizer()
 
 
 def _office_organizer() -> vCalAddress:

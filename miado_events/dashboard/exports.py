@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
+from ..events import questions as question_services
 from ..events.labels import REGISTRATION_STATUS_LABELS
 from ..extensions import db
 from ..models.checkin import Attendance
@@ -35,6 +36,7 @@ class Participant:
     organisation: str
     session: str
     status: str
+    registration_id: int | None = None
 
 
 def participants(event: Event, *, statuses=ACTIVE_REGISTRATION) -> list[Participant]:
@@ -49,7 +51,7 @@ def participants(event: Event, *, statuses=ACTIVE_REGISTRATION) -> list[Particip
         out.append(Participant(
             name=r.user.name, organisation=r.organisation.name if r.organisation else "",
             session=format_datetime(session.starts_at, "short") if session else _("Whole series"),
-            status=str(REGISTRATION_STATUS_LABELS.get(r.status, r.status))))
+            status=str(REGISTRATION_STATUS_LABELS.get(r.status, r.status)), registration_id=r.id))
     return sorted(out, key=lambda p: (p.session, p.status, sort_key(p.name)))
 
 
@@ -61,8 +63,16 @@ def _headers() -> list[str]:
     return [_("Name"), _("Organisation"), _("Session"), _("Status")]
 
 
+def _participant_table(event: Event) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: the person, then one column per registration question."""
+    people = participants(event)
+    question_headers, answers = question_services.export_columns(event, [p.registration_id for p in people])
+    rows = [[p.name, p.organisation, p.session, p.status, *answers[p.registration_id]] for p in people]
+    return _headers() + question_headers, rows
+
+
 def participants_csv(event: Event) -> str:
-    return csv_text(_headers(), ([p.name, p.organisation, p.session, p.status] for p in participants(event)))
+    return csv_text(*_participant_table(event))
 
 
 def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
@@ -89,8 +99,8 @@ def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
 
 
 def participants_xlsx(event: Event) -> bytes:
-    rows = [[p.name, p.organisation, p.session, p.status] for p in participants(event)]
-    return _workbook(_("Participants"), _headers(), rows)
+    header, rows = _participant_table(event)
+    return _workbook(_("Participants"), header, rows)
 
 
 # --- attendance per session -------------------------------------------------------------
@@ -189,18 +199,24 @@ def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes
     pdf.multi_cell(0, 7, _("Confirmed participants: %(n)d", n=len(people)), new_x=XPos.LMARGIN,
                    new_y=YPos.NEXT)
     pdf.ln(3)
-    with pdf.table(col_widths=pdf.columns([62, 62, 56]), line_height=9, text_align=pdf.start,
+    # The answers to the questions staff put on the sheet (never sensitive ones).
+    question_headers, answers = question_services.export_columns(
+        event, [r.id for r in people], sign_in_sheet=True)
+    widths = ([62, 62, 56] if not question_headers else
+              [48, 44, *[44 / len(question_headers)] * len(question_headers), 44])
+    with pdf.table(col_widths=pdf.columns(widths), line_height=9, text_align=pdf.start,
                    first_row_as_headings=True, repeat_headings=1) as table:
         head = table.row()
-        for text in pdf.columns([_("Name"), _("Organisation"), _("Signature")]):
+        for text in pdf.columns([_("Name"), _("Organisation"), *question_headers, _("Signature")]):
             head.cell(text)
         for r in people:
             row = table.row()
-            for text in pdf.columns([r.user.name, r.organisation.name if r.organisation else "", ""]):
+            for text in pdf.columns([r.user.name, r.organisation.name if r.organisation else "",
+                                     *answers[r.id], ""]):
                 row.cell(text)
         for _blank in range(WALK_IN_ROWS):
             row = table.row()
-            for _cell in range(3):
+            for _cell in range(len(widths)):
                 row.cell("")
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 9)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form,
@@ -8,6 +9,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, Fi
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..inputs import parse_id
+from ..models.events import WaitlistMode
 from ..models.orgs import DISTRICTS, LANGUAGE_CODES
 from ..orgs.forms import CheckboxesField
 from ..orgs.labels import language_name
@@ -41,8 +43,12 @@ class EventForm(FlaskForm):
                                                 description=_l("Leave empty to close when the event starts."))
     cancellation_deadline_hours = IntegerField(
         _l("Members can cancel until (hours before the start)"), default=24,
-        validators=[Optional(), NumberRange(0, 24 * 60)])
+        validators=[Optional(), NumberRange(0, 24 * 60)],
+        description=_l("Later, until the start, a cancellation is still possible and counts as late."))
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
+    waitlist_mode = SelectField(_l("When a seat becomes free"), default=WaitlistMode.AUTOMATIC.value)
+    offer_hours = IntegerField(
+        _l("An offered seat stays open for (hours)"), validators=[Optional(), NumberRange(1, 14 * 24)])
     certificate_threshold = IntegerField(
         _l("Attendance needed for a certificate (percent)"), validators=[Optional(), NumberRange(1, 100)],
         description=_l("Training series only, e.g. 75."))
@@ -51,13 +57,16 @@ class EventForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.kind.choices = list(KIND_LABELS.items())
         self.visibility.choices = list(VISIBILITY_LABELS.items())
+        self.waitlist_mode.choices = list(WaitlistMode.labels().items())
+        self.offer_hours.description = _l("Offer mode only. Leave empty for the usual %(hours)d hours.",
+                                          hours=current_app.config.get("WAITLIST_OFFER_HOURS", 24))
         self.languages.choices = sorted(((c, language_name(c)) for c in LANGUAGE_CODES),
                                         key=lambda pair: pair[1].casefold())
 
     def fill_from(self, event) -> None:
         for name in ("kind", "title", "description", "languages", "audience_note", "visibility",
                      "capacity", "org_seat_limit", "cancellation_deadline_hours",
-                     "waitlist_enabled", "certificate_threshold"):
+                     "waitlist_enabled", "waitlist_mode", "offer_hours", "certificate_threshold"):
             getattr(self, name).data = getattr(event, name)
         self.registration_opens_at.data = _local_naive(event.registration_opens_at)
         self.registration_closes_at.data = _local_naive(event.registration_closes_at)
@@ -72,6 +81,8 @@ class EventForm(FlaskForm):
             registration_closes_at=_aware(self.registration_closes_at.data),
             cancellation_deadline_hours=self.cancellation_deadline_hours.data or 0,
             waitlist_enabled=bool(self.waitlist_enabled.data),
+            waitlist_mode=self.waitlist_mode.data or WaitlistMode.AUTOMATIC.value,
+            offer_hours=self.offer_hours.data,
             certificate_threshold=self.certificate_threshold.data)
 
 

@@ -17,7 +17,7 @@ from ..models.accounts import User
 from ..models.events import Registration, RegistrationStatus, RegistrationWindow, Slot, new_ticket_token
 from ..models.orgs import Membership, MembershipStatus, Organisation, OrgStatus
 from ..permissions import active_membership, ensure, is_representative_of, is_staff
-from . import seats
+from . import offers, seats
 
 
 @dataclass
@@ -196,11 +196,15 @@ def cancel_registration(actor: User, registration: Registration,
     """Cancel a seat or leave the waiting list. Members keep to the deadline,
     staff may cancel any time, and so may a person deleting their account
     (``account_deleted``: nobody will come). A freed seat goes to the waiting
-    list at once. Returns the registrations promoted. ``cause`` travels with
+    list at once (or is offered, in offer mode). A seat given up after the
+    cancellation deadline is recorded as late; members may cancel until the
+    slot starts. Returns the registrations promoted. ``cause`` travels with
     the announcement (e.g. ``calendar_declined``: the person declined the
     invitation in their calendar app) so the mail can say why."""
     now = now or utcnow()
     ensure(can_manage_registration, actor, registration)
+    # A waiting person holding an offered seat: the offer first (see offers' lock order).
+    offer = offers.lock_open_offer(registration)
     # The status read earlier may be stale: a waiting person may have just got
     # a seat. Cancel only in the status we decided on; if it changed, decide
     # again on the current one (a seat taken meanwhile must be given on).
@@ -208,13 +212,14 @@ def cancel_registration(actor: User, registration: Registration,
         if not registration.is_active:
             raise _err("already_cancelled", _l("This registration has already been cancelled."))
         if not (is_staff(actor) or account_deleted) and not registration.can_be_cancelled_by_member(now):
-            raise _err("cancellation_deadline_passed",
-                       _l("The deadline for cancelling has passed. Please contact the office."))
+            raise _err("session_started",
+                       _l("The event has already started. It can no longer be cancelled online."))
         was_confirmed = registration.is_confirmed
         result = db.session.execute(
             update(Registration)
             .where(Registration.id == registration.id, Registration.status == registration.status)
-            .values(status=RegistrationStatus.CANCELLED.value, cancelled_at=now, cancelled_by_id=actor.id)
+            .values(status=RegistrationStatus.CANCELLED.value, cancelled_at=now, cancelled_by_id=actor.id,
+                    cancelled_late=registration.cancelling_is_late(now))
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:
             break
@@ -227,7 +232,7 @@ def cancel_registration(actor: User, registration: Registration,
         audit.record(actor, "registration.cancel", registration,
                      f"{registration.user.name}: {registration.event.title}", now=now)
     if not was_confirmed:
-        return []
+        return offers.withdraw(offer, registration, now)
     seats.release_seat(registration.slot, registration.organisation_id)
     return fill_free_seats(registration.slot, now=now)
 
@@ -263,12 +268,19 @@ def _promote(registration: Registration, now: datetime) -> str | None:
 
 def fill_free_seats(slot: Slot, *, now: datetime | None = None) -> list[Registration]:
     """Give free seats to the first eligible people on the waiting list
-    (someone whose MSO has used its seats is skipped, not removed)."""
+    (someone whose MSO has used its seats is skipped, not removed). In offer
+    mode the seats are offered instead (events/offers.py): nobody is promoted."""
     now = now or utcnow()
     promoted = []
     if slot.event.is_cancelled or (slot.session is not None and not slot.session.is_scheduled):
         return promoted
+    if slot.event.offers_seats:
+        offers.offer_free_seats(slot, now=now)
+        return promoted
+    held = offers.held_registration_ids(slot)  # offered before the mode changed: their seat is held
     for candidate in waitlist(slot):
+        if candidate.id in held:
+            continue
         db.session.refresh(slot)
         if slot.free_seats == 0:
             break
@@ -287,6 +299,12 @@ def promote_by_hand(actor: User, registration: Registration, *, now: datetime | 
     ensure(is_staff, actor)
     if not registration.is_waitlisted:
         raise _err("not_waitlisted", _l("This person is not on the waiting list."))
+    offer = offers.lock_open_offer(registration)
+    if offer is not None:  # the seat held for them by an offer becomes theirs
+        offers.accept(offer, now=now)
+        audit.record(actor, "registration.promote", registration,
+                     f"{registration.user.name}: {registration.event.title}", now=now)
+        return
     reason = _promote(registration, now)
     if reason == seats.EVENT_FULL:
         raise _err("event_full", _l("No seats are free. Raise the capacity first."))

@@ -195,7 +195,9 @@ def registrations(event_id: int):
     add_form.slot_id.choices = [(str(g["slot"].id), _slot_label(g["slot"])) for g in groups]
     return render_template("events/staff/registrations.html", event=event, groups=groups,
                            add_form=add_form, confirm=ConfirmForm(), slot_label=_slot_label,
-                           answers=answers_by_registration(r.id for r in rows))
+                           answers=answers_by_registration(r.id for r in rows),
+                           question_answers=(question_services.answers_for(rows, viewer=current_user)
+                                             if question_services.has_questions(event) else None))
 
 
 def _slot_label(slot: Slot) -> str:

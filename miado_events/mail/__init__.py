@@ -22,7 +22,7 @@ import smtplib
 import ssl
 from contextlib import contextmanager
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -46,14 +46,30 @@ def init_app(app) -> None:
     app.extensions.setdefault("mail_outbox", [])
 
 
+def reply_to_address() -> str:
+    """Where answers to any of our mails go: ``MAIL_REPLY_TO``, else the
+    office (``OFFICE_NAME`` <``OFFICE_EMAIL``>, ``CONTACT_EMAIL`` without one).
+    The mails themselves come from ``MAIL_DEFAULT_SENDER``, which may be a
+    no-reply address."""
+    config = current_app.config
+    if config.get("MAIL_REPLY_TO"):
+        return config["MAIL_REPLY_TO"]
+    address = config.get("OFFICE_EMAIL") or config.get("CONTACT_EMAIL")
+    return formataddr((config.get("OFFICE_NAME") or "", address))
+
+
 def render_message(to: str, template: str, locale: str, *, calendar: tuple[str, bytes] | None = None,
-                   images: dict[str, bytes] | None = None, **context) -> EmailMessage:
+                   images: dict[str, bytes] | None = None, headers: dict[str, str] | None = None,
+                   attachments: list[tuple[str, str, bytes]] | None = None, **context) -> EmailMessage:
     """Build the e-mail from ``emails/<template>.txt`` (blocks ``subject`` and
     ``body``) and ``emails/<template>.html`` (block ``body``). ``calendar`` is
     ``(method, ics_bytes)``: it goes in as a ``text/calendar; method=…`` part
     (mail clients show it as an invitation) and as an ``.ics`` attachment.
     ``images`` maps a content id to PNG bytes shown inline by the HTML part
-    (``<img src="cid:<id>">``), e.g. the ticket's QR code."""
+    (``<img src="cid:<id>">``), e.g. the ticket's QR code. ``headers`` are
+    added as they are (e.g. ``List-Unsubscribe``); ``attachments`` are
+    ``(filename, content type, bytes)``. Every message carries ``Reply-To:``
+    the office (``reply_to_address``), so an answer reaches people."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     with force_locale(with_formats(locale)):
         env = current_app.jinja_env
@@ -67,6 +83,9 @@ def render_message(to: str, template: str, locale: str, *, calendar: tuple[str, 
     msg["Subject"] = " ".join(subject.split())
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = to
+    msg["Reply-To"] = reply_to_address()
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain="mia-do-events")
     msg.set_content(text.strip() + "\n")
@@ -80,12 +99,19 @@ def render_message(to: str, template: str, locale: str, *, calendar: tuple[str, 
         msg.add_alternative(ics.decode("utf-8"), subtype="calendar", params={"method": method})
         msg.add_attachment(ics, maintype="application", subtype="ics",
                            filename="cancel.ics" if method == "CANCEL" else "invite.ics")
+    for filename, content_type, data in attachments or ():
+        maintype, subtype = content_type.split("/", 1)
+        if maintype == "text":  # UTF-8 text keeps its charset
+            msg.add_attachment(data.decode("utf-8"), subtype=subtype, filename=filename)
+        else:
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     msg["Content-Language"] = locale  # after set_content, which clears Content-* headers
     return msg
 
 
 def send_message(to: str | None, template: str, locale: str | None = None, *,
                  calendar: tuple[str, bytes] | None = None, images: dict[str, bytes] | None = None,
+                 headers: dict[str, str] | None = None, attachments: list[tuple[str, str, bytes]] | None = None,
                  **context) -> EmailMessage | None:
     """Render one e-mail and queue it in the outbox, in the current transaction.
 
@@ -97,7 +123,8 @@ def send_message(to: str | None, template: str, locale: str | None = None, *,
     if not to:
         return None
     locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    msg = render_message(to, template, locale, calendar=calendar, images=images, **context)
+    msg = render_message(to, template, locale, calendar=calendar, images=images, headers=headers,
+                         attachments=attachments, **context)
     session = db.session()
     if not session.info.get(_SUPPRESSED):
         session.add(OutboxMessage(to_address=to, subject=msg["Subject"][:300], template=template,

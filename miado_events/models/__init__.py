@@ -1,12 +1,12 @@
 """All models, imported here so that Alembic and the app see the full schema."""
-from .accounts import Role, TokenPurpose, User, UserToken  # noqa: F401
+from .accounts import LoginFailure, Role, TokenPurpose, User, UserToken  # noqa: F401
 from ..database import utcnow  # noqa: F401
 from .orgs import (Membership, MembershipRole, MembershipStatus, OrgDecision,  # noqa: F401
                    OrgInvitation, Organisation, OrganisationTag, OrgStatus, TagKind)
 from .events import (ACTIVE_REGISTRATION, Event, EventKind, EventSession, EventStatus,  # noqa: F401
                      Registration, RegistrationStatus, SessionStatus, Slot, SlotOrgSeats,
                      Venue, Visibility)
-from .mail import Mailing, OutboxMessage, OutboxStatus  # noqa: F401
+from .mail import Mailing, MailingKind, OutboxMessage, OutboxStatus  # noqa: F401
 from .reminders import SentReminder  # noqa: F401
 from .checkin import Attendance, Certificate, CheckInMethod, DoorAssignment  # noqa: F401
 from .voting import (Ballot, BallotChange, BallotPoints, Phase, RoundOrganisation, Topic,  # noqa: F401
@@ -19,3 +19,4 @@ from .meetings import AgendaItem, AgendaKind, AgendaProposal, MeetingAgenda, Pro
 from .questions import QuestionAnswer, QuestionKind, RegistrationQuestion  # noqa: F401
 from .guests import RegistrationLink  # noqa: F401
 from .materials import ItemVisibility, Material, SessionMinutes  # noqa: F401
+from .offers import OfferState, WaitlistOffer  # noqa: F401

@@ -50,6 +50,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Secret part of the person's calendar feed URL; renewing it retires the old URL.
     feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Set when the person opted out of the office's news to MSOs (never of
+    # mail about their own registrations); see miado_events/outreach.
+    office_news_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     tokens: Mapped[list[UserToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -140,3 +143,21 @@ class LoginSession(db.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class LoginFailure(db.Model):
+    """A failed password log-in, counted per account and per network address
+    (see accounts.login_limits). Both are kept only as keyed hashes (HMAC with
+    the app's secret): the account as the e-mail address entered, whether or
+    not an account has it (so a lock tells nobody which addresses have
+    accounts), the network address as the client's IP. Rows older than the
+    longest window are deleted as new ones come in."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_account_failed", "account_key", "failed_at"),
+                      Index("ix_login_failures_address_failed", "address_key", "failed_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    address_key: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

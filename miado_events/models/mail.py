@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -43,12 +44,29 @@ class OutboxMessage(db.Model):
         return self.status == OutboxStatus.FAILED.value
 
 
+class MailingKind(RichEnum):
+    """Whom a mailing was written to."""
+
+    EVENT = "event", _l("People registered for an event")
+    OFFICE = "office", _l("MSOs (office news)")
+
+
 class Mailing(db.Model):
-    """A message staff wrote to the people registered for an event."""
+    """A message staff wrote: to the people registered for an event (kind
+    ``event``), or office news to MSOs (kind ``office``: their representatives
+    and the contact addresses of MSOs that agreed; see miado_events/outreach).
+    One table for both, so the archive, the audit entry and the privacy scrub
+    of free text cover every mailing the office sent."""
 
     __tablename__ = "mailings"
+    __table_args__ = (
+        MailingKind.check_constraint("kind", name="kind_valid"),
+        CheckConstraint("recipients >= 0 AND left_out >= 0", name="counts_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default=MailingKind.EVENT.value,
+                                      server_default=MailingKind.EVENT.value)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"), index=True)
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     sender_name: Mapped[str] = mapped_column(String(120))
@@ -57,5 +75,18 @@ class Mailing(db.Model):
     audience: Mapped[list[str]] = mapped_column(JSON, default=list)
     recipients: Mapped[int]
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # Office news only: the filters chosen ({"district": [...], "region": [...],
+    # "language": [...], "field": [...]}; empty: every listed MSO), the texts in
+    # other languages ({"en": {"subject": ..., "body": ...}}), how many people
+    # were left out because they opted out, and the key of the preview it was
+    # sent from (unique: a second click on "Send" sends nothing twice).
+    filters: Mapped[dict | None] = mapped_column(JSON)
+    translations: Mapped[dict | None] = mapped_column(JSON)
+    left_out: Mapped[int] = mapped_column(default=0, server_default="0")
+    draft_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     event = relationship("Event")
+
+    @property
+    def is_office_news(self) -> bool:
+        return self.kind == MailingKind.OFFICE.value

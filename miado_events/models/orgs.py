@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -88,6 +88,8 @@ class Organisation(db.Model):
     # Consent to publication, per field (see PUBLISHABLE_FIELDS).
     published_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     members_see_member_list: Mapped[bool] = mapped_column(default=False)
+    # The MSO agreed that the office's news also go to its public contact address.
+    news_to_contact_email: Mapped[bool] = mapped_column(default=False, server_default=false())
     # A name change asked for by a representative waits here for staff.
     requested_name: Mapped[str | None] = mapped_column(String(200))
 

@@ -51,6 +51,9 @@ class OrgProfileForm(FlaskForm):
         validate_choice=True,
         description=_l("Name and legal form are always shown once your organisation is listed."))
     members_see_member_list = BooleanField(_l("Members may see the list of members"))
+    news_to_contact_email = BooleanField(
+        _l("The office may also send its news to MSOs to this address"),
+        description=_l("Representatives receive the office's news anyway. Each e-mail has a link to stop them."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,7 +68,8 @@ class OrgProfileForm(FlaskForm):
         profile = OrgProfile.of(org)
         for name in ("name", "short_name", "legal_form", "founding_year", "description",
                      "districts", "languages", "fields_of_work", "address", "email", "phone",
-                     "website", "internal_contact", "published_fields", "members_see_member_list"):
+                     "website", "internal_contact", "published_fields", "members_see_member_list",
+                     "news_to_contact_email"):
             getattr(self, name).data = getattr(profile, name)
         if org.requested_name:
             self.name.data = org.requested_name
@@ -82,6 +86,7 @@ class OrgProfileForm(FlaskForm):
             languages=self.languages.data or [], fields_of_work=self.fields_of_work.data or [],
             published_fields=self.published_fields.data or [],
             members_see_member_list=bool(self.members_see_member_list.data),
+            news_to_contact_email=bool(self.news_to_contact_email.data),
         )
 
 

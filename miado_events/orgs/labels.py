@@ -70,6 +70,7 @@ PROFILE_FIELD_LABELS = {
     "internal_contact": _l("Contact person for the office (not published)"),
     "published_fields": _l("May be published"),
     "members_see_member_list": _l("Members may see the list of members"),
+    "news_to_contact_email": _l("The office may also send its news to MSOs to this address"),
     **PUBLISHABLE_FIELD_LABELS,
 }
 

@@ -48,6 +48,7 @@ class OrgProfile:
     fields_of_work: list[str] = field(default_factory=list)
     published_fields: list[str] = field(default_factory=list)
     members_see_member_list: bool = False
+    news_to_contact_email: bool = False
 
     @classmethod
     def of(cls, org: Organisation) -> OrgProfile:
@@ -59,6 +60,7 @@ class OrgProfile:
             districts=org.districts, regions=org.regions, languages=org.languages,
             fields_of_work=org.fields_of_work, published_fields=list(org.published_fields or []),
             members_see_member_list=org.members_see_member_list,
+            news_to_contact_email=bool(org.news_to_contact_email),
         )
 
     def snapshot(self) -> dict:
@@ -117,6 +119,8 @@ def _apply_profile(org: Organisation, profile: OrgProfile, *, include_name: bool
         value = getattr(profile, attr)
         setattr(org, attr, value if value != "" else None)
     org.members_see_member_list = bool(profile.members_see_member_list)
+    # News go to the contact address only while there is one.
+    org.news_to_contact_email = bool(profile.news_to_contact_email and profile.email)
     org.published_fields = list(profile.published_fields)
     wanted = {(TagKind.DISTRICT.value, v) for v in profile.districts}
     wanted |= {(TagKind.REGION.value, v) for v in profile.regions}
@@ -342,6 +346,8 @@ def profile_diff(old: dict | None, org: Organisation) -> list[tuple[str, object,
         current["name"] = org.requested_name
     if not old:
         return []
+    # A snapshot older than a field has the field's default (not a change).
+    old = {**OrgProfile(name="", legal_form="").snapshot(), **old}
     return [(f, old.get(f), current.get(f)) for f in SNAPSHOT_FIELDS if old.get(f) != current.get(f)]
 
 

@@ -561,8 +561,8 @@ def test_a_series_that_has_begun_is_still_upcoming(client, db, login, member, or
     upcoming, past = _section(response, "upcoming-heading"), _section(response, "past-heading")
     assert "Laufende Reihe" in upcoming and "Laufende Reihe" not in past
     assert "Beendete Reihe" in past and "Beendete Reihe" not in upcoming
-    # Its first session has passed: the deadline for cancelling too.
-    assert "The deadline for cancelling has passed" in upcoming
+    # Its first session has passed: it can no longer be cancelled online.
+    assert "The event has already started. It can no longer be cancelled online." in upcoming
 
 
 def test_a_waiting_place_of_a_past_session_is_listed_without_a_position(client, db, make_user, login, member,
@@ -579,14 +579,25 @@ def test_a_waiting_place_of_a_past_session_is_listed_without_a_position(client, 
     assert "Position" not in past_part and "Leave the waiting list" not in past_part
 
 
-def test_cancelling_after_the_deadline_is_refused(client, db, login, member, org, venues):
+def test_cancelling_after_the_deadline_is_possible_and_recorded_as_late(client, db, login, member, org, venues):
     soon = make_event(db, "Morgen", [utcnow() + timedelta(hours=5)], venue=venues["keuning"],
                       cancellation_deadline_hours=24)
     registration = add_registration(db, member, slot_of(db, soon), org=org)
     login(member)
-    assert "The deadline for cancelling has passed" in text_of(client.get("/my/registrations"))
+    assert "cancelling now counts as late" in text_of(client.get("/my/registrations"))
     response = client.post(f"/registrations/{registration.id}/cancel", follow_redirects=True)
-    assert "The deadline for cancelling has passed." in flashes(response)
+    assert "The registration has been cancelled." in flashes(response)
+    db.session.refresh(registration)
+    assert registration.status == "cancelled" and registration.cancelled_late is True
+
+
+def test_cancelling_once_it_has_started_is_refused(client, db, login, member, org, venues):
+    running = make_event(db, "Läuft", [utcnow() - timedelta(hours=1), utcnow() + timedelta(days=7)],
+                         kind="series", venue=venues["keuning"])
+    registration = add_registration(db, member, slot_of(db, running), org=org)
+    login(member)
+    response = client.post(f"/registrations/{registration.id}/cancel", follow_redirects=True)
+    assert "It can no longer be cancelled online." in flashes(response)
     db.session.refresh(registration)
     assert registration.status == "confirmed"
 

@@ -195,6 +195,15 @@ ROUTES = [
      {ANON: 302, MEMBER: 404, REP: 200, DOOR: 404, STAFF: 200, ADMIN: 200}),
     ("POST", f"/registrations/{REP_REGISTRATION}/cancel", "events.cancel",
      {ANON: 302, MEMBER: 404, REP: 302, DOOR: 404, STAFF: 302, ADMIN: 302}),
+    # A seat offered from the waiting list: the mailed link (its secret is the
+    # key: an unknown one is 404 for all), or the registration's own page (no
+    # open offer here: the page says so; a POST without an answer is 400)
+    ("GET", "/offers/unknown-token", "event_offers.respond", everyone(404)),
+    ("POST", "/offers/unknown-token", "event_offers.respond", everyone(404)),
+    ("GET", f"/registrations/{REP_REGISTRATION}/offer", "event_offers.mine",
+     {ANON: 302, MEMBER: 404, REP: 200, DOOR: 404, STAFF: 200, ADMIN: 200}),
+    ("POST", f"/registrations/{REP_REGISTRATION}/offer", "event_offers.mine",
+     {ANON: 302, MEMBER: 404, REP: 400, DOOR: 404, STAFF: 400, ADMIN: 400}),
     # Staff: events, sessions, registrations, venues
     ("GET", "/staff/events", "staff_events.events", staff_only()),
     ("GET", "/staff/events/new", "staff_events.new_event", staff_only()),
@@ -360,6 +369,15 @@ ROUTES = [
     ("GET", f"/staff/events/{SEMINAR}/signin.pdf", "dashboard.signin_sheet", staff_only()),
     ("GET", f"/staff/events/{MISSING}/signin.pdf", "dashboard.signin_sheet", staff_only(404)),
     ("GET", "/staff/mailings", "dashboard.mailings", staff_only()),
+    # Writing to the MSOs (office news): staff; the unsubscribe link: anyone
+    # holding it (an unknown link is 404 for all); one's own choice: signed in
+    ("GET", "/staff/outreach", "outreach.compose", staff_only()),
+    ("POST", "/staff/outreach", "outreach.compose", staff_only(400)),
+    ("GET", "/staff/outreach/mailings", "outreach.mailings", staff_only()),
+    ("GET", f"/staff/outreach/mailings/{MISSING}", "outreach.mailing", staff_only(404)),
+    ("GET", "/unsubscribe/unknown-token", "outreach.unsubscribe", everyone(404)),
+    ("POST", "/unsubscribe/unknown-token", "outreach.unsubscribe", everyone(404)),
+    ("POST", "/account/office-news", "outreach.office_news", signed_in_only(302)),
     # Minutes, materials and the archive: public pages show what each may see; a
     # participants-only file sends a visitor to log in and is 404 for others
     # (ids reveal nothing); the staff page is staff only (empty forms: 422)

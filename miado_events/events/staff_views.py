@@ -93,8 +93,10 @@ def manage(event_id: int):
 @require(is_staff)
 def publish(event_id: int):
     event = _event_or_404(event_id)
-    if ConfirmForm().validate_on_submit():
-        unit_of_work.attempt(lambda: services.publish_event(current_user, event), _("The event is published."))
+    if ConfirmForm().validate_on_submit() and unit_of_work.attempt(
+            lambda: services.publish_event(current_user, event), _("The event is published.")):
+        # The page then offers to announce it to the MSOs (nothing is sent by itself).
+        return redirect(url_for("staff_events.manage", event_id=event.id, announce=1))
     return redirect(url_for("staff_events.manage", event_id=event.id))
 
 

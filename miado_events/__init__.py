@@ -182,6 +182,7 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .events.staff_views import bp as staff_events_bp
     from .events.views import bp as events_bp
+    from .events.offer_views import bp as event_offers_bp
     from .events.rep_views import bp as rep_events_bp
     from .calendar.views import bp as calendar_bp
     from .checkin.views import bp as checkin_bp
@@ -198,6 +199,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(orgs_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(event_offers_bp)
     app.register_blueprint(staff_events_bp, url_prefix="/staff")
     app.register_blueprint(rep_events_bp)
     app.register_blueprint(mail_bp, url_prefix="/staff")

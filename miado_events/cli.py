@@ -88,6 +88,20 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{count} reminders queued")
 
+    @app.cli.group("registrations")
+    def registrations_group() -> None:
+        """Registrations and the waiting list."""
+
+    @registrations_group.command("expire-offers")
+    def registrations_expire_offers() -> None:
+        """Pass on the seats offered from a waiting list whose deadline has passed
+        (to the next eligible person, or free). Safe to run as often as you like."""
+        from .events.offers import expire_offers
+
+        count = expire_offers()
+        db.session.commit()
+        click.echo(f"{count} offer(s) expired")
+
     @app.cli.group("checkin")
     def checkin_group() -> None:
         """Check people in from the command line (same rules as the scanner)."""

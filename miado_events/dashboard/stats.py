@@ -20,6 +20,9 @@ Definitions (the numbers on /staff/statistics):
   more; the random ``anonymous_key`` set when it was anonymised tells which
   registrations were one person's (one key per person and anonymisation; one
   anonymised without a key counts as one person).
+* *Late cancellations*: registrations whose seat was given up after the
+  event's cancellation deadline (``Registration.cancelled_late``), per event
+  with at least one counted session.
 * *Turnout* of a topic round: MSOs whose ballot gives points / MSOs that
   could vote.
 """
@@ -86,6 +89,12 @@ class Statistics:
     reached_by_region: list[Reach]
     participants_per_org: list[tuple[str, int]]
     turnout: list[Reach] = field(default_factory=list)
+    #: (event id, title, late cancellations), most first.
+    late_cancellations: list[tuple[int, str, int]] = field(default_factory=list)
+
+    @property
+    def late_cancellations_total(self) -> int:
+        return sum(n for _id, _title, n in self.late_cancellations)
 
 
 def local_month(column, dialect: str):
@@ -196,7 +205,19 @@ def compute(filters: Filters | None = None, *, now: datetime | None = None) -> S
         reached_by_year=[Reach(year, n, listed_count) for year, n in per_year],
         reached_by_district=by_tag("district"), reached_by_region=by_tag("region"),
         participants_per_org=[(name, n) for name, n in per_org],
-        turnout=round_turnout())
+        turnout=round_turnout(), late_cancellations=late_cancellations(conditions))
+
+
+def late_cancellations(conditions) -> list[tuple[int, str, int]]:
+    """Late cancellations per event with a counted session (see the definitions)."""
+    counted = (select(EventSession.event_id).join(Event, Event.id == EventSession.event_id)
+               .where(*conditions).distinct())
+    n = func.count(Registration.id).label("n")
+    rows = db.session.execute(
+        select(Event.id, Event.title, n).join(Registration, Registration.event_id == Event.id)
+        .where(Registration.cancelled_late.is_(True), Event.id.in_(counted))
+        .group_by(Event.id, Event.title).order_by(n.desc(), Event.title, Event.id)).all()
+    return [(event_id, title, count) for event_id, title, count in rows]
 
 
 def round_turnout() -> list[Reach]:
@@ -238,4 +259,6 @@ def statistics_csv(stats: Statistics) -> str:
             rows.append([section, r.label, r.reached, r.listed, rate(r.share)])
     for name, n in stats.participants_per_org:
         rows.append(["participants_per_mso", name, n, "", ""])
+    for _event_id, title, n in stats.late_cancellations:
+        rows.append(["late_cancellations", title, n, "", ""])
     return csv_text(["section", "label", "expected_or_reached", "attended_or_total", "rate"], rows)

@@ -17,13 +17,15 @@ from ..extensions import db
 from ..models.accounts import User
 from ..models.events import (Event, EventKind, EventSession, EventStatus, Registration,
                              RegistrationStatus, SessionStatus, Slot, SlotOrgSeats, Venue,
-                             Visibility)
+                             Visibility, WaitlistMode)
+from ..models.offers import OfferState, WaitlistOffer
 from ..models.orgs import DISTRICTS, LANGUAGE_CODES
 from ..permissions import ensure, is_staff
 from ..timeutil import local_to_utc, to_local
 from . import registration as reg_services, seats
 
 MAX_OCCURRENCES = 60
+MAX_OFFER_HOURS = 14 * 24
 
 
 def _require_staff(actor: User) -> None:
@@ -48,6 +50,8 @@ class EventData:
     registration_closes_at: datetime | None = None
     cancellation_deadline_hours: int = 24
     waitlist_enabled: bool = True
+    waitlist_mode: str = WaitlistMode.AUTOMATIC.value
+    offer_hours: int | None = None
     certificate_threshold: int | None = None
 
 
@@ -70,6 +74,10 @@ def _clean_event(data: EventData) -> EventData:
         raise _invalid(_l("Registration must close after it opens."))
     if data.cancellation_deadline_hours < 0:
         raise _invalid(_l("The cancellation deadline cannot be negative."))
+    if data.waitlist_mode not in WaitlistMode.values():
+        raise _invalid(_l("Please choose what happens to a freed seat."))
+    if data.offer_hours is not None and not 1 <= data.offer_hours <= MAX_OFFER_HOURS:
+        raise _invalid(_l("An offer stays open between 1 and %(max)d hours.", max=MAX_OFFER_HOURS))
     if data.kind != EventKind.SERIES.value:
         data.certificate_threshold = None
     elif data.certificate_threshold is not None and not 1 <= data.certificate_threshold <= 100:
@@ -133,7 +141,8 @@ def _reshape_slots(event: Event, kind: str, capacity: int) -> None:
 
 
 def _recount_org_seats(event: Event) -> None:
-    """Rebuild the per-MSO counters from the confirmed registrations."""
+    """Rebuild the per-MSO counters from the confirmed registrations (and the
+    waiting ones holding a seat through an open offer)."""
     slot_ids = [s.id for s in event.slots]
     db.session.execute(delete(SlotOrgSeats).where(SlotOrgSeats.slot_id.in_(slot_ids)))
     if not event.org_seat_limit:
@@ -141,7 +150,9 @@ def _recount_org_seats(event: Event) -> None:
     counts = db.session.execute(
         select(Registration.slot_id, Registration.organisation_id, func.count())
         .where(Registration.slot_id.in_(slot_ids), Registration.organisation_id.is_not(None),
-               Registration.status == RegistrationStatus.CONFIRMED.value)
+               (Registration.status == RegistrationStatus.CONFIRMED.value)
+               | Registration.id.in_(select(WaitlistOffer.registration_id)
+                                     .where(WaitlistOffer.state == OfferState.OPEN.value)))
         .group_by(Registration.slot_id, Registration.organisation_id)).all()
     for slot_id, org_id, count in counts:
         if count > event.org_seat_limit:

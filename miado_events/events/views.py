@@ -22,7 +22,7 @@ from ..models.orgs import DISTRICTS, LANGUAGE_CODES, Organisation
 from ..orgs.labels import language_name
 from ..permissions import is_representative_of, is_staff, login_required
 from ..timeutil import local_to_utc, to_local
-from . import queries, registration as reg_services
+from . import offers, queries, registration as reg_services
 from . import questions as question_services
 from .forms import ConfirmForm, RegisterForm, RegisterMemberForm
 from .labels import KIND_LABELS, template_helpers
@@ -214,7 +214,8 @@ def my_registrations():
     past = [r for r in registrations if r not in upcoming]
     positions = queries.waitlist_positions(upcoming)
     return render_template("events/my_registrations.html", upcoming=upcoming, past=past,
-                           positions=positions, now=now)
+                           positions=positions, now=now,
+                           offers=offers.open_offers_by_registration(r.id for r in upcoming))
 
 
 def _registration_for(actor, registration_id: int) -> Registration:

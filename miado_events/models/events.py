@@ -47,6 +47,13 @@ class SessionStatus(RichEnum):
     CANCELLED = "cancelled"
 
 
+class WaitlistMode(RichEnum):
+    """What happens to a freed seat when people are waiting."""
+
+    AUTOMATIC = "automatic", _l("Automatic: the first person on the waiting list gets the seat")
+    OFFER = "offer", _l("Offer: the seat is offered by e-mail and must be accepted before a deadline")
+
+
 class RegistrationStatus(RichEnum):
     CONFIRMED = "confirmed", _l("Confirmed")
     WAITLISTED = "waitlisted", _l("Waiting list")
@@ -109,6 +116,8 @@ class Event(db.Model):
         CheckConstraint("capacity > 0", name="capacity_positive"),
         CheckConstraint("org_seat_limit IS NULL OR org_seat_limit > 0", name="org_limit_positive"),
         CheckConstraint("cancellation_deadline_hours >= 0", name="deadline_not_negative"),
+        WaitlistMode.check_constraint("waitlist_mode", name="waitlist_mode_valid"),
+        CheckConstraint("offer_hours IS NULL OR offer_hours > 0", name="offer_hours_positive"),
         CheckConstraint("certificate_threshold IS NULL OR "
                         "(certificate_threshold > 0 AND certificate_threshold <= 100)",
                         name="threshold_percent"),
@@ -128,6 +137,11 @@ class Event(db.Model):
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancellation_deadline_hours: Mapped[int] = mapped_column(default=24)
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
+    #: ``offer``: a freed seat is held for the first eligible waiting person and
+    #: offered by mail (see events/offers.py); ``automatic``: given at once.
+    waitlist_mode: Mapped[str] = mapped_column(String(16), default=WaitlistMode.AUTOMATIC.value)
+    #: How long an offer stays open; None: the site's WAITLIST_OFFER_HOURS.
+    offer_hours: Mapped[int | None]
     certificate_threshold: Mapped[int | None]  # percent of sessions, series only
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -164,6 +178,11 @@ class Event(db.Model):
     def last_end(self) -> datetime | None:
         ends = [s.ends_at for s in self.scheduled_sessions]
         return max(ends) if ends else None
+
+    @property
+    def offers_seats(self) -> bool:
+        """A freed seat is offered (and held) rather than given at once."""
+        return self.waitlist_mode == WaitlistMode.OFFER.value
 
     @property
     def is_draft(self) -> bool:
@@ -325,6 +344,8 @@ class Registration(db.Model):
         Index("uq_registrations_active_per_person", "slot_id", "user_id", unique=True,
               sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
         Index("ix_registrations_slot_status", "slot_id", "status", "id"),
+        CheckConstraint(RegistrationStatus.sql_in("status", [RegistrationStatus.CANCELLED])
+                        + " OR NOT cancelled_late", name="late_only_when_cancelled"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -341,6 +362,8 @@ class Registration(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: A seat given up after the cancellation deadline (counted in the statistics).
+    cancelled_late: Mapped[bool] = mapped_column(default=False)
     # The ticket: valid while the registration is confirmed (see checkin.tickets);
     # both are removed when the registration is anonymised.
     ticket_token: Mapped[str | None] = mapped_column(String(32), unique=True, default=new_ticket_token)
@@ -396,10 +419,18 @@ class Registration(db.Model):
         return start - timedelta(hours=self.event.cancellation_deadline_hours)
 
     def can_be_cancelled_by_member(self, now: datetime) -> bool:
-        """Waiting-list places can always be given up; seats until the deadline."""
+        """Waiting-list places can always be given up; seats until the slot
+        starts (after the deadline the cancellation counts as late)."""
         if not self.is_active:
             return False
         if self.is_waitlisted:
             return True
+        return not self.slot.has_started(now)
+
+    def cancelling_is_late(self, now: datetime) -> bool:
+        """Giving up this seat now counts as a late cancellation: a confirmed
+        seat, after the cancellation deadline."""
+        if not self.is_confirmed:
+            return False
         deadline = self.cancellation_deadline()
-        return deadline is None or now < deadline
+        return deadline is not None and now >= deadline

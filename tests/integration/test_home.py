@@ -146,17 +146,29 @@ def test_the_cancel_page_promises_the_seat_to_the_waiting_list_only_when_someone
     assert "Your seat will go to the next person on the waiting list." in page
 
 
-def test_after_the_deadline_the_cancel_page_says_how_to_reach_the_office(client, app, db, venue, make_user, login):
-    app.config.update(OFFICE_NAME="MIA-DO-KI Stadt Dortmund", OFFICE_EMAIL="buero@mia-do.example.org")
+def test_after_the_deadline_the_cancel_page_says_it_counts_as_late_and_still_cancels(client, app, db, venue,
+                                                                                      make_user, login):
     member = make_user()
     event = make_event(db, "Seminar morgen", [utcnow() + timedelta(hours=5)], venue=venue)
     db.session.get(Event, event.id).cancellation_deadline_hours = 24
     db.session.commit()
     mine = add_registration(db, member, slot_of(db, event))
     login(member)
+    page = text_of(client.get(f"/registrations/{mine.id}/cancel"))
+    assert "it will be recorded as a late cancellation" in page
+    assert "Yes, cancel" in page
+
+
+def test_once_it_has_started_the_cancel_page_says_how_to_reach_the_office(client, app, db, venue, make_user, login):
+    app.config.update(OFFICE_NAME="MIA-DO-KI Stadt Dortmund", OFFICE_EMAIL="buero@mia-do.example.org")
+    member = make_user()
+    event = make_event(db, "Reihe läuft", [utcnow() - timedelta(hours=1), utcnow() + timedelta(days=7)],
+                       kind="series", venue=venue)
+    mine = add_registration(db, member, slot_of(db, event))
+    login(member)
     response = client.get(f"/registrations/{mine.id}/cancel")
     page = text_of(response)
-    assert "The deadline for cancelling online was" in page
+    assert "It can no longer be cancelled online" in page
     assert "MIA-DO-KI Stadt Dortmund" in page
     assert 'href="mailto:buero@mia-do.example.org"' in response.get_data(as_text=True)
     assert "Yes, cancel" not in page

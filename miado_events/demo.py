@@ -406,6 +406,79 @@ def _demo_agenda(admin: User, now) -> None:
     demo_past_meeting_session(admin, now)
 
 
+DEMO_MINUTES = """# Vernetzungstreffen – Protokoll
+
+**Anwesend:** 24 Personen aus 14 Migrantenselbstorganisationen, zwei Mitarbeitende des Büros.
+
+## Masterplan Integration
+- Die Handlungsfelder *Bildung* und *Arbeit* sind überarbeitet; Rückmeldungen bis Ende des Monats an das Büro.
+- Der nächste Bericht erscheint im Frühjahr.
+
+## Projekte
+- Das Hausaufgabenprojekt im Nordmarkt sucht weitere Ehrenamtliche (Kontakt über das MSO-Verzeichnis).
+
+## Fördermittel
+- Förderaufruf 2027 (siehe Unterlagen): Anträge bis zum 31. März. Das Büro berät bei Fragen.
+- Mehr dazu: [Integrationsportal der Stadt](https://www.dortmund.de/)
+
+## Nächste Schritte
+1. MSOen schicken Themen für das nächste Treffen über „Punkt vorschlagen“.
+2. Das Büro lädt zu einem Workshop Antragstellung ein.
+"""
+
+
+def _demo_png() -> bytes:
+    """A small picture for the demo: the flip chart of the open round."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 400), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((20, 20, 620, 380), outline=(0, 80, 150), width=4)
+    for row, (text, width) in enumerate([("Raeume fuer Vereine", 420), ("Foerderung", 300),
+                                         ("Sprachkurse", 360), ("Ehrenamt", 240)]):
+        y = 60 + row * 75
+        draw.rectangle((60, y, 60 + width, y + 40), fill=(0, 110, 180))
+        draw.text((70, y + 12), text, fill="white")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _demo_pdf() -> bytes:
+    """A one-page funding call for the demo, made with the app's PDF set-up."""
+    from .pdf import FONT, new_document
+
+    pdf = new_document("Förderaufruf 2027 (Demo)", margin=20)
+    pdf.set_font(FONT, "B", 16)
+    pdf.multi_cell(0, 9, "Förderaufruf 2027 für Migrantenselbstorganisationen (Demo)")
+    pdf.set_font(FONT, "", 11)
+    pdf.ln(4)
+    pdf.multi_cell(0, 6, "Gefördert werden Projekte, die Begegnung, Bildung und Teilhabe in Dortmund stärken. "
+                         "Anträge bis zum 31. März 2027. Beratung durch MIA-DO-KI.")
+    return pdf.finish()
+
+
+def _demo_minutes(admin: User, now) -> None:
+    """The past meeting gets its minutes and two materials, published: a
+    funding call (PDF, for everyone) and a photo of the flip chart (PNG,
+    for participants and members of listed MSOs)."""
+    import io
+
+    from .meetings import materials, minutes
+
+    session = demo_past_meeting_session(admin, now)
+    if session is None or minutes.minutes_of(session) is not None:
+        return
+    minutes.save_minutes(admin, session, DEMO_MINUTES, "public", now=now)
+    materials.upload_material(admin, session, stream=io.BytesIO(_demo_pdf()), filename="Foerderaufruf-2027.pdf",
+                              title="Förderaufruf 2027 (Demo)", visibility="public")
+    materials.upload_material(admin, session, stream=io.BytesIO(_demo_png()), filename="Flipchart-offene-Runde.png",
+                              title="Flipchart der offenen Runde", visibility="participants")
+    materials.publish(admin, session, now=now)
+
+
 def load_demo_data() -> list[str]:
     """Create what is missing; return the lines to print (the demo log-ins)."""
     now = utcnow()
@@ -417,6 +490,7 @@ def load_demo_data() -> list[str]:
         db.session.flush()
         _demo_events(users["admin"], now)
         _demo_agenda(users["admin"], now)
+        _demo_minutes(users["admin"], now)
         _demo_checkin(users["admin"], now)
         _demo_voting(users["admin"], now)
         db.session.commit()

@@ -73,6 +73,8 @@ def app_config(tmp_path, **overrides) -> dict:
         # The version the test users agreed to (make_user); a test of the
         # re-consent flow changes it.
         "PRIVACY_NOTICE_VERSION": "test",
+        # Uploaded materials: in this run's base folder, never in the source tree's instance/.
+        "MATERIALS_DIR": str(tmp_path.parent / "materials"),
     }
     config.update(overrides)
     return config

@@ -222,3 +222,20 @@ def test_the_archive_pages_and_survives_odd_input(db, client, meeting):
     url = f"/events/{meeting.event.id}/archive"
     for query in ({"page": "999999999999"}, {"page": "-1"}, {"page": "x"}, {"q": "a" * 5000}):
         assert client.get(url, query_string=query).status_code == 200
+
+
+def test_the_demo_past_meeting_has_minutes_and_two_materials(app, db, client, login, folder):
+    from pypdf import PdfReader
+
+    from miado_events.demo import PAST_MEETING_TITLE
+
+    app.test_cli_runner().invoke(args=["demo"])
+    event = db.session.scalar(select(Event).where(Event.title == PAST_MEETING_TITLE))
+    materials = db.session.scalars(select(Material).order_by(Material.id)).all()
+    assert [m.content_type for m in materials] == ["application/pdf", "image/png"]
+    assert all(m.is_published for m in materials)
+    html = client.get(f"/events/{event.id}/archive").get_data(as_text=True)
+    assert "Masterplan Integration" in html and "Förderaufruf 2027 (Demo)" in html
+    assert "Flipchart der offenen Runde" not in html  # participants only
+    pdf = client.get(f"/materials/{materials[0].id}/download")
+    assert "Förderaufruf 2027" in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()

@@ -137,6 +137,21 @@ def export_columns(event: Event, registration_ids, *, sign_in_sheet: bool = Fals
     return headers, cells
 
 
+def own_answers(registration_ids, language: str | None = None) -> dict[int, list[dict]]:
+    """``{registration_id: [{"question", "answer"}]}``: everything the person
+    answered, sensitive answers included (their own data export)."""
+    values = answer_values(registration_ids)
+    if not values:
+        return {}
+    language = language or ui_language()
+    questions = {q.id: q for q in db.session.scalars(select(RegistrationQuestion).where(
+        RegistrationQuestion.id.in_({qid for answers in values.values() for qid in answers}))
+        .order_by(RegistrationQuestion.position, RegistrationQuestion.id))}
+    return {rid: [{"question": q.text_in(language)[0], "answer": answer_text(q, answers[q.id], language)}
+                  for q in questions.values() if q.id in answers]
+            for rid, answers in values.items()}
+
+
 def delete_answers(registration_ids) -> int:
     """Delete the answers of these registrations (anonymising, purge)."""
     ids = list(registration_ids)

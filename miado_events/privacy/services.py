@@ -30,6 +30,7 @@ from ..database import utcnow
 from ..errors import DomainError
 from ..calendar.replies import purge_replies
 from ..events import registration as registration_service
+from ..events.questions import own_answers
 from ..extensions import db
 from ..mail import send_message
 from ..accounts.services import end_all_sessions, session_lifetime
@@ -40,6 +41,7 @@ from ..models.events import Event, EventSession, Registration, Slot
 from ..models.mail import Mailing, OutboxMessage, OutboxStatus
 from ..models.orgs import Membership, OrgInvitation
 from ..models.meetings import AgendaItem, AgendaProposal
+from ..models.questions import QuestionAnswer
 from ..models.voting import BallotChange, Topic, TopicComment, TopicSupport
 from ..orgs import queries as org_queries
 from .scrub import DELETED, Needle
@@ -94,6 +96,8 @@ def export_data(user: User, *, now: datetime | None = None) -> dict:
                OutboxMessage.created_at, OutboxMessage.sent_at)
         .where(OutboxMessage.to_address == user.email).order_by(OutboxMessage.id)))
 
+    answers = own_answers([r.id for r in registrations], user.locale)
+
     def slot_sessions(slot: Slot) -> list[dict]:
         sessions = [slot.session] if slot.session is not None else slot.event.sessions
         return [{"starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at)} for s in sessions]
@@ -116,7 +120,8 @@ def export_data(user: User, *, now: datetime | None = None) -> dict:
              "organisation": r.organisation.name if r.organisation else None,
              "sessions": slot_sessions(r.slot), "registered_at": _iso(r.created_at),
              "confirmed_at": _iso(r.confirmed_at), "cancelled_at": _iso(r.cancelled_at),
-             "ticket_code": r.ticket_code_display if r.ticket_code else None} for r in registrations],
+             "ticket_code": r.ticket_code_display if r.ticket_code else None,
+             "answers": answers.get(r.id, [])} for r in registrations],
         "attendance": [
             {"event": a.registration.event.title, "session_starts_at": _iso(a.session.starts_at),
              "checked_in_at": _iso(a.checked_in_at), "method": a.method} for a in attendance],
@@ -161,6 +166,9 @@ def _anonymise(condition, now: datetime, keys: dict[int, str] | None = None) -> 
     by the calls of one run, filled here; it is forgotten when the run ends)."""
     keys = {} if keys is None else keys
     values = dict(user_id=None, ticket_token=None, ticket_code=None, anonymised_at=now)
+    # The answers to an event's registration questions go with the person (none stays).
+    db.session.execute(delete(QuestionAnswer).where(QuestionAnswer.registration_id.in_(
+        select(Registration.id).where(condition))).execution_options(synchronize_session=False))
     people = db.session.scalars(
         select(Registration.user_id).where(condition, Registration.user_id.is_not(None)).distinct()).all()
     count = 0

@@ -5,6 +5,8 @@ shape, the staff editor's rules, and that answers go with the person's data
 (export, account deletion, the nightly purge) and into the exports."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask_babel import gettext
 from sqlalchemy import func, select
@@ -14,10 +16,12 @@ from werkzeug.datastructures import MultiDict
 from miado_events.errors import DomainError, PermissionDenied
 from miado_events.events import questions
 from miado_events.events.questions import QuestionData
+from miado_events.privacy import services as privacy
+from miado_events.models.events import Registration
 from miado_events.models.questions import QuestionAnswer
 from miado_events.models.translated import InvalidTranslatedText, clean_translated, pick
 
-from .events_support import assert_code, register, slot_of
+from .events_support import NOW, SESSION_START, assert_code, register, slot_of
 
 
 def _add(staff, event, kind="short_text", **kw):
@@ -228,3 +232,55 @@ def test_export_columns_one_per_question_and_sheet_only_chosen(db, staff, event,
     assert cells[reg.id] == ["Türkisch", "Rampe", no]
     headers, cells = questions.export_columns(event, [reg.id], sign_in_sheet=True)
     assert headers == ["Kinderbetreuung?"] and cells[reg.id] == [no]
+
+
+# --- personal data ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def answered(db, event, asked, make_user):
+    """A person who answered all three questions (the access need is sensitive)."""
+    lang, access, child = asked
+    person = make_user(name="Zofia Quendelwirth")
+    reg = registration_of(db, person, event)
+    questions.save_answers(reg, form_for(event, **{f"q_{lang.id}": "c2", f"q_{access.id}": "Rollstuhl",
+                                                   f"q_{child.id}": "yes"}))
+    db.session.commit()
+    return person, reg
+
+
+def answer_rows(db) -> int:
+    return db.session.scalar(select(func.count(QuestionAnswer.id)))
+
+
+def test_the_personal_data_export_holds_the_answers_sensitive_ones_too(app, db, answered):
+    person, reg = answered
+    with app.test_request_context("/"):
+        data = privacy.export_data(person)
+    [registration] = data["registrations"]
+    assert [(a["question"], a["answer"]) for a in registration["answers"]][:2] == [
+        ("Übersetzung in welche Sprache?", "Arabisch"), ("Zugang?", "Rollstuhl")]
+
+
+def test_deleting_the_account_deletes_the_answers(db, answered):
+    person, reg = answered
+    privacy.delete_account(person, now=NOW)
+    db.session.commit()
+    assert answer_rows(db) == 0
+    assert db.session.get(Registration, reg.id) is None or db.session.get(Registration, reg.id).user_id is None
+
+
+def test_the_nightly_purge_deletes_the_answers_of_past_events(db, answered, make_user, make_event):
+    person, reg = answered
+    other_event = make_event(capacity=5)
+    other = registration_of(db, make_user(), other_event)
+    db.session.add(QuestionAnswer(registration_id=other.id, question_id=questions.questions_for(reg.event)[0].id,
+                                  value="c1"))
+    db.session.commit()
+    privacy.purge(months=1, now=NOW)  # nothing is old yet
+    db.session.commit()
+    assert answer_rows(db) == 4
+    privacy.purge(months=1, now=SESSION_START + timedelta(days=60))
+    db.session.commit()
+    assert answer_rows(db) == 0
+    db.session.refresh(reg)
+    assert reg.user_id is None and reg.status == "confirmed"  # the registration stays, anonymous

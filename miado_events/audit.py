@@ -29,6 +29,7 @@ ACTIONS = {
     "session.cancel": _l("Session cancelled"),
     "venue.save": _l("Venue saved"),
     "registration.add": _l("Person registered by staff"),
+    "registration.add_by_representative": _l("Person registered by a representative"),
     "registration.cancel": _l("Registration cancelled by staff"),
     "registration.promote": _l("Seat given by hand"),
     "checkin.override": _l("Check-in outside the check-in time"),

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from .. import unit_of_work
 from ..database import utcnow
 from ..errors import DomainError
+from ..events.on_behalf import can_print_ticket
 from ..extensions import db
 from ..inputs import get_by_id
 from ..models.accounts import User
@@ -90,7 +91,12 @@ def ticket_png(registration_id: int):
 @bp.route("/my/registrations/<int:registration_id>/ticket.pdf")
 @login_required
 def ticket_pdf_download(registration_id: int):
-    registration = _valid_ticket(registration_id)
+    """The printable ticket: for the person, staff, and the representative who
+    registered the person (someone without an e-mail address gets it on paper)."""
+    registration = db.session.get(Registration, registration_id)
+    if (registration is None or not registration.is_confirmed
+            or not can_print_ticket(current_user, registration)):
+        abort(404)
     return _pdf_response(ticket_pdf(registration), f"ticket-{registration.ticket_code}.pdf")
 
 

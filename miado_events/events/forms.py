@@ -3,10 +3,10 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form,
+from wtforms import (BooleanField, DateField, DateTimeLocalField, FieldList, Form,
                      FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField,
                      TimeField, URLField)
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..inputs import parse_id
 from ..models.events import WaitlistMode
@@ -176,12 +176,6 @@ class RegisterForm(FlaskForm):
 
 class RegisterMemberForm(FlaskForm):
     member = SelectField(_l("Member of your organisation"), validate_choice=False)
-
-
-class StaffAddForm(FlaskForm):
-    email = EmailField(_l("E-mail address of the person"), validators=[DataRequired(), Email()])
-    slot_id = SelectField(_l("Session"), validate_choice=False)
-    organisation_id = SelectField(_l("Organisation"), validate_choice=False)
 
 
 class ConfirmForm(FlaskForm):

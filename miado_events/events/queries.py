@@ -147,6 +147,7 @@ def registrations_of_event(event: Event):
     return (select(Registration)
             .where(Registration.event_id == event.id, Registration.user_id.is_not(None))
             .options(joinedload(Registration.user), joinedload(Registration.organisation),
+                     joinedload(Registration.registered_by),
                      joinedload(Registration.slot).joinedload(Slot.session))
             .order_by(Registration.slot_id, Registration.id))
 

@@ -69,19 +69,20 @@ def check_slot_open(slot: Slot, now: datetime, *, staff: bool = False, at_door: 
 def _check_actor(actor: User, participant: User, organisation: Organisation | None) -> None:
     if actor.id == participant.id or is_staff(actor):
         return
-    # A representative registers colleagues of their own MSO, nobody else
+    # A representative registers colleagues of their own MSO, and people
+    # without an account for it (see events.on_behalf), nobody else
     # (checked before anything about the participant is revealed).
     if (organisation is not None and is_representative_of(actor, organisation)
-            and active_membership(participant, organisation) is not None):
+            and (active_membership(participant, organisation) is not None or not participant.has_account)):
         return
     raise PermissionDenied("forbidden", _l("You may only register yourself or members of your organisation."))
 
 
 def _check_organisation(participant: User, organisation: Organisation | None, slot: Slot,
                         *, guest: bool = False) -> None:
-    if organisation is not None and guest:
-        # A guest belongs to no MSO as far as this form knows: the MSO is the
-        # one they come for (a listed one).
+    if organisation is not None and (guest or not participant.has_account):
+        # A person without an account belongs to no MSO: the MSO is the one
+        # they come for (chosen by them, by staff or fixed by the representative).
         if not organisation.is_listed:
             raise _err("organisation_not_listed", _l("This organisation is not listed."))
         return
@@ -126,7 +127,9 @@ def register_participant(actor: User, participant: User, slot: Slot,
     check_slot_open(slot, now, staff=staff, at_door=at_door)
     if not at_door:
         _check_actor(actor, participant, organisation)
-    if not participant.is_verified and not at_door and not guest:
+    # An account needs its confirmed address; a person without an account
+    # (a guest, or entered by phone without an address) does not.
+    if not participant.is_verified and not at_door and participant.has_account and not guest:
         raise _err("email_not_verified", _l("Please confirm your e-mail address first."))
     _check_organisation(participant, organisation, slot, guest=guest)
     if active_registration(participant, slot) is not None:
@@ -161,9 +164,11 @@ def register_participant(actor: User, participant: User, slot: Slot,
     else:
         signals.registration_changed.send(registration, change="waitlisted",
                                            position=waitlist_position(registration), reason=reason)
-    if staff and actor.id != participant.id and not at_door:
-        audit.record(actor, "registration.add", registration, f"{participant.name}: {slot.event.title}",
-                     now=now, status=registration.status)
+    if actor.id != participant.id and not at_door:
+        # Who entered someone else: staff, or a representative for their MSO.
+        audit.record(actor, "registration.add" if staff else "registration.add_by_representative",
+                     registration, f"{participant.name}: {slot.event.title}",
+                     now=now, status=registration.status, organisation_id=org_id)
     return Outcome(registration, reason)
 
 

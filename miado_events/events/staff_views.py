@@ -6,13 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..accounts.services import get_user_by_email
 from ..database import paginate, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..inputs import get_by_id
 from ..models.events import Event, EventSession, Registration, Slot, Venue
 from ..models.orgs import Organisation
+from ..orgs.queries import listed_organisations
 from ..models.questions import RegistrationQuestion
 from ..models.replies import answers_by_registration
 from ..permissions import is_staff, require
@@ -20,6 +20,8 @@ from .. import unit_of_work
 from . import queries, services
 from . import questions as question_services
 from . import registration as reg_services
+from .on_behalf_forms import NO_ORGANISATION
+from .rep_views import person_form, take_entry
 from .forms import (
     ConfirmForm,
     DeleteQuestionForm,
@@ -27,7 +29,6 @@ from .forms import (
     QuestionForm,
     RecurrenceForm,
     SessionForm,
-    StaffAddForm,
     VenueForm,
 )
 from .labels import EVENT_STATUS_LABELS
@@ -193,10 +194,12 @@ def registrations(event_id: int):
     for slot in event.slots:
         by_slot.setdefault(slot.id, {"slot": slot, "confirmed": [], "waitlisted": [], "cancelled": []})
     groups = sorted(by_slot.values(), key=lambda g: (g["slot"].starts_at is None, g["slot"].starts_at or 0))
-    add_form = StaffAddForm()
-    add_form.slot_id.choices = [(str(g["slot"].id), _slot_label(g["slot"])) for g in groups]
-    return render_template("events/staff/registrations.html", event=event, groups=groups,
-                           add_form=add_form, confirm=ConfirmForm(), slot_label=_slot_label,
+    # Just added by hand (events.on_behalf): say so, with the ticket to print.
+    added = get_by_id(Registration, request.args.get("added"))
+    if added is not None and added.event_id != event.id:
+        added = None
+    return render_template("events/staff/registrations.html", event=event, groups=groups, added=added,
+                           confirm=ConfirmForm(), slot_label=_slot_label,
                            answers=answers_by_registration(r.id for r in rows),
                            question_answers=(question_services.answers_for(rows, viewer=current_user)
                                              if question_services.has_questions(event) else None))
@@ -210,33 +213,22 @@ def _slot_label(slot: Slot) -> str:
     return format_datetime(slot.session.starts_at, "short")
 
 
-@bp.route("/events/<int:event_id>/registrations/add", methods=["POST"])
+@bp.route("/events/<int:event_id>/registrations/add", methods=["GET", "POST"])
 @require(is_staff)
 def add_registration(event_id: int):
+    """Staff register someone (on the phone, at the desk): a name is enough."""
     event = _event_or_404(event_id)
-    form = StaffAddForm()
-    form.slot_id.choices = [(str(s.id), "") for s in event.slots]
-    target = url_for("staff_events.registrations", event_id=event.id)
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return redirect(target)
-    user = get_user_by_email(form.email.data)
-    slot = get_by_id(Slot, form.slot_id.data)
-    if user is None:
-        flash(_("There is no account with this e-mail address. The person needs to sign up first."), "error")
-        return redirect(target)
-    if slot is None or slot.event_id != event.id:
-        flash(_("Please choose a session."), "error")
-        return redirect(target)
-    chosen = get_by_id(Organisation, form.organisation_id.data)
-    org = reg_services.default_organisation(user, chosen)
-    unit_of_work.returns_to(target)
-    outcome = reg_services.register_participant(current_user, user, slot, org)
-    if outcome.waitlist_reason:
-        flash(_("%(name)s is on the waiting list (no free seat).", name=user.name), "info")
-    else:
-        flash(_("%(name)s is registered.", name=user.name), "success")
-    return redirect(target)
+    form, answers = person_form(event, staff=True)
+    form.organisation_id.choices = [(NO_ORGANISATION, _("No organisation"))] + [
+        (str(o.id), o.name) for o in db.session.scalars(listed_organisations())]
+    if request.method == "POST":
+        outcome = take_entry(event, form, answers, get_by_id(Organisation, form.organisation_id.data))
+        if outcome is not None:
+            return redirect(url_for("staff_events.registrations", event_id=event.id,
+                                    added=outcome.registration.id) + "#added")
+    return render_template("events/register_person.html", event=event, form=form, answers=answers,
+                           staff=True, back_url=url_for("staff_events.registrations", event_id=event.id),
+                           action=url_for("staff_events.add_registration", event_id=event.id))
 
 
 @bp.route("/registrations/<int:registration_id>/promote", methods=["POST"])

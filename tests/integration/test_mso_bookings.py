@@ -1,15 +1,20 @@
 """What my MSO has booked (/my/organisations/<id>/bookings): per upcoming event,
 who of the MSO holds a seat or waits, and how many of the MSO's seats are used;
-only its representatives and staff see it. And a representative registered
-themselves can still register colleagues from the event page."""
+only its representatives and staff see it. A representative registered
+themselves can still register colleagues from the event page. And the pages
+for registering someone by hand (staff: the registrant list; representatives:
+for their MSO), with the ticket to print."""
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
 from miado_events.database import utcnow
 from miado_events.events import registration as reg
-from miado_events.models.accounts import Role
+from miado_events.models.accounts import Role, User
+from miado_events.models.events import Registration
 from miado_events.models.orgs import MembershipRole
 
 from .test_event_views import add_member, add_registration, at, make_event, make_org, slot_of, text_of
@@ -133,3 +138,126 @@ def test_representative_registered_themselves_can_still_register_a_colleague(cli
     assert "You are registered" in page
     assert f'action="/events/{event.id}/slots/{slot.id}/register-member"' in page
     assert f'value="{org.id}:{colleague.id}"' in page
+
+
+# --- registering someone by hand: the pages ---------------------------------------------------
+
+def _pdf_text(response) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    return " ".join(page.extract_text() for page in PdfReader(BytesIO(response.data)).pages)
+
+
+def test_staff_take_a_phone_registration_by_name_and_print_the_ticket(client, db, make_user, login, outbox):
+    staff = make_user(Role.STAFF, name="Stefan Staff")
+    org = make_org(db)
+    event = make_event(db, "Vernetzungstreffen Nord", [at(3, 1)], capacity=5)
+    login(staff)
+    listing = client.get(f"/staff/events/{event.id}/registrations").get_data(as_text=True)
+    assert f'href="/staff/events/{event.id}/registrations/add"' in listing
+    form = client.get(f"/staff/events/{event.id}/registrations/add")
+    assert form.status_code == 200 and 'name="phone"' in form.get_data(as_text=True)
+
+    response = client.post(f"/staff/events/{event.id}/registrations/add", data={
+        "name": "Hatice Yıldız", "email": "", "phone": "0231 123456", "locale": "tr",
+        "slot_id": str(slot_of(db, event).id), "organisation_id": str(org.id)})
+    registration = db.session.scalar(select(Registration))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(
+        f"/staff/events/{event.id}/registrations?added={registration.id}#added")
+    assert registration.is_confirmed and registration.organisation_id == org.id
+    assert registration.user.email is None and registration.registered_by_id == staff.id
+    assert outbox == []
+
+    page = client.get(response.headers["Location"])
+    words = words_of(page)
+    assert "Hatice Yıldız is registered." in words
+    assert "There is no e-mail address: please print the ticket and give it to the person." in words
+    assert "added by Stefan Staff" in words
+    ticket_url = f"/my/registrations/{registration.id}/ticket.pdf"
+    assert f'href="{ticket_url}"' in page.get_data(as_text=True)
+    text = _pdf_text(client.get(ticket_url))
+    assert "Hatice" in text and "Vernetzungstreffen Nord" in text and registration.ticket_code_display in text
+
+
+def test_staff_form_with_bad_input_is_shown_again_and_changes_nothing(client, db, make_user, login):
+    from miado_events.events import questions
+    from miado_events.events.questions import QuestionData
+
+    staff = make_user(Role.STAFF)
+    event = make_event(db, "Seminar", [at(3, 1)])
+    question = questions.add_question(staff, event, QuestionData(kind="yes_no", text={"de": "Kinderbetreuung?"},
+                                                                required=True))
+    db.session.commit()
+    answer = f"q_{question.id}"
+    login(staff)
+    url = f"/staff/events/{event.id}/registrations/add"
+    slot_id = str(slot_of(db, event).id)
+    for data in ({"name": "", "slot_id": slot_id, answer: "yes"},        # no name, no address
+                 {"name": "Ali", "phone": "ruf an", "slot_id": slot_id, answer: "yes"},
+                 {"name": "Ali", "slot_id": "abc", answer: "yes"},
+                 {"name": "Ali", "slot_id": slot_id}):                    # the required answer missing
+        response = client.post(url, data=data)
+        assert response.status_code == 200, data
+        assert 'class="flash flash-error"' in response.get_data(as_text=True), data
+    assert db.session.scalar(select(func.count(Registration.id))) == 0
+    assert db.session.scalar(select(func.count(User.id))) == 1
+    response = client.post(url, data={"name": "Ali", "slot_id": slot_id, answer: "yes"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count(Registration.id))) == 1
+
+
+def test_representative_registers_a_person_without_an_account_and_sees_them_booked(
+        client, db, make_user, login, outbox):
+    org = make_org(db)
+    rep = _rep(db, make_user, org)
+    member = _colleague(db, make_user, org, "Mira Mitglied")
+    event = make_event(db, "Seminar Vereinskasse", [at(3, 1)], org_seat_limit=2)
+    slot = slot_of(db, event)
+    login(rep)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    form_url = f"/events/{event.id}/register-person?slot={slot.id}"
+    assert f'href="{form_url}"' in page
+    form = client.get(form_url).get_data(as_text=True)
+    assert f'name="organisation_id" value="{org.id}"' in form  # the MSO is fixed: theirs
+
+    response = client.post(f"/events/{event.id}/register-person", data={
+        "name": "Gülsen Arslan", "slot_id": str(slot.id), "organisation_id": str(org.id), "locale": "de"})
+    registration = db.session.scalar(select(Registration))
+    assert response.headers["Location"].endswith(
+        f"/my/organisations/{org.id}/bookings?added={registration.id}#added")
+    words = words_of(client.get(response.headers["Location"]))
+    assert "Gülsen Arslan is registered." in words
+    assert "1 of 2 seats of your organisation used" in words
+    assert "Gülsen Arslan (added by Rana Vertreterin)" in words
+    assert "Gülsen Arslan" in _pdf_text(client.get(f"/my/registrations/{registration.id}/ticket.pdf"))
+    assert outbox == []
+    # Nobody else of the MSO gets that ticket.
+    client.post("/logout")
+    login(member)
+    assert client.get(f"/my/registrations/{registration.id}/ticket.pdf").status_code == 404
+
+
+def test_register_person_page_only_for_representatives_and_only_for_their_mso(client, db, make_user, login):
+    org = make_org(db)
+    other = make_org(db, "Anderer Verein e.V.")
+    rep = _rep(db, make_user, org)
+    member = _colleague(db, make_user, org, "Mira Mitglied")
+    event = make_event(db, "Seminar", [at(3, 1)])
+    url = f"/events/{event.id}/register-person"
+    login(member)
+    assert client.get(url).status_code == 403
+    assert client.post(url, data={"name": "X", "slot_id": str(slot_of(db, event).id),
+                                  "organisation_id": str(org.id)}).status_code == 403
+    client.post("/logout")
+    login(rep)
+    for value in (str(other.id), "", "abc"):
+        response = client.post(url, data={"name": "X", "slot_id": str(slot_of(db, event).id),
+                                          "organisation_id": value})
+        assert response.status_code == 200
+        assert "Please choose your organisation." in words_of(response)
+    assert db.session.scalar(select(func.count(Registration.id))) == 0
+    assert client.get("/events/424242/register-person").status_code == 404

@@ -170,6 +170,13 @@ ROUTES = [
      {**everyone(404), ANON: 302}),
     ("POST", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/register-member", "events.register_member",
      signed_in_only(302)),
+    # A representative registers a person for their MSO (an empty form is shown again)
+    ("GET", f"/events/{SEMINAR}/register-person", "rep_events.register_person",
+     {ANON: 302, MEMBER: 403, REP: 200, DOOR: 403, STAFF: 403, ADMIN: 403}),
+    ("POST", f"/events/{SEMINAR}/register-person", "rep_events.register_person",
+     {ANON: 302, MEMBER: 403, REP: 200, DOOR: 403, STAFF: 403, ADMIN: 403}),
+    ("GET", f"/events/{DRAFT}/register-person", "rep_events.register_person",
+     {ANON: 302, MEMBER: 404, REP: 404, DOOR: 404, STAFF: 403, ADMIN: 403}),
     # Registering without an account: the form for visitors (signed in: back to
     # the event page); an empty form is 400; a draft is 404 except for staff
     ("GET", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/guest", "guests.register", {**everyone(302), ANON: 200}),
@@ -215,7 +222,9 @@ ROUTES = [
     ("GET", f"/staff/sessions/{SEMINAR_SESSION}", "staff_events.edit_session", staff_only()),
     ("GET", f"/staff/sessions/{SEMINAR_SESSION}/cancel", "staff_events.cancel_session", staff_only()),
     ("GET", f"/staff/events/{SEMINAR}/registrations", "staff_events.registrations", staff_only()),
-    ("POST", f"/staff/events/{SEMINAR}/registrations/add", "staff_events.add_registration", staff_only(302)),
+    # Registering someone by hand: the form (an empty one is shown again with a message)
+    ("GET", f"/staff/events/{SEMINAR}/registrations/add", "staff_events.add_registration", staff_only()),
+    ("POST", f"/staff/events/{SEMINAR}/registrations/add", "staff_events.add_registration", staff_only(200)),
     ("POST", f"/staff/registrations/{REP_REGISTRATION}/promote", "staff_events.promote", staff_only(302)),
     # Registration questions: staff
     ("GET", f"/staff/events/{SERIES}/questions", "staff_events.questions", staff_only()),

@@ -105,7 +105,7 @@ def rate_limit_warning(workers: int, environ=os.environ) -> str | None:
     enabled = environ.get("RATELIMIT_ENABLED", "true").strip().lower() in {"1", "true", "yes", "on"}
     if workers <= 1 or not enabled or rate_limit_storage_is_shared(uri):
         return None
-    return (f"RATE LIMITS DO NOT HOLD: {workers} worker processes each count log-in, sign-up and "
+    return (f"RATE LIMITS DO NOT HOLD: {workers} worker processes each count sign-up and "
             f"password-reset attempts alone in their own memory (RATELIMIT_STORAGE_URI={uri}), so a "
             f"client gets up to {workers} times the configured limit. Set RATELIMIT_STORAGE_URI to a "
             "shared store, e.g. redis://localhost:6379/0 (see README, Production).")
@@ -189,7 +189,17 @@ def from_environment(instance_path: str) -> dict:
         # (limits still hold per process) instead of failing every log-in.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
-        "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
+        # Log-in limits (accounts/login_limits.py, counted in the database, so
+        # every app process shares them): failed log-ins per account, this many
+        # within LOGIN_LOCK_MINUTES lock the account's password log-in until the
+        # oldest of them is that old (a successful log-in or a new password starts
+        # the count again); and per network address (IP), a generous ceiling,
+        # since a workshop on one venue's Wi-Fi shares one address. Successful
+        # log-ins never count.
+        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 10),
+        "LOGIN_LOCK_MINUTES": _int("LOGIN_LOCK_MINUTES", 15),
+        "LOGIN_ADDRESS_MAX_FAILURES": _int("LOGIN_ADDRESS_MAX_FAILURES", 100),
+        "LOGIN_ADDRESS_WINDOW_MINUTES": _int("LOGIN_ADDRESS_WINDOW_MINUTES", 60),
         "RATELIMIT_SIGNUP": os.environ.get("RATELIMIT_SIGNUP", "5 per minute;30 per hour"),
         "RATELIMIT_RESET": os.environ.get("RATELIMIT_RESET", "5 per minute;30 per hour"),
         # Guest registration (no account): per client address, and per e-mail address entered.

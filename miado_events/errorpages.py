@@ -4,9 +4,12 @@ A client that sent JSON gets ``{"error": ..., "message": ...}`` instead of a pag
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -29,6 +32,27 @@ ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "met
                413: "too_large", 429: "too_many_requests", 500: "server_error", 503: "unavailable"}
 
 
+def wait_message(seconds: float) -> str:
+    """"Please try again in 12 minutes." (at least one minute, rounded up)."""
+    minutes = max(math.ceil(seconds / 60), 1)
+    return ngettext("Please try again in %(num)d minute.", "Please try again in %(num)d minutes.", minutes)
+
+
+def _rate_limit_wait(error) -> float | None:
+    """Seconds until a 429 ends: the error's own Retry-After, else the
+    Flask-Limiter limit that was hit."""
+    if getattr(error, "retry_after", None) is not None:
+        retry = error.retry_after
+        return retry if isinstance(retry, (int, float)) else None
+    from .extensions import limiter
+
+    try:
+        hit = limiter.current_limit
+    except Exception:  # outside a limited request
+        return None
+    return max(hit.reset_at - time.time(), 1) if hit is not None else None
+
+
 def render_error(status: int, detail: str | None = None):
     title, message = MESSAGES.get(status, MESSAGES[500])
     if has_request_context() and request.is_json:
@@ -47,7 +71,12 @@ def init_app(app: Flask) -> None:
     def _http_error(error: HTTPException):
         if error.code in MESSAGES:
             # InvalidInput (miado_events.inputs) carries a message for people.
-            response, status = render_error(error.code, getattr(error, "message", None))
+            detail = getattr(error, "message", None)
+            if error.code == 429 and detail is None:
+                wait = _rate_limit_wait(error)
+                if wait is not None:
+                    detail = f"{_l('You have tried this too often.')} {wait_message(wait)}"
+            response, status = render_error(error.code, detail)
             if error.code == 429 or error.code == 405:
                 headers = error.get_headers()
                 return response, status, [h for h in headers if h[0] != "Content-Type"]

@@ -18,6 +18,7 @@ from ..mail import send_message
 from ..models.accounts import ROLE_VALUES, LoginSession, Role, TokenPurpose, User
 from ..permissions import can_change_role, can_manage_users, ensure
 from ..urls import external_url
+from . import login_limits
 from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from .tokens import consume_token, issue_token, revoke_tokens
 
@@ -230,6 +231,7 @@ def reset_password(raw_token: str, new_password: str, *, now: datetime | None = 
     user = token.user
     _set_password(user, new_password)
     revoke_tokens(user, TokenPurpose.RESET_PASSWORD, now=now)
+    login_limits.clear_failures(user.email)  # a new password: no lock on the old guesses
     # Opening the link proves control of the mailbox.
     user.email_verified_at = user.email_verified_at or now
     return user

@@ -14,7 +14,7 @@ from ..extensions import limit_from_config
 from ..i18n import LOCALE_COOKIE, normalise_locale, ui_language
 from ..inputs import parse_id
 from ..permissions import is_door_staff, is_staff, login_required
-from . import services
+from . import login_limits, services
 from .forms import (AcceptInviteForm, ChangeEmailForm, ChangePasswordForm, ForgotPasswordForm,
                     LoginForm, LogoutEverywhereForm, NewPasswordForm, ProfileForm, SignUpForm)
 from ..models.accounts import TokenPurpose
@@ -76,20 +76,28 @@ def verify_email(token: str):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limit_from_config("RATELIMIT_LOGIN")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        # Failed log-ins count per account and per address (login_limits);
+        # while either is locked, the password is not even checked.
+        address = request.remote_addr
+        wait = login_limits.locked_for(form.email.data, address)
+        if wait is not None:
+            raise login_limits.LoginLocked(wait)
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except DomainError as err:
             if err.code == "email_not_verified":  # it queued a new link: the request keeps it
                 flash(str(err.message), "error")
             else:
-                unit_of_work.refuse(err)
+                # Nothing was changed but the count of failures, which the request keeps.
+                login_limits.record_failure(form.email.data, address)
+                flash(str(err.message), "error")
         else:
+            login_limits.clear_failures(form.email.data)
             services.start_session(user)
             login_user(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.name), "success")

@@ -159,11 +159,25 @@ def _login_form(server: Server) -> tuple[str, str]:
 
 # --- the tests ----------------------------------------------------------------------------
 
-def test_two_app_servers_with_redis_share_one_count_of_failed_log_ins(app, tmp_path, redis_url):
-    """Failed log-ins alternate between two separate gunicorn instances (as
-    behind a load balancer): the fifth attempt is refused, although each
-    server saw only two or three. With memory:// each would let 4 through."""
-    settings = dict(WEB_CONCURRENCY="1", RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_LOGIN="4 per minute")
+def test_two_app_servers_with_redis_share_one_count_of_password_resets(app, tmp_path, redis_url):
+    """Reset requests alternate between two separate gunicorn instances (as
+    behind a load balancer): the fifth is refused, although each server saw
+    only two or three. With memory:// each would let 4 through. (Failed
+    log-ins are counted in the database: see test_login_limits.)"""
+    settings = dict(WEB_CONCURRENCY="1", RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_RESET="4 per minute")
+    with production_server(app, tmp_path / "a", **settings) as first, \
+            production_server(app, tmp_path / "b", **settings) as second:
+        cookie, token = _login_form(first)
+        form = {"csrf_token": token, "email": "someone@example.org"}
+        statuses = [_request(server, "POST", "/forgot-password", form, cookie)[0]
+                    for server in (first, second, first, second, first, second)]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+
+
+def test_two_app_servers_without_a_shared_store_share_the_count_of_failed_log_ins(app, tmp_path):
+    """Failed log-ins are rows in the app's database: two servers with
+    memory:// still lock the account after four failures between them."""
+    settings = dict(WEB_CONCURRENCY="1", RATELIMIT_STORAGE_URI="memory://", LOGIN_MAX_FAILURES="4")
     with production_server(app, tmp_path / "a", **settings) as first, \
             production_server(app, tmp_path / "b", **settings) as second:
         cookie, token = _login_form(first)
@@ -205,8 +219,8 @@ def test_a_shared_store_that_does_not_answer_neither_fails_log_ins_nor_lifts_the
     """Redis down: each process counts in memory meanwhile (no 500, still a limit)."""
     dead = f"redis://127.0.0.1:{_free_port()}/0"
     with production_server(app, tmp_path / "down", WEB_CONCURRENCY="1", RATELIMIT_STORAGE_URI=dead,
-                           RATELIMIT_LOGIN="4 per minute") as server:
+                           RATELIMIT_RESET="4 per minute") as server:
         cookie, token = _login_form(server)
-        form = {"csrf_token": token, "email": "someone@example.org", "password": "wrong-password"}
-        statuses = [_request(server, "POST", "/login", form, cookie)[0] for _ in range(5)]
+        form = {"csrf_token": token, "email": "someone@example.org"}
+        statuses = [_request(server, "POST", "/forgot-password", form, cookie)[0] for _ in range(5)]
     assert statuses == [200, 200, 200, 200, 429]

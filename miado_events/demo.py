@@ -479,6 +479,30 @@ def _demo_minutes(admin: User, now) -> None:
     materials.publish(admin, session, now=now)
 
 
+def _demo_questions(admin: User, now) -> None:
+    """The networking meeting asks which language to interpret into and about
+    access needs (sensitive: only staff see the answers); one member has
+    answered both."""
+    from .events import questions
+    from .models.events import EventSession
+
+    networking = db.session.scalar(select(Event).where(Event.title == NETWORKING_TITLE))
+    if networking is None or questions.questions_for(networking):
+        return
+    interpreting = questions.add_from_template(admin, networking, "interpreting")
+    access = questions.add_from_template(admin, networking, "access")
+    session = db.session.scalar(select(EventSession).where(
+        EventSession.event_id == networking.id, EventSession.starts_at > now).order_by(EventSession.starts_at))
+    person = get_user_by_email(f"member2@{DOMAIN}")
+    if session is None or person is None:
+        return
+    slot = next(s for s in networking.slots if s.session_id == session.id)
+    orgs = registration_services.active_organisations(person)
+    outcome = registration_services.register_participant(admin, person, slot, orgs[0] if orgs else None, now=now)
+    questions.store_answers(outcome.registration, {
+        interpreting.id: ["c1"], access.id: "Stufenloser Zugang bitte, ich komme mit dem Rollstuhl."})
+
+
 def load_demo_data() -> list[str]:
     """Create what is missing; return the lines to print (the demo log-ins)."""
     now = utcnow()
@@ -490,6 +514,7 @@ def load_demo_data() -> list[str]:
         db.session.flush()
         _demo_events(users["admin"], now)
         _demo_agenda(users["admin"], now)
+        _demo_questions(users["admin"], now)
         _demo_minutes(users["admin"], now)
         _demo_checkin(users["admin"], now)
         _demo_voting(users["admin"], now)

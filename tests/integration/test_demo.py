@@ -50,3 +50,16 @@ def test_demo_has_no_event_on_christmas_eve_or_new_years_eve(app, db, monkeypatc
     demo.load_demo_data()
     days = {(to_local(s.starts_at).month, to_local(s.starts_at).day) for s in db.session.scalars(select(EventSession))}
     assert days and not days & {(12, 24), (12, 31)}
+
+
+def test_demo_networking_meeting_asks_interpreting_and_access_needs(app, db, outbox):
+    from miado_events.demo import NETWORKING_TITLE
+    from miado_events.events import questions
+    from miado_events.models.events import Event
+    from miado_events.models.questions import QuestionAnswer
+
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    meeting = db.session.scalar(select(Event).where(Event.title == NETWORKING_TITLE))
+    asked = questions.questions_for(meeting)
+    assert [q.sensitive for q in asked] == [False, True] and asked[0].text["tr"]
+    assert db.session.scalar(select(func.count()).select_from(QuestionAnswer)) == 2

@@ -17,7 +17,8 @@ def _visibility_choices():
 
 class MinutesForm(FlaskForm):
     body = TextAreaField(
-        _l("Minutes"), validators=[DataRequired(), Length(max=MAX_MINUTES)],
+        _l("Text of the minutes"), validators=[DataRequired(), Length(max=MAX_MINUTES)],
+        render_kw={"rows": 14},
         description=_l("Markdown: # Heading, **bold**, *italic*, - list item, [link text](https://…). "
                        "HTML is shown as text."))
     visibility = SelectField(_l("Who may read the minutes"), choices=_visibility_choices,

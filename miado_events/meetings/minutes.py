@@ -28,13 +28,13 @@ MAX_MINUTES = 100_000  # characters
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "s", "del", "code", "pre", "blockquote",
-    "ul", "ol", "li", "h3", "h4", "h5", "h6", "a",
+    "ul", "ol", "li", "h4", "h5", "h6", "a",
     "table", "thead", "tbody", "tr", "th", "td",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
-#: Minutes sit under a page's h1 and a section's h2: "# Title" becomes an h3.
-HEADING_OFFSET = 2
+#: Minutes sit under a page's h1, a section's h2 and their own h3: "# Title" becomes an h4.
+HEADING_OFFSET = 3
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"])

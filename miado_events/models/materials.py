@@ -24,7 +24,7 @@ from .events import EventSession
 
 class ItemVisibility(RichEnum):
     PUBLIC = "public", _l("Everyone")
-    PARTICIPANTS = "participants", _l("Participants and members of listed MSOs")
+    PARTICIPANTS = "participants", _l("Participants and MSO members")
     STAFF = "staff", _l("Staff only")
 
 

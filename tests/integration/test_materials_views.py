@@ -133,7 +133,7 @@ def test_staff_upload_preview_save_and_publish(db, client, meeting, login, outbo
     body = "# Ergebnisse\n\n<script>alert(1)</script> **Fördermittel** bis März"
     preview = client.post(url, data={"minutes-body": body, "minutes-visibility": "public", "preview": "1"})
     html = preview.get_data(as_text=True)
-    assert preview.status_code == 200 and "<h3>Ergebnisse</h3>" in html and "<strong>Fördermittel</strong>" in html
+    assert preview.status_code == 200 and "<h4>Ergebnisse</h4>" in html and "<strong>Fördermittel</strong>" in html
     assert "<script>alert(1)" not in html
     assert db.session.scalar(select(Material.id).where(Material.published_at.is_not(None))) is None
 

@@ -25,7 +25,7 @@ def elements(html: str) -> list[tuple[str, dict]]:
 def test_markdown_becomes_html():
     html = render_markdown("# Masterplan Integration\n\n- **Fördermittel**: *neu*\n- [Antrag](https://example.org/a)")
     assert isinstance(html, Markup)
-    assert "<h3>Masterplan Integration</h3>" in html  # under the page's h1 and the section's h2
+    assert "<h4>Masterplan Integration</h4>" in html  # under the page h1, a section h2 and its h3
     assert "<strong>Fördermittel</strong>" in html and "<em>neu</em>" in html
     assert '<a href="https://example.org/a" rel="noopener noreferrer">Antrag</a>' in html
 

@@ -106,7 +106,8 @@ def export_data(user: User, *, now: datetime | None = None) -> dict:
         "generated_at": _iso(now),
         "controller": current_app.config.get("IMPRINT_ORGANISATION", "MIA-DO-KI, Stadt Dortmund"),
         "account": {
-            "name": user.name, "email": user.email, "role": user.role, "language": user.locale,
+            "name": user.name, "email": user.email, "phone": user.phone, "role": user.role,
+            "language": user.locale, "has_account": user.has_account,
             "created_at": _iso(user.created_at), "email_verified_at": _iso(user.email_verified_at),
             "privacy_notice_version": user.privacy_consent_version,
             "privacy_consent_at": _iso(user.privacy_consent_at),
@@ -206,8 +207,9 @@ def _scrub_outbox(user: User, needle: Needle) -> None:
     """Mail to the person goes; mail to others that names them (a join
     request to the representatives, an invitation they sent, a note to the
     office) stays without the name: one still waiting is still delivered."""
-    db.session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == user.email.lower())
-                       .execution_options(synchronize_session=False))
+    if user.email:  # a person registered without an address got no mail
+        db.session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == user.email.lower())
+                           .execution_options(synchronize_session=False))
     changes = []
     rows = db.session.execute(
         select(OutboxMessage.id, OutboxMessage.subject, OutboxMessage.raw).order_by(OutboxMessage.id)
@@ -291,7 +293,8 @@ def delete_account(user: User, *, now: datetime | None = None) -> dict[str, int]
     db.session.execute(delete(Certificate).where(Certificate.user_id == user.id))
     db.session.execute(delete(UserToken).where(UserToken.user_id == user.id))
     end_all_sessions(user)
-    db.session.execute(delete(OrgInvitation).where(func.lower(OrgInvitation.email) == user.email.lower()))
+    if user.email:
+        db.session.execute(delete(OrgInvitation).where(func.lower(OrgInvitation.email) == user.email.lower()))
 
     # 5. No text that stays names them: the mail outbox, then the free text above.
     db.session.flush()
@@ -318,10 +321,12 @@ class PurgeReport:
     emails: int = 0
     tokens: int = 0
     calendar_replies: int = 0
+    guests: int = 0
 
     @property
     def changed(self) -> bool:
-        return any((self.registrations, self.waiting_list, self.emails, self.tokens, self.calendar_replies))
+        return any((self.registrations, self.waiting_list, self.emails, self.tokens, self.calendar_replies,
+                    self.guests))
 
 
 def purge(*, months: int | None = None, now: datetime | None = None) -> PurgeReport:
@@ -355,9 +360,25 @@ def purge(*, months: int | None = None, now: datetime | None = None) -> PurgeRep
         .execution_options(synchronize_session=False)).rowcount or 0
     # Calendar replies keep the sender's address while they wait for the office.
     report.calendar_replies = purge_replies(cutoff)
+    report.guests = _purge_guests(cutoff)
     if report.changed:
         audit.record(None, "privacy.purge", None,
                      f"{report.registrations} + {report.waiting_list} / {report.emails} / {report.tokens}",
                      now=now, registrations=report.registrations, waiting_list=report.waiting_list,
-                     emails=report.emails, tokens=report.tokens, calendar_replies=report.calendar_replies)
+                     emails=report.emails, tokens=report.tokens, calendar_replies=report.calendar_replies,
+                     guests=report.guests or None)
     return report
+
+
+def _purge_guests(cutoff: datetime) -> int:
+    """People without an account (guests, people entered by phone) are kept
+    only for their registrations: once none is left (all anonymised above or
+    deleted), and they have no open link to choose a password nor an MSO,
+    the person goes."""
+    registered = select(Registration.id).where(Registration.user_id == User.id).exists()
+    open_token = select(UserToken.id).where(UserToken.user_id == User.id).exists()
+    member = select(Membership.id).where(Membership.user_id == User.id).exists()
+    return db.session.execute(
+        delete(User).where(User.password_hash.is_(None), User.role == Role.MEMBER.value,
+                           User.created_at < cutoff, ~registered, ~open_token, ~member)
+        .execution_options(synchronize_session=False)).rowcount or 0

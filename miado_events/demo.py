@@ -503,6 +503,30 @@ def _demo_questions(admin: User, now) -> None:
         interpreting.id: ["c1"], access.id: "Stufenloser Zugang bitte, ich komme mit dem Rollstuhl."})
 
 
+DEMO_PHONE_SEMINAR = "Seminar: Social Media für Vereine (Demo)"
+
+
+def _demo_on_behalf(admin: User, now) -> None:
+    """Two registrations taken by hand for people without an e-mail address:
+    one by staff on the phone, one by the representative of the first MSO."""
+    from .events import on_behalf
+    from .models.events import Registration
+
+    seminar = db.session.scalar(select(Event).where(Event.title == DEMO_PHONE_SEMINAR))
+    rep = get_user_by_email(f"rep1@{DOMAIN}")
+    org = db.session.scalar(select(Organisation).where(Organisation.name == DEMO_ORGS[0][0]))
+    if seminar is None or not seminar.slots or rep is None or org is None:
+        return
+    slot = seminar.slots[0]
+    entries = [(admin, None, on_behalf.PersonEntry(name="Fatma Telefon (Demo)", phone="0231 000 1111")),
+               (rep, org, on_behalf.PersonEntry(name="Yusuf Ohne-Mail (Demo)"))]
+    for actor, chosen, entry in entries:
+        done = db.session.scalar(select(Registration.id).join(User, User.id == Registration.user_id).where(
+            Registration.slot_id == slot.id, User.name == entry.name))
+        if done is None:
+            on_behalf.register_on_behalf(actor, slot, entry, chosen, now=now)
+
+
 def load_demo_data() -> list[str]:
     """Create what is missing; return the lines to print (the demo log-ins)."""
     now = utcnow()
@@ -518,6 +542,7 @@ def load_demo_data() -> list[str]:
         _demo_minutes(users["admin"], now)
         _demo_checkin(users["admin"], now)
         _demo_voting(users["admin"], now)
+        _demo_on_behalf(users["admin"], now)
         db.session.commit()
     lines = [f"Demo log-ins (password for all: {DEMO_PASSWORD}):"]
     lines += [f"  {role.value:<7} {local}@{DOMAIN}" for local, _, role, _ in DEMO_ACCOUNTS]

@@ -35,7 +35,22 @@ def test_demo_covers_every_role_and_the_registry(app, db, client):
     html = client.get("/orgs").get_data(as_text=True)
     assert "Deutsch-Türkischer Kulturverein" in html
     assert "Tamilischer Kulturverein" not in html  # pending ones stay out of the directory
-    assert all(u.email.endswith("@demo.example.org") for u in db.session.scalars(select(User)))
+    # Everyone with an address has a demo one (people registered by phone have none).
+    assert all(u.email is None or u.email.endswith("@demo.example.org") for u in db.session.scalars(select(User)))
+
+
+def test_demo_has_registrations_taken_by_phone_by_staff_and_by_a_representative(app, db, outbox):
+    from miado_events.models.events import Registration
+
+    app.test_cli_runner().invoke(args=["demo"])
+    app.test_cli_runner().invoke(args=["demo"])
+    by_hand = db.session.execute(
+        select(User.name, Registration.registered_by_id, Registration.organisation_id)
+        .join(Registration, Registration.user_id == User.id).where(User.email.is_(None))).all()
+    assert sorted(name for name, _, _ in by_hand) == ["Fatma Telefon (Demo)", "Yusuf Ohne-Mail (Demo)"]
+    makers = {name: db.session.get(User, maker).role for name, maker, _ in by_hand}
+    assert makers == {"Fatma Telefon (Demo)": "admin", "Yusuf Ohne-Mail (Demo)": "member"}
+    assert outbox == []
 
 
 def test_demo_has_no_event_on_christmas_eve_or_new_years_eve(app, db, monkeypatch):

@@ -479,6 +479,36 @@ def _demo_minutes(admin: User, now) -> None:
     materials.publish(admin, session, now=now)
 
 
+DEMO_OFFICE_NEWS_KEY = "demo-office-news-1"
+
+
+def _demo_outreach(admin: User, now) -> None:
+    """One MSO that agreed to the office's news at its contact address, and one
+    office mailing in the archive (to the MSOs in Innenstadt-Nord, with the
+    networking meeting attached); queued under ``suppressed``, so nobody is mailed."""
+    from .models.mail import Mailing
+    from .outreach import services as outreach
+    from .outreach.audience import AudienceFilter
+
+    syrian = db.session.scalar(select(Organisation).where(Organisation.name == DEMO_ORGS[2][0]))
+    if syrian is not None and syrian.email:
+        syrian.news_to_contact_email = True
+    if db.session.scalar(select(Mailing.id).where(Mailing.draft_key == DEMO_OFFICE_NEWS_KEY)):
+        return
+    meeting = db.session.scalar(select(Event).where(Event.title == NETWORKING_TITLE))
+    db.session.flush()
+    outreach.send_office_news(admin, outreach.Draft(
+        subject="Fördermittel 2027: Informationsabend für Vereine (Demo)",
+        body="Liebe Vereine,\n\nim nächsten Vernetzungstreffen stellen wir die Förderprogramme für 2027 vor "
+             "und beantworten Ihre Fragen zu Anträgen. Bitte melden Sie sich über den Link an.\n\n"
+             "Viele Grüße\nIhr MIA-DO-KI-Team",
+        translations={"ar": {"subject": "منح التمويل 2027: أمسية معلومات للجمعيات (عرض)",
+                             "body": "أعزاءنا الجمعيات،\n\nفي لقاء التواصل القادم نقدم برامج التمويل لعام 2027."}},
+        filters=AudienceFilter.of({"district": ["Innenstadt-Nord"]}),
+        event=meeting if meeting is not None and meeting.is_published else None,
+        draft_key=DEMO_OFFICE_NEWS_KEY), now=now - timedelta(days=3))
+
+
 def _demo_questions(admin: User, now) -> None:
     """The networking meeting asks which language to interpret into and about
     access needs (sensitive: only staff see the answers); one member has
@@ -543,6 +573,7 @@ def load_demo_data() -> list[str]:
         _demo_checkin(users["admin"], now)
         _demo_voting(users["admin"], now)
         _demo_on_behalf(users["admin"], now)
+        _demo_outreach(users["admin"], now)
         db.session.commit()
     lines = [f"Demo log-ins (password for all: {DEMO_PASSWORD}):"]
     lines += [f"  {role.value:<7} {local}@{DOMAIN}" for local, _, role, _ in DEMO_ACCOUNTS]

@@ -67,6 +67,18 @@ def test_demo_has_no_event_on_christmas_eve_or_new_years_eve(app, db, monkeypatc
     assert days and not days & {(12, 24), (12, 31)}
 
 
+def test_demo_has_an_office_mailing_and_an_mso_that_agreed_to_news_at_its_address(app, db, outbox):
+    from miado_events.models.mail import Mailing
+
+    app.test_cli_runner().invoke(args=["demo"])
+    app.test_cli_runner().invoke(args=["demo"])
+    [mailing] = db.session.scalars(select(Mailing).where(Mailing.kind == "office")).all()
+    assert mailing.recipients >= 2 and mailing.filters == {"district": ["Innenstadt-Nord"]}
+    assert db.session.scalar(select(func.count()).select_from(Organisation)
+                             .where(Organisation.news_to_contact_email.is_(True))) == 1
+    assert outbox == []
+
+
 def test_demo_networking_meeting_asks_interpreting_and_access_needs(app, db, outbox):
     from miado_events.demo import NETWORKING_TITLE
     from miado_events.events import questions

@@ -63,6 +63,8 @@ SEATS = 20
 ORG_LIMIT = 3
 ORGS = 12
 REGISTRANTS = 220
+STAFF_ENTRIES = 12          # taken by staff on the phone at the same moment (name only)
+GUEST_ENTRIES = 12          # guests without an account, from the event page (one per MSO)
 
 WORKERS = 4
 THREADS = 4
@@ -384,7 +386,8 @@ def assert_gap_free_waitlist(state: SeatState) -> None:
 
 
 def test_concurrent_registrations_never_overbook(app, db, server):
-    """220 people from 12 MSOs register for 20 seats at the same moment."""
+    """220 people from 12 MSOs register for 20 seats at the same moment, while
+    staff enter 12 more by name on the phone (one per MSO, no e-mail address)."""
     per_org = [REGISTRANTS // ORGS + (1 if k < REGISTRANTS % ORGS else 0) for k in range(ORGS)]
     world = build_world(db, per_org)
     people = world.people
@@ -392,29 +395,71 @@ def test_concurrent_registrations_never_overbook(app, db, server):
 
     started = time.monotonic()
     browsers = log_in_all(server, [p.email for p in people])
+    staff_browser, staff_token = log_in_all(server, ["staff@example.org"])[0]
+    guest_url = f"/events/{world.event_id}/slots/{world.slot_id}/guest"
+    # One anonymous browser per guest; the last guest sends the form twice at
+    # once from a second browser (same address: one registration).
+    guest_browsers = [Browser(server) for _ in range(GUEST_ENTRIES + 1)]
+    guest_tokens = [b.csrf_token(guest_url) for b in guest_browsers]
     logged_in = time.monotonic()
     register_url = f"/events/{world.event_id}/slots/{world.slot_id}/register"
+    staff_url = f"/staff/events/{world.event_id}/registrations/add"
+    org_ids = sorted({p.org_id for p in people})
 
     def registration(browser: Browser, token: str, person: Person):
         return lambda: browser.post(register_url, {"csrf_token": token,
                                                    "organisation_id": str(person.org_id)})
 
-    responses = fire_together([registration(b, t, p) for (b, t), p in zip(browsers, people)])
+    def staff_entry(n: int):
+        return lambda: staff_browser.post(staff_url, {
+            "csrf_token": staff_token, "name": f"Phone Person {n:02d}", "slot_id": str(world.slot_id),
+            "organisation_id": str(org_ids[n % len(org_ids)]), "locale": "en"})
+
+    actions = [registration(b, t, p) for (b, t), p in zip(browsers, people)]
+    actions += [staff_entry(n) for n in range(STAFF_ENTRIES)]
+
+    def guest_entry(n: int):
+        k = min(n, GUEST_ENTRIES - 1)
+        return lambda: guest_browsers[n].post(guest_url, {
+            "csrf_token": guest_tokens[n], "name": f"Guest {k:02d}", "email": f"guest{k:02d}@example.org",
+            "organisation_id": str(org_ids[k % len(org_ids)]), "privacy_consent": "y"})
+
+    actions += [guest_entry(n) for n in range(GUEST_ENTRIES + 1)]
+    responses = fire_together(actions)
     fired = time.monotonic()
     print(f"\n{REGISTRANTS} log-ins {logged_in - started:.1f}s, "
-          f"{REGISTRANTS} concurrent registrations {fired - logged_in:.1f}s")
+          f"{len(actions)} concurrent registrations {fired - logged_in:.1f}s")
 
-    assert_no_server_errors(server, responses, f"/events/{world.event_id}")
+    assert_no_server_errors(server, responses[:REGISTRANTS], f"/events/{world.event_id}")
+    staff_answers = responses[REGISTRANTS:REGISTRANTS + STAFF_ENTRIES]
+    assert all(r.status == 302 and "#added" in r.location for r in staff_answers), \
+        [(r.status, r.location, r.text[:200]) for r in staff_answers if r.status != 302][:3]
+    # Guests: back to the event page; of the two forms with one address, one is
+    # refused with a message (400), never a 5xx.
+    guest_answers = responses[REGISTRANTS + STAFF_ENTRIES:]
+    assert_no_server_errors(server, guest_answers[:GUEST_ENTRIES - 1], f"/events/{world.event_id}")
+    assert sorted(r.status for r in guest_answers[GUEST_ENTRIES - 1:]) == [302, 400], \
+        [(r.status, r.text[:200]) for r in guest_answers[GUEST_ENTRIES - 1:]]
 
     state = seat_state(db, world.slot_id)
     assert len(state.confirmed) == SEATS
     assert_counters_match(state)  # includes: no MSO above its limit
-    # Everyone registered exactly once: a seat or a place on the waiting list.
-    assert sorted(r.user_id for r in state.registrations) == sorted(p.user_id for p in people)
-    assert len(state.waitlisted) == REGISTRANTS - SEATS
-    assert not state.with_status("cancelled")
+    # Everyone registered exactly once: a seat or a place on the waiting list;
+    # the staff entries are new people, each counted against their MSO.
     org_of = {p.user_id: p.org_id for p in people}
-    assert all(r.organisation_id == org_of[r.user_id] for r in state.registrations)
+    members = [r for r in state.registrations if r.user_id in org_of]
+    by_hand = [r for r in state.registrations if r.user_id not in org_of and r.registered_by_id is not None]
+    guests = [r for r in state.registrations if r.user_id not in org_of and r.registered_by_id is None]
+    assert len(guests) == GUEST_ENTRIES  # one registration per address
+    assert sorted(r.organisation_id for r in guests) == sorted(org_ids[k % len(org_ids)]
+                                                             for k in range(GUEST_ENTRIES))
+    assert sorted(r.user_id for r in members) == sorted(p.user_id for p in people)
+    assert len(by_hand) == STAFF_ENTRIES and all(r.registered_by_id is not None for r in by_hand)
+    assert sorted(r.organisation_id for r in by_hand) == sorted(org_ids[n % len(org_ids)]
+                                                              for n in range(STAFF_ENTRIES))
+    assert len(state.waitlisted) == REGISTRANTS + STAFF_ENTRIES + GUEST_ENTRIES - SEATS
+    assert not state.with_status("cancelled")
+    assert all(r.organisation_id == org_of[r.user_id] for r in members)
     assert_gap_free_waitlist(state)
 
 

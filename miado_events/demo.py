@@ -557,6 +557,37 @@ def _demo_on_behalf(admin: User, now) -> None:
             on_behalf.register_on_behalf(actor, slot, entry, chosen, now=now)
 
 
+DEMO_OFFER_SEMINAR = "Seminar: Vereinssatzung verständlich (Demo, Warteliste mit Angebot)"
+
+
+def _demo_waitlist_offer(admin: User, now) -> None:
+    """A seminar whose waiting list asks first: its two seats were taken, one
+    was given up, and the seat is now offered to the demo member (open offer,
+    see "My registrations"); the second demo member waits behind them."""
+    if db.session.scalar(select(Event.id).where(Event.title == DEMO_OFFER_SEMINAR)):
+        return
+    venue = db.session.scalar(select(Venue).order_by(Venue.id))
+    seminar = event_services.create_event(admin, EventData(
+        kind="seminar", title=DEMO_OFFER_SEMINAR, capacity=2, languages=["de"], waitlist_mode="offer",
+        offer_hours=48, description="Was in eine Satzung gehört und wie man sie ändert."), now=now)
+    event_services.add_session(admin, seminar, SessionData(
+        day=_working_evening(to_local(now).date() + timedelta(days=24)), start=time(18, 0), end=time(20, 30),
+        venue_id=venue.id if venue else None, online_url=None if venue else "https://meet.example.org/demo"))
+    event_services.publish_event(admin, seminar, now=now)
+    db.session.flush()
+    slot = seminar.slots[0]
+    people = [get_user_by_email(f"rep3@{DOMAIN}"), get_user_by_email(f"rep4@{DOMAIN}"),
+              get_user_by_email(f"member@{DOMAIN}"), get_user_by_email(f"member2@{DOMAIN}")]
+    if any(p is None for p in people):
+        return
+    registrations = []
+    for person in people:
+        orgs = registration_services.active_organisations(person)
+        registrations.append(registration_services.register_participant(
+            admin, person, slot, orgs[0] if orgs else None, now=now).registration)
+    registration_services.cancel_registration(admin, registrations[0], now=now)
+
+
 def load_demo_data() -> list[str]:
     """Create what is missing; return the lines to print (the demo log-ins)."""
     now = utcnow()
@@ -574,6 +605,7 @@ def load_demo_data() -> list[str]:
         _demo_voting(users["admin"], now)
         _demo_on_behalf(users["admin"], now)
         _demo_outreach(users["admin"], now)
+        _demo_waitlist_offer(users["admin"], now)
         db.session.commit()
     lines = [f"Demo log-ins (password for all: {DEMO_PASSWORD}):"]
     lines += [f"  {role.value:<7} {local}@{DOMAIN}" for local, _, role, _ in DEMO_ACCOUNTS]

@@ -360,3 +360,16 @@ def test_an_expired_link_says_the_time_has_passed(client, db, full_offer_event, 
     response = client.post(f"/offers/{token}", data={"action": "accept"}, follow_redirects=True)
     assert "the time to accept this seat has passed" in response.get_data(as_text=True)
     assert status_of(db, first) == "cancelled"
+
+
+def test_the_demo_has_an_event_in_offer_mode_with_an_open_offer(app, db):
+    from miado_events.demo import DEMO_OFFER_SEMINAR, DOMAIN
+    from miado_events.models.accounts import User
+    from miado_events.models.events import Event
+
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    event = db.session.scalar(select(Event).where(Event.title == DEMO_OFFER_SEMINAR))
+    assert event.offers_seats
+    offer = db.session.scalar(select(WaitlistOffer).where(WaitlistOffer.state == "open"))
+    assert offer.registration.user == db.session.scalar(select(User).where(User.email == f"member@{DOMAIN}"))
+    assert_seats_held_match(db)

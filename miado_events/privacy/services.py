@@ -39,6 +39,7 @@ from ..models.audit import AuditEntry
 from ..models.checkin import Attendance, Certificate
 from ..models.events import Event, EventSession, Registration, Slot
 from ..models.mail import Mailing, OutboxMessage, OutboxStatus
+from ..models.materials import Material, SessionMinutes
 from ..models.orgs import Membership, OrgInvitation
 from ..models.meetings import AgendaItem, AgendaProposal
 from ..models.questions import QuestionAnswer
@@ -195,7 +196,8 @@ def _scrub_texts(needle: Needle) -> None:
     for model, columns in ((AuditEntry, ("summary",)), (Mailing, ("subject", "body")),
                            (Topic, ("title", "description", "why")), (TopicComment, ("body",)),
                            (AgendaProposal, ("title", "presenter_name", "why")),
-                           (AgendaItem, ("title", "presenter_name", "description"))):
+                           (AgendaItem, ("title", "presenter_name", "description")),
+                           (SessionMinutes, ("body",)), (Material, ("title", "filename"))):
         found = db.session.scalars(select(model).where(or_(*[
             getattr(model, c).icontains(w, autoescape=True) for c in columns for w in needle.words]))).all()
         for row in found:

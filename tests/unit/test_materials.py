@@ -394,3 +394,18 @@ def test_a_material_stays_when_its_uploader_deletes_their_account(db, make_user,
     kept = db.session.get(Material, material.id)
     assert kept is not None and kept.uploaded_by_id is None
     assert files_in(folder) == [kept.stored_name]
+
+
+def test_a_deleted_persons_name_leaves_the_minutes_and_material_titles(db, staff, make_user, meeting, upload):
+    from miado_events.meetings.minutes import minutes_of
+    from miado_events.privacy.services import delete_account
+    from miado_events.privacy.scrub import DELETED
+
+    person = make_user(name="Zeynep Beispielname")
+    save_minutes(staff, meeting.sessions[0], "Zeynep Beispielname stellte das Projekt vor.", "public")
+    material = upload(PDF, "Folien Zeynep Beispielname.pdf", title="Folien von Zeynep Beispielname")
+    db.session.commit()
+    delete_account(person)
+    db.session.commit()
+    assert minutes_of(meeting.sessions[0]).body == f"{DELETED} stellte das Projekt vor."
+    assert "Beispielname" not in material.title and "Beispielname" not in material.filename

@@ -38,7 +38,7 @@ from ..models.accounts import LoginSession, Role, User, UserToken
 from ..models.audit import AuditEntry
 from ..models.checkin import Attendance, Certificate
 from ..models.events import Event, EventSession, Registration, Slot
-from ..models.mail import Mailing, OutboxMessage, OutboxStatus
+from ..models.mail import Mailing, MailingKind, OutboxMessage, OutboxStatus
 from ..models.materials import Material, SessionMinutes
 from ..models.orgs import Membership, OrgInvitation
 from ..models.meetings import AgendaItem, AgendaProposal
@@ -113,6 +113,7 @@ def export_data(user: User, *, now: datetime | None = None) -> dict:
             "privacy_notice_version": user.privacy_consent_version,
             "privacy_consent_at": _iso(user.privacy_consent_at),
             "has_calendar_feed": bool(user.feed_token),
+            "office_news_opt_out_at": _iso(user.office_news_opt_out_at),
         },
         "organisations": [
             {"organisation": m.organisation.name, "role": m.role, "status": m.status,
@@ -203,6 +204,12 @@ def _scrub_texts(needle: Needle) -> None:
         for row in found:
             for column in columns:
                 setattr(row, column, needle.scrub(getattr(row, column)))
+    # Office news in other languages: {"en": {"subject": ..., "body": ...}}.
+    for mailing in db.session.scalars(select(Mailing).where(Mailing.kind == MailingKind.OFFICE.value)):
+        texts = mailing.translations or {}
+        if any(needle.found_in(text) for parts in texts.values() for text in parts.values()):
+            mailing.translations = {code: {k: needle.scrub(v) for k, v in parts.items()}
+                                    for code, parts in texts.items()}
 
 
 def _scrub_outbox(user: User, needle: Needle) -> None:

@@ -197,3 +197,18 @@ def test_mail_about_ones_own_registration_has_reply_to_no_unsubscribe_and_the_of
     [vevent] = Calendar.from_ical(part.get_content()).walk("VEVENT")
     assert str(vevent["organizer"]) == "mailto:mia-do-ki@dortmund.example"
     assert vevent["organizer"].params["CN"] == "MIA-DO-KI Stadt Dortmund"
+
+
+def test_a_deleted_persons_name_leaves_the_translations_of_office_news(db, msos, staff, outbox):
+    from miado_events.privacy import services as privacy
+
+    mailing, _mails = sent(db, outbox, staff, body="Mert Demir stellt vor.",
+                           translations={"tr": {"subject": "Haber", "body": "Mert Demir sunuyor."}})
+    person = msos["rep_hoerde"]
+    person.name = "Mert Demir"
+    db.session.commit()
+    privacy.delete_account(person)
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Mailing, mailing.id)
+    assert "Mert Demir" not in stored.body and "Mert Demir" not in stored.translations["tr"]["body"]

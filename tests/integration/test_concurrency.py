@@ -387,7 +387,9 @@ def assert_gap_free_waitlist(state: SeatState) -> None:
 
 def test_concurrent_registrations_never_overbook(app, db, server):
     """220 people from 12 MSOs register for 20 seats at the same moment, while
-    staff enter 12 more by name on the phone (one per MSO, no e-mail address)."""
+    staff enter 12 more by name on the phone (one per MSO, no e-mail address)
+    and 12 guests without an account register from the event page (one per
+    MSO; one of them sends the form twice at once)."""
     per_org = [REGISTRANTS // ORGS + (1 if k < REGISTRANTS % ORGS else 0) for k in range(ORGS)]
     world = build_world(db, per_org)
     people = world.people

@@ -26,7 +26,7 @@ from icalendar import Calendar, Event as VEvent, Timezone, TimezoneDaylight, Tim
 from icalendar import vCalAddress, vRecur, vText
 
 from ..database import utcnow
-from ..meetings.agenda import agenda_text
+from ..meetings.agenda import agenda_text, agenda_texts
 from ..models.events import Event, EventSession
 from ..i18n import ui_language
 from ..timeutil import LOCAL_TZ
@@ -93,7 +93,8 @@ def _location(session: EventSession) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetime) -> VEvent:
+def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetime,
+            agenda: str | None = None) -> VEvent:
     event = session.event
     vevent = VEvent()
     vevent.add("uid", session_uid(session))
@@ -105,7 +106,8 @@ def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetim
     url = external_url("events.detail", event_id=event.id)
     vevent.add("url", url)
     # The published agenda, in the attendee's language (feeds and downloads: the page's).
-    agenda = agenda_text(session, (attendee.locale if attendee is not None else None) or ui_language())
+    if agenda is None:
+        agenda = agenda_text(session, (attendee.locale if attendee is not None else None) or ui_language())
     description = "\n\n".join(p for p in [event.description or "", agenda, url] if p)
     vevent.add("description", description)
     location = _location(session)
@@ -131,7 +133,7 @@ def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetim
     return vevent
 
 
-def _published_vevent(session: EventSession, stamp: datetime) -> bytes:
+def _published_vevent(session: EventSession, stamp: datetime, agenda_of) -> bytes:
     """A published session's VEVENT as text, serialised once (icalendar takes
     about a millisecond per VEVENT; a feed repeats the same sessions for
     everyone registered for them). The key holds every value the VEVENT
@@ -144,7 +146,7 @@ def _published_vevent(session: EventSession, stamp: datetime) -> bytes:
     store = current_app.extensions["miado_vevents"]  # made with the calendar blueprint
     text = store.get(key)
     if text is None:
-        text = _vevent(session, method=PUBLISH, stamp=stamp).to_ical()
+        text = _vevent(session, method=PUBLISH, stamp=stamp, agenda=agenda_of(session)).to_ical()
         store.put(key, text)
     return text
 
@@ -165,8 +167,17 @@ def build(sessions, *, method: str = PUBLISH, attendee=None, name: str | None = 
     calendar.add_component(berlin_vtimezone())
     stamp = utcnow()
     if method == PUBLISH and attendee is None:
+        sessions = list(sessions)
+        texts: dict = {}
+
+        def agenda_of(session: EventSession) -> str:
+            # The agendas of all the sessions in one query, at the first VEVENT written anew.
+            if "done" not in texts:
+                texts.update(agenda_texts(sessions, ui_language()), done=True)
+            return texts.get(session.id, "")
+
         head = calendar.to_ical()
-        return head[:-len(_END)] + b"".join(_published_vevent(s, stamp) for s in sessions) + _END
+        return head[:-len(_END)] + b"".join(_published_vevent(s, stamp, agenda_of) for s in sessions) + _END
     for session in sessions:
         calendar.add_component(_vevent(session, method=method, attendee=attendee, stamp=stamp))
     return calendar.to_ical()

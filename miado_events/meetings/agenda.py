@@ -93,20 +93,30 @@ def visible_items(viewer, session: EventSession) -> list[AgendaItem]:
 def agenda_text(session: EventSession, locale: str) -> str:
     """The published agenda as plain text in ``locale`` (the invite's and the
     feeds' DESCRIPTION, the update mail); empty when nothing is published."""
-    items = published_agendas([session]).get(session.id, [])
-    if not items:
-        return ""
+    return agenda_texts([session], locale).get(session.id, "")
+
+
+def agenda_texts(sessions, locale: str) -> dict[int, str]:
+    """``{session id: agenda_text}`` of the sessions with a published agenda,
+    in one query however many sessions (a feed)."""
+    agendas = published_agendas(sessions)
+    if not agendas:
+        return {}
     with force_locale(with_formats(locale)):
-        lines = [_("Agenda")]
-        for number, item in enumerate(items, start=1):
-            line = _("%(number)d. %(title)s (%(kind)s, %(minutes)d min.)", number=number,
-                     title=item.title, kind=item.kind_label, minutes=item.minutes)
-            if item.presenter:
-                line += " – " + item.presenter
-            lines.append(line)
-            if item.description:
-                lines.append("   " + " ".join(item.description.split()))
-        return "\n".join(lines)
+        return {session_id: _as_text(items) for session_id, items in agendas.items()}
+
+
+def _as_text(items: list[AgendaItem]) -> str:
+    lines = [_("Agenda")]
+    for number, item in enumerate(items, start=1):
+        line = _("%(number)d. %(title)s (%(kind)s, %(minutes)d min.)", number=number,
+                 title=item.title, kind=item.kind_label, minutes=item.minutes)
+        if item.presenter:
+            line += " – " + item.presenter
+        lines.append(line)
+        if item.description:
+            lines.append("   " + " ".join(item.description.split()))
+    return "\n".join(lines)
 
 
 def items_presented_by(org: Organisation) -> list[AgendaItem]:

@@ -415,6 +415,88 @@ def _comment_hide(c: Ctx):
     return c.staff, lambda: (voting.hide_comment(c.staff, item, now=NOW), item)[1]
 
 
+# --- agenda (H5) -------------------------------------------------------------------------------
+
+def _agenda_session(c: Ctx, *items: str):
+    from miado_events.meetings import agenda
+
+    session = c.make_event(kind="networking").sessions[0]
+    made = [agenda.add_item(c.staff, session, agenda.ItemData(title=t, kind="other", minutes=10), now=NOW)
+            for t in items]
+    c.db.session.commit()
+    return session, made
+
+
+def _agenda_proposal(c: Ctx):
+    from miado_events.meetings import agenda, proposals
+
+    session, made = _agenda_session(c, "Aktuelles")
+    agenda.set_proposal_deadline(c.staff, session, NOW + timedelta(days=2), now=NOW)
+    org = c.make_org("Agenda-Verein e.V.")
+    proposal = proposals.propose(c.make_member(org), session, org, proposals.ProposalData(
+        title="Unser Projekt", kind="project", minutes=10), now=NOW)
+    c.db.session.commit()
+    return proposal, made[0]
+
+
+@case("agenda.change:add")
+def _agenda_add(c: Ctx):
+    from miado_events.meetings import agenda
+
+    session, _ = _agenda_session(c)
+    return c.staff, lambda: agenda.add_item(c.staff, session, agenda.ItemData(
+        title="Fördermittel", kind="funding", minutes=15), now=NOW)
+
+
+@case("agenda.change:move")
+def _agenda_move(c: Ctx):
+    from miado_events.meetings import agenda
+
+    _, (first, _second) = _agenda_session(c, "A", "B")
+    return c.staff, lambda: (agenda.move_item(c.staff, first, "down", now=NOW), first)[1]
+
+
+@case("agenda.publish")
+def _agenda_publish(c: Ctx):
+    from miado_events.meetings import agenda
+
+    session, _ = _agenda_session(c, "A")
+    return c.staff, lambda: (agenda.publish_agenda(c.staff, session, now=NOW), session)[1]
+
+
+@case("agenda.deadline")
+def _agenda_deadline(c: Ctx):
+    from miado_events.meetings import agenda
+
+    session, _ = _agenda_session(c)
+    return c.staff, lambda: (agenda.set_proposal_deadline(c.staff, session, NOW + timedelta(days=2),
+                                                          now=NOW), session)[1]
+
+
+@case("agenda.proposal:accept")
+def _agenda_accept(c: Ctx):
+    from miado_events.meetings import proposals
+
+    proposal, _ = _agenda_proposal(c)
+    return c.staff, lambda: (proposals.accept(c.staff, proposal, now=NOW), proposal)[1]
+
+
+@case("agenda.proposal:decline")
+def _agenda_decline(c: Ctx):
+    from miado_events.meetings import proposals
+
+    proposal, _ = _agenda_proposal(c)
+    return c.staff, lambda: (proposals.decline(c.staff, proposal, "Schon im Juni", now=NOW), proposal)[1]
+
+
+@case("agenda.proposal:merge")
+def _agenda_merge(c: Ctx):
+    from miado_events.meetings import proposals
+
+    proposal, item = _agenda_proposal(c)
+    return c.staff, lambda: (proposals.merge(c.staff, proposal, item, now=NOW), proposal)[1]
+
+
 # --- mailings and exports ------------------------------------------------------------------------
 
 @case("mailing.send")

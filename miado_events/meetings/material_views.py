@@ -4,10 +4,13 @@ delete materials, publish). ``flask --app app materials sweep`` removes
 files no material names."""
 from __future__ import annotations
 
+from math import ceil
+
 import click
+from babel.units import format_unit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import get_locale, ngettext
 from flask_login import current_user
 
 from .. import unit_of_work
@@ -36,6 +39,15 @@ DOWNLOAD_HEADERS = {
 
 # Templates show minutes with ``{{ minutes.body|markdown }}``: the one renderer.
 bp.add_app_template_filter(render_markdown, "markdown")
+
+
+@bp.app_template_filter("file_size")
+def file_size(size: int) -> str:
+    """A file's size as the reader's language writes it ("1,5 MB", "12 kB")."""
+    if size >= 1024 * 1024:
+        return format_unit(round(size / (1024 * 1024), 1), "digital-megabyte", length="short",
+                           locale=get_locale())
+    return format_unit(max(ceil(size / 1024), 1), "digital-kilobyte", length="short", locale=get_locale())
 
 
 def _visible_session(session_id: int) -> EventSession:

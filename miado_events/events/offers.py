@@ -225,6 +225,12 @@ def withdraw(offer: WaitlistOffer | None, registration: Registration, now: datet
     return _pass_on(registration, now)
 
 
+def end_unanswered(offer: WaitlistOffer, now: datetime) -> None:
+    """The event or session is cancelled: the offer ends (withdrawn) without
+    passing its seat on; the caller releases the seat."""
+    _close(offer, OfferState.WITHDRAWN, now)
+
+
 def expire_offers(*, now: datetime | None = None) -> int:
     """End every open offer whose deadline has passed and pass its seat on
     (to the next eligible person, or free). Safe to run as often as you like:

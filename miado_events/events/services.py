@@ -22,7 +22,7 @@ from ..models.offers import OfferState, WaitlistOffer
 from ..models.orgs import DISTRICTS, LANGUAGE_CODES
 from ..permissions import ensure, is_staff
 from ..timeutil import local_to_utc, to_local
-from . import registration as reg_services, seats
+from . import offers, registration as reg_services, seats
 
 MAX_OCCURRENCES = 60
 MAX_OFFER_HOURS = 14 * 24
@@ -183,8 +183,12 @@ def _active_registrations(event: Event, slot_ids=None) -> list[Registration]:
 
 def _cancel_all(registrations: list[Registration], actor: User, now: datetime) -> None:
     for registration in registrations:
-        if registration.is_confirmed:  # the counters keep equal to the confirmed seats
+        # A seat held by an open offer goes back too (the offer ends, nobody gets it).
+        held = offers.lock_open_offer(registration) if registration.is_waitlisted else None
+        if registration.is_confirmed or held is not None:  # the counters keep equal to the seats held
             seats.release_seat(registration.slot, registration.organisation_id)
+        if held is not None:
+            offers.end_unanswered(held, now)
         registration.status = RegistrationStatus.CANCELLED.value
         registration.cancelled_at = now
         registration.cancelled_by_id = actor.id

@@ -50,8 +50,8 @@ class SessionStatus(RichEnum):
 class WaitlistMode(RichEnum):
     """What happens to a freed seat when people are waiting."""
 
-    AUTOMATIC = "automatic", _l("Automatic: the first person on the waiting list gets the seat")
-    OFFER = "offer", _l("Offer: the seat is offered by e-mail and must be accepted before a deadline")
+    AUTOMATIC = "automatic", _l("Give it at once to the first person waiting")
+    OFFER = "offer", _l("Offer it by e-mail, to accept by a deadline")
 
 
 class RegistrationStatus(RichEnum):

@@ -373,3 +373,21 @@ def test_the_demo_has_an_event_in_offer_mode_with_an_open_offer(app, db):
     offer = db.session.scalar(select(WaitlistOffer).where(WaitlistOffer.state == "open"))
     assert offer.registration.user == db.session.scalar(select(User).where(User.email == f"member@{DOMAIN}"))
     assert_seats_held_match(db)
+
+
+def test_cancelling_the_event_ends_an_open_offer_and_its_held_seat(db, full_offer_event, staff):
+    from miado_events.events import services
+
+    slot, seated, first, _second = full_offer_event
+    free_the_seat(db, seated)
+    offer = offers.open_offer(first)
+    services.cancel_event(staff, slot.event, now=LATER)
+    db.session.commit()
+    db.session.refresh(offer)
+    assert offer.state == "withdrawn"
+    with pytest.raises(DomainError) as exc:
+        offers.accept(offer, now=LATER)
+    assert_code(exc, "offer_closed")
+    db.session.rollback()
+    assert status_of(db, first) == "cancelled"
+    assert_seats_held_match(db)

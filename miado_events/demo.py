@@ -588,6 +588,39 @@ def _demo_waitlist_offer(admin: User, now) -> None:
     registration_services.cancel_registration(admin, registrations[0], now=now)
 
 
+DEMO_GUEST_EMAIL = f"gast@{DOMAIN}"
+
+
+def _demo_guest(now) -> str | None:
+    """A guest without an account registered for the next networking meeting
+    (as from the event page). Returns a fresh personal management link (the
+    mailed ones are not kept anywhere) for the output of ``flask demo``."""
+    from .errors import DomainError
+    from .events import guests
+    from .models.events import EventSession, Registration
+
+    networking = db.session.scalar(select(Event).where(Event.title == NETWORKING_TITLE))
+    if networking is None:
+        return None
+    session = db.session.scalar(select(EventSession).where(
+        EventSession.event_id == networking.id, EventSession.starts_at > now).order_by(EventSession.starts_at))
+    if session is None:
+        return None
+    slot = next(s for s in networking.slots if s.session_id == session.id)
+    person = get_user_by_email(DEMO_GUEST_EMAIL)
+    registration = None if person is None else registration_services.active_registration(person, slot)
+    if registration is None:
+        try:
+            registration = guests.register_guest(slot, name="Maria Gast (Demo)", email=DEMO_GUEST_EMAIL,
+                                                 phone="0231 000 2222", locale="de", privacy_consent=True,
+                                                 now=now).registration
+        except DomainError:  # e.g. registration not open (yet)
+            return None
+    if not isinstance(registration, Registration) or registration.user.has_account:
+        return None
+    return guests.issue_management_link(registration, now=now)
+
+
 def load_demo_data() -> list[str]:
     """Create what is missing; return the lines to print (the demo log-ins)."""
     now = utcnow()
@@ -606,9 +639,12 @@ def load_demo_data() -> list[str]:
         _demo_on_behalf(users["admin"], now)
         _demo_outreach(users["admin"], now)
         _demo_waitlist_offer(users["admin"], now)
+        guest_link = _demo_guest(now)
         db.session.commit()
     lines = [f"Demo log-ins (password for all: {DEMO_PASSWORD}):"]
     lines += [f"  {role.value:<7} {local}@{DOMAIN}" for local, _, role, _ in DEMO_ACCOUNTS]
     lines.append(f"  MSO representatives: rep1@{DOMAIN} … rep{len(DEMO_ORGS)}@{DOMAIN} "
                  f"(rep1 speaks for {DEMO_ORGS[0][0]})")
+    if guest_link:
+        lines.append(f"  Guest without an account ({DEMO_GUEST_EMAIL}), personal link: {guest_link}")
     return lines

@@ -90,3 +90,21 @@ def test_demo_networking_meeting_asks_interpreting_and_access_needs(app, db, out
     asked = questions.questions_for(meeting)
     assert [q.sensitive for q in asked] == [False, True] and asked[0].text["tr"]
     assert db.session.scalar(select(func.count()).select_from(QuestionAnswer)) == 2
+
+
+def test_demo_has_a_guest_whose_personal_link_is_printed(app, db, client, outbox):
+    import re
+    from urllib.parse import urlsplit
+
+    from miado_events.models.events import Registration
+
+    runner = app.test_cli_runner()
+    runner.invoke(args=["demo"])
+    second = runner.invoke(args=["demo"])
+    link = re.search(r"personal link: (\S+/manage/\S+)", second.output).group(1)
+    guest = db.session.scalar(select(User).where(User.email == "gast@demo.example.org"))
+    assert guest is not None and not guest.has_account
+    assert db.session.scalar(select(func.count(Registration.id)).where(Registration.user_id == guest.id)) == 1
+    page = client.get(urlsplit(link).path)
+    assert page.status_code == 200 and "Maria Gast (Demo)" in page.get_data(as_text=True)
+    assert outbox == []

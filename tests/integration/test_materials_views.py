@@ -239,3 +239,21 @@ def test_the_demo_past_meeting_has_minutes_and_two_materials(app, db, client, lo
     assert "Flipchart der offenen Runde" not in html  # participants only
     pdf = client.get(f"/materials/{materials[0].id}/download")
     assert "Förderaufruf 2027" in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+
+
+def test_visitors_see_what_is_published_at_once_and_never_a_draft(app, db, client, meeting):
+    """The archive and the meeting's page are never served from the page
+    cache: a draft never shows, a publication shows on the next request."""
+    app.config["PAGE_CACHE"] = True
+    pages = (f"/events/{meeting.event.id}/archive", f"/sessions/{meeting.past.id}/minutes",
+             f"/events/{meeting.event.id}")
+    save_minutes(meeting.staff, meeting.past, "Bericht über den **Förderaufruf**", "public")
+    add_material(db, meeting, "public", publish=False, title="Förderaufruf-Folien")
+    for url in pages:
+        html = client.get(url).get_data(as_text=True)
+        assert "Förderaufruf" not in html, url
+    services.publish(meeting.staff, meeting.past)
+    db.session.commit()
+    for url in pages[:2]:
+        html = client.get(url).get_data(as_text=True)
+        assert "<strong>Förderaufruf</strong>" in html and "Förderaufruf-Folien" in html, url

@@ -10,7 +10,11 @@ message filed in the mailbox:
   ``INBOUND_IMAP_PROCESSED_FOLDER`` (``UID MOVE``; on a server without MOVE
   it is copied there and keeps the ``$MiadoProcessed`` keyword in the inbox);
 * unusable: left in the folder, flagged (``\\Flagged`` and ``$MiadoUnusable``)
-  for the office, and listed on the staff page with the reason.
+  for the office, and listed on the staff page with the reason;
+* mail for people (no calendar part at all: an answer to an office mailing
+  or to any other mail, whose ``Reply-To`` and ORGANIZER are the office):
+  left in the folder as it is, unread and unflagged, with only the
+  ``$MiadoForPeople`` keyword so it is not read again; nothing is stored.
 
 Nothing is ever deleted. A receiver that dies between the commit and the
 filing finds the message again next time, sees its row and only files it;
@@ -41,6 +45,7 @@ log = logging.getLogger(__name__)
 
 PROCESSED_KEYWORD = "$MiadoProcessed"
 UNUSABLE_KEYWORD = "$MiadoUnusable"
+FOR_PEOPLE_KEYWORD = "$MiadoForPeople"
 IMPLICIT_TLS_PORT = 993
 
 
@@ -54,11 +59,12 @@ class Counts:
     recorded: int = 0
     unusable: int = 0
     already: int = 0
+    for_people: int = 0  # no calendar part: mail for the office's people, left alone
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (f"cancelled {self.cancelled}, recorded {self.recorded}, left for the office "
-                f"{self.unusable}, seen before {self.already}")
+                f"{self.unusable}, seen before {self.already}, mail for people {self.for_people}")
 
 
 def _quote(folder: str) -> str:
@@ -129,7 +135,7 @@ class Mailbox:
 
     def new_uids(self) -> list[int]:
         data = _check(self.imap.uid("SEARCH", None, "UNDELETED", "UNKEYWORD", PROCESSED_KEYWORD,
-                                    "UNKEYWORD", UNUSABLE_KEYWORD), "SEARCH")
+                                    "UNKEYWORD", UNUSABLE_KEYWORD, "UNKEYWORD", FOR_PEOPLE_KEYWORD), "SEARCH")
         return [int(n) for n in (data[0] or b"").split()]
 
     def size(self, uid: int) -> int:
@@ -152,6 +158,9 @@ class Mailbox:
             _check(self.imap.uid("COPY", str(uid), _quote(self.processed)), "COPY")
             _check(self.imap.uid("STORE", str(uid), "+FLAGS", f"({PROCESSED_KEYWORD} \\Seen)"), "STORE")
 
+    def file_for_people(self, uid: int) -> None:
+        _check(self.imap.uid("STORE", str(uid), "+FLAGS", f"({FOR_PEOPLE_KEYWORD})"), "STORE")
+
     def file_unusable(self, uid: int) -> None:
         _check(self.imap.uid("STORE", str(uid), "+FLAGS", f"({UNUSABLE_KEYWORD} \\Flagged)"), "STORE")
 
@@ -168,6 +177,12 @@ def _handle(box: Mailbox, uid: int, counts: Counts) -> None:
         if raw is None:  # gone meanwhile (another receiver moved it)
             return
         parsed = replies.parse_message(raw, authserv_id=config.get("INBOUND_AUTHSERV_ID", ""))
+        if parsed.problem == ReplyProblem.NO_CALENDAR:
+            # An answer written by a person (Reply-To and ORGANIZER are the
+            # office): theirs to read, nothing for the app to act on or keep.
+            box.file_for_people(uid)
+            counts.for_people += 1
+            return
     try:
         reply = replies.process_message(raw, parsed=parsed, mailbox=box.folder, uidvalidity=box.uidvalidity,
                                         uid=uid)

@@ -41,7 +41,7 @@ def _status(db, registration):
     return db.session.get(type(registration), registration.id).status
 
 
-def test_a_decline_is_acted_on_and_moved_the_rest_stays_flagged(app, db, make_user, outbox, dovecot):  # noqa: F811
+def test_a_decline_is_acted_on_and_moved_mail_for_people_stays_unread(app, db, make_user, outbox, dovecot):  # noqa: F811
     app.config.update(dovecot.config())
     event, member, taken, waiting, queued, _staff = full_seminar(db, make_user)
     uid = ical.session_uid(event.sessions[0])
@@ -52,19 +52,23 @@ def test_a_decline_is_acted_on_and_moved_the_rest_stays_flagged(app, db, make_us
 
     counts = inbound.receive()
 
-    assert (counts.cancelled, counts.unusable, counts.errors) == (1, 1, [])
+    assert (counts.cancelled, counts.unusable, counts.for_people, counts.errors) == (1, 0, 1, [])
     assert _status(db, taken) == "cancelled"
     assert _status(db, queued) == "confirmed"
     assert {str(m["To"]) for m in outbox} == {member.email, waiting.email}
     inbox = dovecot.messages("INBOX")
     assert len(inbox) == 1 and b"Danke" in inbox[0][1]
-    assert b"$MiadoUnusable" in inbox[0][0] and b"\\Flagged" in inbox[0][0]
+    # Mail written by a person (ORGANIZER and Reply-To are the office's mailbox)
+    # stays for the office as it came: unread, unflagged, not stored by the app.
+    assert b"$MiadoForPeople" in inbox[0][0]
+    assert b"\\Flagged" not in inbox[0][0] and b"\\Seen" not in inbox[0][0]
+    assert db.session.scalar(select(func.count()).select_from(CalendarReply)) == 1
     processed = dovecot.messages("Processed")
     assert len(processed) == 1 and b"Abgelehnt" in processed[0][1]
 
     outbox.clear()
     again = inbound.receive()
-    assert (again.cancelled, again.recorded, again.unusable, again.already) == (0, 0, 0, 0)
+    assert (again.cancelled, again.recorded, again.unusable, again.already, again.for_people) == (0, 0, 0, 0, 0)
     assert outbox == []
     assert len(dovecot.messages("INBOX")) == 1 and len(dovecot.messages("Processed")) == 1
 

@@ -207,6 +207,8 @@ def pages_for(role: str, ids: dict) -> list[tuple]:
         ("MSO members", f"/orgs/{i['org']}/members", None),
         ("MSO profile form", f"/orgs/{i['org']}/edit", None),
         ("ballot", f"/topics/{i['voting_round']}/ballot/{i['org']}", None),
+        ("MSO bookings", f"/my/organisations/{i['org']}/bookings", None),
+        ("register a person form", f"/events/{i['open_seminar']}/register-person", None),
     ]
     staff = [
         ("dashboard", "/staff/", None),
@@ -218,6 +220,8 @@ def pages_for(role: str, ids: dict) -> list[tuple]:
         ("event edit form", f"/staff/events/{i['networking']}", None),
         ("session form", f"/staff/sessions/{i['networking_session']}", None),
         ("participants", f"/staff/events/{i['seminar']}/registrations", None),
+        ("participants added by hand", f"/staff/events/{i['open_seminar']}/registrations", None),
+        ("add a person form", f"/staff/events/{i['open_seminar']}/registrations/add", None),
         ("attendance", f"/staff/events/{i['finished']}/attendance", None),
         ("door staff assignment", f"/staff/events/{i['cafe']}/door", None),
         ("mailing form", f"/staff/events/{i['seminar']}/broadcast", None),

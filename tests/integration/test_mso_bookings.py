@@ -72,7 +72,7 @@ def test_representative_sees_seats_and_waiting_list_of_their_mso(client, db, mak
     assert page.index("Seminar Vereinsrecht") < page.index("Vernetzungstreffen Eving")
     assert "Seminar ohne uns" not in page and "Vergangenes Treffen" not in page
     assert "2 of 2 seats of your organisation used" in page
-    assert "Registered Ali Erster Berna Zweite" in page
+    assert "Confirmed Ali Erster Berna Zweite" in page
     assert "Cem Wartend – Position 1 on the waiting list" in page
     assert "1 seat taken (no limit per organisation)" in page
     assert "Dana Später" in page

@@ -120,8 +120,12 @@ def test_the_representative_agrees_to_news_at_the_contact_address_on_the_edit_fo
     assert org.news_to_contact_email is True and org.email == "kontakt@eving.example"
     client.post("/logout")
     login(world[0])
-    assert "The office may also send its news to MSOs to this address" in \
-        client.get(f"/staff/orgs/{org.id}").get_data(as_text=True)
+    review = client.get(f"/staff/orgs/{org.id}").get_data(as_text=True)
+    assert "The office may also send its news to MSOs to this address" in review
+    assert "receives no office news" not in review
+    rep.office_news_opt_out_at = utcnow()
+    db.session.commit()
+    assert "receives no office news" in client.get(f"/staff/orgs/{org.id}").get_data(as_text=True)
 
 
 def test_publishing_offers_to_announce_with_the_event_and_a_suggested_text(client, login, db, world):

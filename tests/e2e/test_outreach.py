@@ -162,5 +162,9 @@ def test_the_office_news_pages_pass_axe_and_fit_a_phone(browser, demo_server, la
         if violations:
             found.append(("mailing", page.url, violations))
         assert found == [], describe(found)
+        page.set_viewport_size({"width": 320, "height": 640})  # the narrowest phone we promise
+        for path in ("/staff/outreach", "/staff/outreach/mailings", page.url):
+            page.goto(path if path.startswith("http") else demo_server.url + path)
+            _no_sideways_scrolling(page)
     finally:
         context.close()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, signals
-from ..database import utcnow
+from ..database import insert_or_ignore, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import with_formats
@@ -39,6 +39,10 @@ def _invalid(message) -> DomainError:
     return DomainError("agenda_invalid", message)
 
 
+def _gone() -> DomainError:
+    return DomainError("item_gone", _l("This item has just been deleted by someone else."))
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 def agenda_of(session: EventSession) -> MeetingAgenda | None:
@@ -53,16 +57,30 @@ def _agenda_row(session: EventSession) -> MeetingAgenda:
     return agenda
 
 
+def lock_agenda(session: EventSession) -> MeetingAgenda:
+    """Every change to a session's agenda (its items, publishing, the deadline,
+    deciding a proposal) first locks its agenda row (created if missing), so
+    two staff members at the same moment take turns instead of colliding on
+    the items' positions (on SQLite the write transaction already does)."""
+    db.session.execute(insert_or_ignore(MeetingAgenda, key=["session_id"], session_id=session.id,
+                                        updated_at=utcnow()))
+    return db.session.scalar(select(MeetingAgenda).where(MeetingAgenda.session_id == session.id)
+                             .with_for_update().execution_options(populate_existing=True))
+
+
 def is_published(session: EventSession) -> bool:
     agenda = agenda_of(session)
     return agenda is not None and agenda.is_published
 
 
-def items_of(session: EventSession) -> list[AgendaItem]:
-    """All items in their order (staff)."""
-    return list(db.session.scalars(
-        select(AgendaItem).where(AgendaItem.session_id == session.id)
-        .options(joinedload(AgendaItem.presenter_org)).order_by(AgendaItem.position)))
+def items_of(session: EventSession, *, fresh: bool = False) -> list[AgendaItem]:
+    """All items in their order (staff); ``fresh``: as the database has them
+    now (after ``lock_agenda``), not as this request loaded them before."""
+    query = (select(AgendaItem).where(AgendaItem.session_id == session.id)
+             .options(joinedload(AgendaItem.presenter_org)).order_by(AgendaItem.position))
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return list(db.session.scalars(query))
 
 
 def published_agendas(sessions) -> dict[int, list[AgendaItem]]:
@@ -215,6 +233,7 @@ def add_item(actor: User, session: EventSession, data: ItemData, *,
     _require_staff(actor)
     _check_session(session)
     data = _clean(data)
+    lock_agenda(session)
     item = AgendaItem(session_id=session.id, position=_next_position(session), created_at=now)
     _apply(item, data)
     db.session.add(item)
@@ -229,6 +248,7 @@ def update_item(actor: User, item: AgendaItem, data: ItemData, *, now: datetime 
     _require_staff(actor)
     _check_session(item.session)
     data = _clean(data)
+    lock_agenda(item.session)
     before = (item.title, item.kind, item.minutes, item.presenter_name, item.presenter_org_id,
               list(item.languages or []), item.description)
     _apply(item, data)
@@ -247,8 +267,11 @@ def move_item(actor: User, item: AgendaItem, direction: str, *, now: datetime | 
     _check_session(item.session)
     if direction not in ("up", "down"):
         raise _invalid(_l("Please choose up or down."))
-    items = items_of(item.session)
-    index = next(i for i, other in enumerate(items) if other.id == item.id)
+    lock_agenda(item.session)
+    items = items_of(item.session, fresh=True)  # the places as they are now
+    index = next((i for i, other in enumerate(items) if other.id == item.id), None)
+    if index is None:
+        raise _gone()
     target = index - 1 if direction == "up" else index + 1
     if not 0 <= target < len(items):
         return False
@@ -272,11 +295,14 @@ def delete_item(actor: User, item: AgendaItem, *, now: datetime | None = None) -
     _require_staff(actor)
     session = item.session
     _check_session(session)
+    lock_agenda(session)
+    if item.id not in {i.id for i in items_of(session, fresh=True)}:  # the places as they are now
+        raise _gone()
     position = item.position
     audit.record(actor, "agenda.change", item, item.title, now=now, change="delete", session_id=session.id)
     db.session.delete(item)
     db.session.flush()
-    for later in items_of(session):  # in order, so each moves into a free place
+    for later in items_of(session, fresh=True):  # in order, so each moves into a free place
         if later.position > position:
             later.position -= 1
             db.session.flush()
@@ -287,7 +313,7 @@ def publish_agenda(actor: User, session: EventSession, *, now: datetime | None =
     now = now or utcnow()
     _require_staff(actor)
     _check_session(session)
-    agenda = _agenda_row(session)
+    agenda = lock_agenda(session)
     if agenda.is_published:
         raise DomainError("agenda_published", _l("The agenda is already published."))
     if not items_of(session):
@@ -301,8 +327,8 @@ def unpublish_agenda(actor: User, session: EventSession, *, now: datetime | None
     """Withdraw a published agenda (it disappears from pages, feeds and invites)."""
     now = now or utcnow()
     _require_staff(actor)
-    agenda = agenda_of(session)
-    if agenda is None or not agenda.is_published:
+    agenda = lock_agenda(session)
+    if not agenda.is_published:
         raise DomainError("agenda_not_published", _l("The agenda is not published."))
     agenda.published_at = None
     audit.record(actor, "agenda.publish", session, session.event.title, now=now, withdrawn=True)
@@ -317,7 +343,7 @@ def set_proposal_deadline(actor: User, session: EventSession, until: datetime | 
     _check_session(session)
     if until is not None and until > session.starts_at:
         raise _invalid(_l("Proposals must close before the session starts."))
-    agenda = _agenda_row(session)
+    agenda = lock_agenda(session)
     agenda.proposals_until = until
     agenda.updated_at = now
     db.session.flush()

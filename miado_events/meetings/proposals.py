@@ -126,6 +126,8 @@ def my_proposals(user: User, session: EventSession) -> list[AgendaProposal]:
 
 def _decidable(actor: User, proposal: AgendaProposal) -> None:
     ensure(is_staff, actor)
+    agenda.lock_agenda(proposal.session)  # decisions on one agenda take turns
+    db.session.refresh(proposal)
     if not proposal.is_pending:
         raise DomainError("proposal_decided", _l("This proposal has already been decided."))
 

@@ -235,3 +235,29 @@ def test_demo_has_an_open_agenda_and_a_past_published_one(app, db):
                for r in rows)
     assert db.session.scalar(select(func.count()).select_from(AgendaProposal)
                              .where(AgendaProposal.status == "pending")) == 1
+
+
+def test_two_staff_adding_items_at_the_same_moment_both_succeed(app, db, staff, session):
+    """The second waits for the first (the agenda row is locked) and appends
+    after it, instead of taking the same position and failing."""
+    from miado_events.models.events import EventSession
+
+    from .test_concurrency import Request, wait_until_blocked_or_done
+
+    session_id, staff_id = session.id, staff.id
+    agenda.add_item(staff, session, agenda.ItemData(title="Erster", kind="other", minutes=5))
+
+    def second():
+        from miado_events.models.accounts import User
+
+        agenda.add_item(db.session.get(User, staff_id), db.session.get(EventSession, session_id),
+                        agenda.ItemData(title="Zweiter", kind="other", minutes=5))
+
+    other = Request(app, db, "second-staff", second)
+    other.start()
+    wait_until_blocked_or_done(db, other)
+    db.session.commit()
+    other.join(timeout=30)
+    assert other.error is None
+    assert [(i.position, i.title) for i in agenda.items_of(db.session.get(EventSession, session_id), fresh=True)] \
+        == [(1, "Erster"), (2, "Zweiter")]

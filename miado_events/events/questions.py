@@ -62,6 +62,15 @@ def has_questions(event: Event) -> bool:
                              .where(RegistrationQuestion.event_id == event.id)) > 0
 
 
+def events_with_questions(event_ids) -> set[int]:
+    """The ids among ``event_ids`` of events that ask questions (one query)."""
+    ids = set(event_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(RegistrationQuestion.event_id).where(
+        RegistrationQuestion.event_id.in_(ids)).distinct()))
+
+
 def visible_questions(event: Event, viewer) -> list[RegistrationQuestion]:
     """The questions whose answers ``viewer`` may see (sensitive: staff only)."""
     staff = is_staff(viewer)

@@ -215,7 +215,9 @@ def my_registrations():
     positions = queries.waitlist_positions(upcoming)
     return render_template("events/my_registrations.html", upcoming=upcoming, past=past,
                            positions=positions, now=now,
-                           offers=offers.open_offers_by_registration(r.id for r in upcoming))
+                           offers=offers.open_offers_by_registration(r.id for r in upcoming),
+                           asked=question_services.events_with_questions(r.event_id for r in upcoming),
+                           my_answers=question_services.own_answers([r.id for r in upcoming]))
 
 
 def _registration_for(actor, registration_id: int) -> Registration:
@@ -223,6 +225,28 @@ def _registration_for(actor, registration_id: int) -> Registration:
     if registration is None or not reg_services.can_manage_registration(actor, registration):
         abort(404)
     return registration
+
+
+@bp.route("/registrations/<int:registration_id>/answers", methods=["GET", "POST"])
+@login_required
+def answers(registration_id: int):
+    """Change the answers to the event's questions until the event is over."""
+    registration = _registration_for(current_user, registration_id)
+    back = (url_for("staff_events.registrations", event_id=registration.event_id)
+            if request.args.get("back") == "staff" and is_staff(current_user)
+            else url_for("events.my_registrations"))
+    if not registration.is_upcoming(utcnow()) or not question_services.has_questions(registration.event):
+        return redirect(back)
+    form = ConfirmForm()
+    answers_form = question_services.answer_form(registration.event, registration=registration,
+                                                 viewer_is_staff=is_staff(current_user))
+    if form.validate_on_submit() and answers_form.validate():
+        unit_of_work.returns_to(back)
+        question_services.save_answers(registration, answers_form)
+        flash(_("The answers have been saved."), "success")
+        return redirect(back)
+    return render_template("events/answers.html", registration=registration, form=form,
+                           answers=answers_form, back_url=back)
 
 
 @bp.route("/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])

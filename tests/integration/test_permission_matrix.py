@@ -198,6 +198,10 @@ ROUTES = [
      {ANON: 302, MEMBER: 404, REP: 404, DOOR: 404, STAFF: 302, ADMIN: 302}),
     ("GET", "/my/registrations", "events.my_registrations", signed_in_only()),
     # A registration: its owner (REP) and staff; 404 for everybody else
+    ("GET", f"/registrations/{REP_REGISTRATION}/answers", "events.answers",
+     {ANON: 302, MEMBER: 404, REP: 302, DOOR: 404, STAFF: 302, ADMIN: 302}),  # no questions: back
+    ("POST", f"/registrations/{REP_REGISTRATION}/answers", "events.answers",
+     {ANON: 302, MEMBER: 404, REP: 302, DOOR: 404, STAFF: 302, ADMIN: 302}),
     ("GET", f"/registrations/{REP_REGISTRATION}/cancel", "events.cancel",
      {ANON: 302, MEMBER: 404, REP: 200, DOOR: 404, STAFF: 200, ADMIN: 200}),
     ("POST", f"/registrations/{REP_REGISTRATION}/cancel", "events.cancel",

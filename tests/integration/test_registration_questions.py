@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -213,3 +214,29 @@ def test_sign_in_sheet_carries_only_chosen_questions(db, client, login, staff, e
     assert response.status_code == 200
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.data)).pages)
     assert "Arabisch" in text and "Rampe" not in text
+
+
+# --- changing one's answers -------------------------------------------------------------------------
+
+def test_member_sees_and_changes_their_answers_nobody_else_can(db, client, login, event, asked, make_user):
+    lang, access = asked
+    member = make_user()
+    register_with_answers(db, client, login, event, member, {f"q_{lang.id}": "c1"})
+    registration = db.session.scalar(select(Registration))
+    page = client.get("/my/registrations").get_data(as_text=True)
+    assert "Interpreting into?" in page and "Türkisch" in page and "Change my answers" in page
+
+    url = f"/registrations/{registration.id}/answers"
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(r'<input[^>]*\bchecked\b[^>]*value="c1"', page)  # the earlier answer, filled in
+    response = client.post(url, data={f"q_{access.id}": "Rampe"})  # the required one left out
+    assert response.status_code == 200 and "Please answer this question." in response.get_data(as_text=True)
+    assert questions.answer_values([registration.id])[registration.id] == {lang.id: "c1"}
+    assert client.post(url, data={f"q_{lang.id}": "c2", f"q_{access.id}": "Rampe"}).status_code == 302
+    assert questions.answer_values([registration.id])[registration.id] == {lang.id: "c2", access.id: "Rampe"}
+
+    client.post("/logout")
+    login(make_user())
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={f"q_{lang.id}": "c1"}).status_code == 404
+    assert questions.answer_values([registration.id])[registration.id][lang.id] == "c2"

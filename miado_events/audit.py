@@ -54,6 +54,7 @@ ACTIONS = {
     "agenda.proposal": _l("Agenda proposal decided"),
     "minutes.save": _l("Minutes written or changed"),
     "material.upload": _l("Material uploaded"),
+    "material.visibility": _l("Who may download a material changed"),
     "material.delete": _l("Material deleted"),
     "material.publish": _l("Minutes and materials published"),
     "mailing.send": _l("Mailing sent"),

@@ -34,5 +34,9 @@ class MaterialForm(FlaskForm):
                              default=ItemVisibility.PARTICIPANTS.value)
 
 
+class VisibilityForm(FlaskForm):
+    visibility = SelectField(_l("Who may download it"), choices=_visibility_choices)
+
+
 class ConfirmForm(FlaskForm):
     """A button that changes something (publish, delete): CSRF only."""

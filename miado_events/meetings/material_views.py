@@ -23,9 +23,9 @@ from ..models.materials import ItemVisibility, Material
 from ..permissions import is_staff, require
 from . import archive as archive_queries
 from .filetypes import BY_MIMETYPE
-from .material_forms import ConfirmForm, MaterialForm, MinutesForm
+from .material_forms import ConfirmForm, MaterialForm, MinutesForm, VisibilityForm
 from .materials import (can_see, delete_material, materials_of, max_bytes, path_of, publish,
-                        sweep, upload_material)
+                        set_visibility, sweep, upload_material)
 from .minutes import minutes_of, render_markdown, save_minutes
 
 bp = Blueprint("materials", __name__, cli_group="materials")
@@ -127,6 +127,7 @@ def _render_manage(session: EventSession, *, minutes_form=None, material_form=No
     return render_template("meetings/manage.html", session=session, event=session.event, minutes=minutes,
                            materials=materials, minutes_form=minutes_form, material_form=material_form,
                            confirm_form=ConfirmForm(), preview=preview, has_drafts=has_drafts,
+                           visibility_choices=list(ItemVisibility.labels().items()),
                            now=utcnow()), status
 
 
@@ -160,6 +161,20 @@ def upload(session_id: int):
                     title=form.title.data or "", visibility=form.visibility.data)
     flash(_("The file has been uploaded. It is a draft until you publish it."), "success")
     return redirect(_manage_url(session))
+
+
+@bp.route("/staff/materials/<int:material_id>/visibility", methods=["POST"])
+@require(is_staff)
+def change_visibility(material_id: int):
+    material = db.session.get(Material, material_id) or abort(404)
+    form = VisibilityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    back = unit_of_work.returns_to(_manage_url(material.session))
+    set_visibility(current_user, material, form.visibility.data)
+    flash(_("Saved: %(title)s – %(visibility)s.", title=material.title, visibility=material.visibility_label),
+          "success")
+    return redirect(back)
 
 
 @bp.route("/staff/materials/<int:material_id>/delete", methods=["POST"])

@@ -258,6 +258,18 @@ def upload_material(actor: User, session, *, stream, filename: str | None, title
     return material
 
 
+def set_visibility(actor: User, material: Material, visibility: str) -> None:
+    """Staff change who may download a material (a published one stays
+    published; nobody is mailed again)."""
+    ensure(is_staff, actor)
+    check_visibility(visibility)
+    if visibility != material.visibility:
+        audit.record(actor, "material.visibility", material, material.title,
+                     before=material.visibility, after=visibility)
+        material.visibility = visibility
+        db.session.flush()
+
+
 def delete_material(actor: User, material: Material) -> None:
     """Staff delete a material; its file goes once the deletion is committed."""
     ensure(is_staff, actor)

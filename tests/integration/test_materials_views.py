@@ -257,3 +257,15 @@ def test_visitors_see_what_is_published_at_once_and_never_a_draft(app, db, clien
     for url in pages[:2]:
         html = client.get(url).get_data(as_text=True)
         assert "<strong>Förderaufruf</strong>" in html and "Förderaufruf-Folien" in html, url
+
+
+def test_staff_change_who_may_download_a_material(db, client, meeting, login):
+    material = add_material(db, meeting, "staff")
+    assert client.get(f"/materials/{material.id}/download").status_code == 404
+    login(meeting.staff)
+    assert "Change who may download it" in client.get(f"/staff/sessions/{meeting.past.id}/minutes").get_data(
+        as_text=True)
+    assert client.post(f"/staff/materials/{material.id}/visibility", data={"visibility": "public"}).status_code == 302
+    assert client.post(f"/staff/materials/{material.id}/visibility", data={"visibility": "all"}).status_code == 400
+    client.post("/logout")
+    assert client.get(f"/materials/{material.id}/download").status_code == 200

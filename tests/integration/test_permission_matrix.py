@@ -409,6 +409,8 @@ ROUTES = [
     ("GET", f"/staff/sessions/{MISSING}/minutes", "materials.manage", staff_only(404)),
     ("POST", f"/staff/sessions/{SERIES_SESSION}/minutes", "materials.manage", staff_only(422)),
     ("POST", f"/staff/sessions/{SERIES_SESSION}/materials", "materials.upload", staff_only(422)),
+    ("POST", f"/staff/materials/{STAFF_MATERIAL}/visibility", "materials.change_visibility", staff_only(400)),
+    ("POST", f"/staff/materials/{MISSING}/visibility", "materials.change_visibility", staff_only(404)),
     ("POST", f"/staff/materials/{STAFF_MATERIAL}/delete", "materials.delete", staff_only(302)),
     ("POST", f"/staff/materials/{MISSING}/delete", "materials.delete", staff_only(404)),
     ("POST", f"/staff/sessions/{SERIES_SESSION}/publish", "materials.publish_items", staff_only(302)),

@@ -232,6 +232,8 @@ def _registration_for(actor, registration_id: int) -> Registration:
 def answers(registration_id: int):
     """Change the answers to the event's questions until the event is over."""
     registration = _registration_for(current_user, registration_id)
+    if not (is_staff(current_user) or registration.user_id == current_user.id):
+        abort(404)  # a representative never sees a colleague's (possibly sensitive) answers
     back = (url_for("staff_events.registrations", event_id=registration.event_id)
             if request.args.get("back") == "staff" and is_staff(current_user)
             else url_for("events.my_registrations"))

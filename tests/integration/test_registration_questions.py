@@ -240,3 +240,22 @@ def test_member_sees_and_changes_their_answers_nobody_else_can(db, client, login
     assert client.get(url).status_code == 404
     assert client.post(url, data={f"q_{lang.id}": "c1"}).status_code == 404
     assert questions.answer_values([registration.id])[registration.id][lang.id] == "c2"
+
+
+def test_a_representative_never_sees_a_colleagues_answers(db, client, login, event, asked, make_user):
+    from miado_events.models.orgs import Membership, Organisation
+
+    lang, access = asked
+    org = Organisation(name="Kulturbrücke e.V.", legal_form="ev", status="listed")
+    member, rep = make_user(), make_user()
+    db.session.add_all([org, Membership(organisation=org, user=member, role="member", status="active"),
+                        Membership(organisation=org, user=rep, role="representative", status="active")])
+    db.session.commit()
+    register_with_answers(db, client, login, event, member,
+                          {"organisation_id": str(org.id), f"q_{lang.id}": "c1", f"q_{access.id}": "Rollstuhl"})
+    registration = db.session.scalar(select(Registration))
+    assert registration.organisation_id == org.id
+    client.post("/logout")
+    login(rep)
+    response = client.get(f"/registrations/{registration.id}/answers")
+    assert response.status_code == 404 and "Rollstuhl" not in response.get_data(as_text=True)

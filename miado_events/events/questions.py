@@ -403,11 +403,25 @@ def update_question(actor, question: RegistrationQuestion, data: QuestionData) -
         raise _invalid("kind_fixed", _l("People have answered this question already: its kind "
                                         "cannot change any more. Add a new question instead."))
     text, choices = _clean_data(data, question)
+    removed = set(question.choice_keys) - {c["key"] for c in choices}
+    chosen = removed & _chosen_keys(question)
+    if chosen:
+        name = question.choice_text(sorted(chosen)[0], "de")[0]
+        raise _invalid("choice_answered", _l("People have chosen “%(choice)s”: it cannot be removed. "
+                                             "Change its text instead.", choice=name))
     question.kind, question.text, question.choices = data.kind, text, choices
     question.required, question.sensitive = bool(data.required), bool(data.sensitive)
     question.on_sign_in_sheet = bool(data.on_sign_in_sheet)
     db.session.flush()
     _record(actor, question.event, "update", question)
+
+
+def _chosen_keys(question: RegistrationQuestion) -> set[str]:
+    """The choice keys somebody's answer holds."""
+    keys: set[str] = set()
+    for value in db.session.scalars(select(QuestionAnswer.value).where(QuestionAnswer.question_id == question.id)):
+        keys.update(value if isinstance(value, list) else [value] if isinstance(value, str) else [])
+    return keys
 
 
 def move_question(actor, question: RegistrationQuestion, step: int) -> None:

@@ -284,3 +284,18 @@ def test_the_nightly_purge_deletes_the_answers_of_past_events(db, answered, make
     assert answer_rows(db) == 0
     db.session.refresh(reg)
     assert reg.user_id is None and reg.status == "confirmed"  # the registration stays, anonymous
+
+
+def test_a_chosen_answer_cannot_be_removed_but_renamed(db, staff, event, asked, make_user):
+    lang, access, child = asked
+    reg = registration_of(db, make_user(), event)
+    questions.save_answers(reg, form_for(event, **{f"q_{lang.id}": "c2"}))
+    edit = QuestionData(kind="one_choice", required=True, text=lang.text,
+                        choices=[{"key": "c1", "text": {"de": "Türkisch"}}, {"key": "", "text": {"de": "Kurdisch"}}])
+    with pytest.raises(DomainError) as excinfo:
+        questions.update_question(staff, lang, edit)
+    assert_code(excinfo, "choice_answered")
+    edit.choices.append({"key": "c2", "text": {"de": "Arabisch (Levante)"}})
+    questions.update_question(staff, lang, edit)
+    assert questions.answer_values([reg.id])[reg.id] == {lang.id: "c2"}
+    assert questions.export_columns(event, [reg.id])[1][reg.id][0] == "Arabisch (Levante)"

@@ -1212,7 +1212,7 @@ def test_event_page_query_count_does_not_grow_with_the_number_of_sessions(client
     print(f"\nevent page statements ({kind}, 5 vs 50 sessions):", counts)
     for role, (few, many) in counts.items():
         assert few == many, (role, few, many)
-    assert counts["anonymous"][1] <= 5, counts
+    assert counts["anonymous"][1] <= 6, counts  # 6: the published agendas, one statement for all sessions
     assert counts["member"][1] <= 9, counts
     assert counts["representative"][1] <= 10, counts
 

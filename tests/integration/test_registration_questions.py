@@ -259,3 +259,18 @@ def test_a_representative_never_sees_a_colleagues_answers(db, client, login, eve
     login(rep)
     response = client.get(f"/registrations/{registration.id}/answers")
     assert response.status_code == 404 and "Rollstuhl" not in response.get_data(as_text=True)
+
+
+def test_staff_change_a_persons_answers_from_the_registrant_list(db, client, login, staff, event, asked,
+                                                                 make_user):
+    lang, access = asked
+    register_with_answers(db, client, login, event, make_user(), {f"q_{lang.id}": "c1"})
+    registration = db.session.scalar(select(Registration))
+    client.post("/logout")
+    login(staff)
+    page = client.get(f"/staff/events/{event.id}/registrations").get_data(as_text=True)
+    url = f"/registrations/{registration.id}/answers?back=staff"
+    assert f'href="{url}"' in page.replace("&amp;", "&")
+    response = client.post(url, data={f"q_{lang.id}": "c2", f"q_{access.id}": "Rampe"})
+    assert response.headers["Location"].endswith(f"/staff/events/{event.id}/registrations")
+    assert questions.answer_values([registration.id])[registration.id] == {lang.id: "c2", access.id: "Rampe"}

@@ -153,14 +153,16 @@ def agenda_ids(demo_server) -> dict:
         past = next(r.session_id for r in db.session.scalars(select(MeetingAgenda)) if r.proposals_until is None)
         item = db.session.scalar(select(AgendaItem).where(AgendaItem.session_id == open_session))
         org = db.session.scalar(select(Organisation).where(Organisation.name == DEMO_ORGS[0][0]))
-        ids = {"open": open_session, "past": past, "item": item.id, "org": org.id}
+        ids = {"open": open_session, "past": past, "item": item.id, "org": org.id,
+               "event": proposal.session.event_id}
         db.session.remove()
     return ids
 
 
 def _pages(role: str, i: dict) -> list[str]:
     return {
-        "visitor": [f"/sessions/{i['open']}", f"/sessions/{i['past']}", f"/orgs/{i['org']}"],
+        "visitor": [f"/sessions/{i['open']}", f"/sessions/{i['past']}", f"/orgs/{i['org']}",
+                    f"/events/{i['event']}"],
         "member": [f"/sessions/{i['open']}", f"/sessions/{i['open']}/propose"],
         "representative": [f"/my/organisations/{i['org']}/proposals", f"/orgs/{i['org']}"],
         "staff": [f"/staff/sessions/{i['open']}/agenda", f"/staff/agenda-items/{i['item']}",

@@ -18,7 +18,7 @@ def _visibility_choices():
 class MinutesForm(FlaskForm):
     body = TextAreaField(
         _l("Text of the minutes"), validators=[DataRequired(), Length(max=MAX_MINUTES)],
-        render_kw={"rows": 14},
+        render_kw={"rows": 14, "dir": "auto"},
         description=_l("Markdown: # Heading, **bold**, *italic*, - list item, [link text](https://…). "
                        "HTML is shown as text."))
     visibility = SelectField(_l("Who may read the minutes"), choices=_visibility_choices,

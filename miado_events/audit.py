@@ -58,6 +58,7 @@ ACTIONS = {
     "material.delete": _l("Material deleted"),
     "material.publish": _l("Minutes and materials published"),
     "mailing.send": _l("Mailing sent"),
+    "office_news.stop": _l("Office news stopped for an address on request"),
     "export": _l("Data exported"),
     "account.delete": _l("Account deleted"),
     "privacy.purge": _l("Old personal data removed"),

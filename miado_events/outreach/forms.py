@@ -4,8 +4,8 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..config import DEFAULT_LOCALE, LANGUAGES
 from ..inputs import coerce_id
@@ -63,6 +63,10 @@ for _code in TRANSLATIONS:
         _l("Subject (%(language)s)", language=LANGUAGES[_code]), validators=[Optional(), Length(max=MAX_SUBJECT)]))
     setattr(ComposeForm, f"body_{_code}", TextAreaField(
         _l("Message (%(language)s)", language=LANGUAGES[_code]), validators=[Optional(), Length(max=MAX_BODY)]))
+
+
+class StopNewsForm(FlaskForm):
+    address = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
 class OfficeNewsForm(FlaskForm):

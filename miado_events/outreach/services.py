@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..accounts.services import get_user_by_email, normalise_email
 from ..calendar import ical
 from ..database import utcnow
 from ..errors import DomainError
@@ -172,6 +173,34 @@ def unsubscribe_by_link(token: str, *, now: datetime | None = None) -> User | Or
     else:
         who.news_to_contact_email = False
     return who
+
+
+def stop_news_for_address(actor: User, address: str, *, now: datetime | None = None) -> User | Organisation:
+    """Staff act on a request to stop the news that came by e-mail (the
+    ``mailto:`` of ``List-Unsubscribe``, or a reply): the account with that
+    address opts out, and every MSO with it as contact address stops
+    receiving them there. Returns the account, else the first such MSO."""
+    ensure(is_staff, actor)
+    now = now or utcnow()
+    address = normalise_email(address)
+    if "@" not in address:
+        raise DomainError("address_invalid", _l("Please enter an e-mail address."))
+    user = get_user_by_email(address)
+    if user is not None and user.office_news_opt_out_at is not None:
+        user = None  # opted out already
+    if user is not None:
+        user.office_news_opt_out_at = now
+    orgs = list(db.session.scalars(select(Organisation).where(
+        func.lower(Organisation.email) == address, Organisation.news_to_contact_email.is_(True))
+        .order_by(Organisation.id)))
+    for org in orgs:
+        org.news_to_contact_email = False
+    named = user or (orgs[0] if orgs else None)
+    if named is None:
+        raise DomainError("address_unknown", _l("No one receives the office's news at this address."))
+    audit.record(actor, "office_news.stop", named, named.name, now=now,
+                 account=user is not None, organisations=[o.id for o in orgs])
+    return named
 
 
 def set_office_news(user: User, wanted: bool, *, now: datetime | None = None) -> None:

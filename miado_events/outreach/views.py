@@ -21,7 +21,7 @@ from ..orgs.labels import FIELD_LABELS, language_name
 from ..permissions import is_staff, require
 from . import services
 from . import unsubscribe as links
-from .forms import ComposeForm, OfficeNewsForm
+from .forms import ComposeForm, OfficeNewsForm, StopNewsForm
 
 bp = Blueprint("outreach", __name__)
 
@@ -83,7 +83,20 @@ def _filter_labels(filters: dict) -> list[tuple[str, list[str]]]:
 @require(is_staff)
 def mailings():
     page = paginate(services.office_mailings(), per_page=PER_PAGE)
-    return render_template("outreach/mailings.html", page=page)
+    return render_template("outreach/mailings.html", page=page, stop_form=StopNewsForm())
+
+
+@bp.route("/staff/outreach/stop", methods=["POST"])
+@require(is_staff)
+def stop_news():
+    """Someone asked by e-mail to stop the news (the mail link of List-Unsubscribe)."""
+    form = StopNewsForm()
+    if form.validate_on_submit():
+        unit_of_work.attempt(lambda: services.stop_news_for_address(current_user, form.address.data),
+                             _("The office's news no longer go to %(address)s.", address=form.address.data))
+    else:
+        flash(_("Please enter an e-mail address."), "error")
+    return redirect(url_for("outreach.mailings"))
 
 
 @bp.route("/staff/outreach/mailings/<int:mailing_id>")

@@ -143,3 +143,17 @@ def test_publishing_offers_to_announce_with_the_event_and_a_suggested_text(clien
     compose = client.get(f"/staff/outreach?event={event.id}").get_data(as_text=True)
     assert "Vernetzungstreffen Mai" in compose and f'selected value="{event.id}"' in compose
     assert outbox_count(db) == 0  # nothing is sent by itself
+
+
+def test_staff_stop_the_news_for_an_address_that_asked_by_mail(client, login, db, world):
+    staff, reps = world
+    _org, rep = reps["Eving"]
+    login(staff)
+    assert 'action="/staff/outreach/stop"' in client.get("/staff/outreach/mailings").get_data(as_text=True)
+    response = client.post("/staff/outreach/stop", data={"address": "AMAL@example.org"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert rep.office_news_opt_out_at is not None
+    client.post("/staff/outreach/stop", data={"address": "not-an-address"})
+    page = client.get("/staff/outreach/mailings").get_data(as_text=True)
+    assert "Please enter an e-mail address." in page

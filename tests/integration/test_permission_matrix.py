@@ -388,6 +388,7 @@ ROUTES = [
     ("POST", "/staff/outreach", "outreach.compose", staff_only(400)),
     ("GET", "/staff/outreach/mailings", "outreach.mailings", staff_only()),
     ("GET", f"/staff/outreach/mailings/{MISSING}", "outreach.mailing", staff_only(404)),
+    ("POST", "/staff/outreach/stop", "outreach.stop_news", staff_only(302)),
     ("GET", "/unsubscribe/unknown-token", "outreach.unsubscribe", everyone(404)),
     ("POST", "/unsubscribe/unknown-token", "outreach.unsubscribe", everyone(404)),
     ("POST", "/account/office-news", "outreach.office_news", signed_in_only(302)),

@@ -511,6 +511,14 @@ def _mailing_send(c: Ctx):
     return c.staff, act
 
 
+@case("office_news.stop")
+def _office_news_stop(c: Ctx):
+    from miado_events.outreach import services as outreach
+
+    person = c.make_user(email="asked-by-mail@example.org")
+    return c.staff, lambda: outreach.stop_news_for_address(c.staff, person.email)
+
+
 @case("export")
 def _export(c: Ctx):
     event = c.make_event()

@@ -212,3 +212,17 @@ def test_a_deleted_persons_name_leaves_the_translations_of_office_news(db, msos,
     db.session.expire_all()
     stored = db.session.get(Mailing, mailing.id)
     assert "Mert Demir" not in stored.body and "Mert Demir" not in stored.translations["tr"]["body"]
+
+
+def test_staff_stop_the_news_for_an_address_that_asked_by_mail(db, msos, staff):
+    msos["mitte"].email, msos["mitte"].news_to_contact_email = "mert@example.org", True
+    db.session.commit()
+    assert services.stop_news_for_address(staff, " Mert@Example.org ") == msos["rep_hoerde"]  # and Mitte
+    db.session.commit()
+    assert msos["rep_hoerde"].office_news_opt_out_at is not None and not msos["mitte"].news_to_contact_email
+    assert "mert@example.org" not in addresses(build_audience(AudienceFilter()))
+    with pytest.raises(DomainError) as err:
+        services.stop_news_for_address(staff, "nobody@example.org")
+    assert err.value.code == "address_unknown"
+    with pytest.raises(DomainError):
+        services.stop_news_for_address(msos["rep_eving"], "amal@example.org")  # not staff

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -90,6 +91,9 @@ def propose(user: User, session: EventSession, organisation: Organisation | None
                               status=ProposalStatus.PENDING.value, created_at=now)
     db.session.add(proposal)
     db.session.flush()
+    send_message(current_app.config["STAFF_NOTIFY_EMAIL"], "agenda_proposal_office",
+                 current_app.config["BABEL_DEFAULT_LOCALE"], proposal=proposal, event=session.event,
+                 session=session, staff_url=external_url("agenda.staff_agenda", session_id=session.id))
     return proposal
 
 

@@ -126,7 +126,7 @@ def test_member_proposes_staff_accept_and_publish_member_gets_the_agenda_in_the_
     assert "Mira Member" in description and ORG in description
     assert PROPOSED in msg.get_body(("plain",)).get_content()
     # …and the proposer was told of the decision.
-    decided = [m for m in smtp_sink.messages if "agenda proposal" in str(m["Subject"]).lower()]
+    decided = [m for m in smtp_sink.messages if str(m["Subject"]).startswith("Your agenda proposal")]
     assert [str(m["To"]) for m in decided] == [MEMBER["email"]]
 
     # 4. A visitor sees the published agenda on the event page.

@@ -220,12 +220,16 @@ def open_session(db, staff, session):
     return session
 
 
-def test_a_member_proposes_an_item_for_their_mso(db, make_member, org, open_session):
+def test_a_member_proposes_an_item_for_their_mso_and_the_office_is_told(
+        app, db, make_member, org, open_session, outbox):
     member = make_member(org)
+    outbox.clear()
     made = proposals.propose(member, open_session, org, proposal(), now=NOW)
     db.session.commit()
     assert made.is_pending and made.organisation_id == org.id
     assert proposals.proposals_of(open_session) == [made]
+    assert [m["To"] for m in outbox] == [app.config["STAFF_NOTIFY_EMAIL"]]
+    assert f"/staff/sessions/{open_session.id}/agenda" in body(outbox[0])
 
 
 def test_no_proposals_without_a_deadline(make_member, org, session):

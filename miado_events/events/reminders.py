@@ -16,6 +16,7 @@ from ..models.events import (Event, EventSession, EventStatus, Registration, Reg
                              SessionStatus, Slot)
 from ..models.reminders import SentReminder
 from ..urls import external_url
+from . import guests
 
 
 def due_reminders(now: datetime):
@@ -48,9 +49,12 @@ def send_reminders(*, now: datetime | None = None) -> int:
     for session, registration in due_reminders(now):
         user = registration.user
         db.session.add(SentReminder(session_id=session.id, user_id=user.id, sent_at=now))
+        # A person without an account (a guest) gets their personal link instead.
+        my_url = (external_url("events.my_registrations") if user.has_account or not user.email
+                  else guests.issue_management_link(registration, now=now))
         send_message(user.email, "session_reminder", user.locale, user=user, session=session,
                      event=session.event, sessions=[session],
                      event_url=external_url("events.detail", event_id=session.event_id),
-                     my_url=external_url("events.my_registrations"))
+                     my_url=my_url)
         count += 1
     return count

@@ -285,3 +285,26 @@ def test_signing_up_with_an_address_that_has_an_account_changes_nothing(client, 
     owner = db.session.get(User, member.id)
     assert owner.password_hash == old_hash and owner.name == "Owner"
     assert "already have an account" in outbox[-1]["Subject"]
+
+
+# --- the event's registration questions ------------------------------------------------------------
+
+def test_the_guest_form_asks_the_events_questions_and_stores_the_answers(client, db, event, make_user):
+    from miado_events.events import questions
+    from miado_events.events.questions import QuestionData
+    from miado_events.models.accounts import Role
+
+    staff = make_user(Role.STAFF)
+    childcare = questions.add_question(staff, event, QuestionData(
+        kind="yes_no", required=True, text={"de": "Kinderbetreuung?", "en": "Childcare?"}))
+    db.session.commit()
+    field = f"q_{childcare.id}"
+    url = guest_url(event, slot_of(db, event))
+    assert f'name="{field}"' in client.get(url).get_data(as_text=True)
+    missing = client.post(url, data=form())
+    assert missing.status_code == 400
+    assert "Please answer this question." in unescape(missing.get_data(as_text=True))
+    assert db.session.scalar(select(func.count(Registration.id))) == 0
+    assert client.post(url, data=form(**{field: "yes"})).status_code == 302
+    [registration] = registrations_of(db, "ayse@example.org")
+    assert questions.answer_values([registration.id]) == {registration.id: {childcare.id: True}}

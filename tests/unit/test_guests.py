@@ -433,3 +433,18 @@ def test_the_purge_keeps_a_guest_with_an_upcoming_registration(db, make_event):
     purge(months=1, now=NOW + timedelta(days=1))
     db.session.commit()
     assert db.session.get(User, person.id) is not None
+
+
+def test_the_reminder_of_a_guest_carries_their_personal_link(db, make_event, outbox):
+    from miado_events.events.reminders import send_reminders
+
+    from .events_support import SESSION_START
+
+    guest(slot_of(make_event()))
+    db.session.commit()
+    outbox.clear()
+    assert send_reminders(now=SESSION_START - timedelta(hours=20)) == 1
+    db.session.commit()
+    token = link_token(outbox)
+    assert guests.find_link(token).registration.user.email == "guest@example.org"
+    assert "/my/registrations" not in outbox[-1].get_body(("plain",)).get_content()

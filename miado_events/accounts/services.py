@@ -302,16 +302,19 @@ def invite_staff(actor: User, *, email: str, name: str, role: str,
         raise DomainError("role_invalid", _l("Please choose a valid role."))
     email = normalise_email(email)
     user = get_user_by_email(email)
-    if user is not None:
+    if user is not None and user.has_account:
         old_role = user.role
         user.role = role
         send_message(user.email, "role_changed", user.locale, user=user,
                      login_url=external_url("accounts.login"))
         audit.record(actor, "user.role", user, user.name, now=now, old=old_role, new=role)
         return user
-    user = User(email=email, name=name.strip(), role=role,
-                locale=current_app.config["BABEL_DEFAULT_LOCALE"], created_at=now or utcnow())
-    db.session.add(user)
+    if user is None:
+        user = User(email=email, name=name.strip(), role=role,
+                    locale=current_app.config["BABEL_DEFAULT_LOCALE"], created_at=now or utcnow())
+        db.session.add(user)
+    else:  # a person without an account (a guest): the invitation gives them one
+        user.role = role
     raw = issue_token(user, TokenPurpose.STAFF_INVITE, _hours("INVITE_TOKEN_HOURS"), now=now)
     send_message(user.email, "staff_invite", user.locale, user=user, inviter=actor,
                  invite_url=external_url("accounts.accept_invite", token=raw),

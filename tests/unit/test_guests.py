@@ -448,3 +448,15 @@ def test_the_reminder_of_a_guest_carries_their_personal_link(db, make_event, out
     token = link_token(outbox)
     assert guests.find_link(token).registration.user.email == "guest@example.org"
     assert "/my/registrations" not in outbox[-1].get_body(("plain",)).get_content()
+
+
+def test_inviting_a_guests_address_as_staff_sends_the_link_to_choose_a_password(db, make_user, outbox):
+    admin = make_user("admin")
+    person = people.find_or_create_person(name="Guest First", email="later.staff@example.org",
+                                          locale="de", now=NOW)
+    db.session.commit()
+    invited = account_services.invite_staff(admin, email="later.staff@example.org", name="Staff Name",
+                                            role="staff", now=NOW)
+    db.session.commit()
+    assert invited.id == person.id and invited.role == "staff"
+    assert "/invitation/" in outbox[-1].get_body(("plain",)).get_content()

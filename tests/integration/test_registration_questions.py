@@ -259,6 +259,11 @@ def test_a_representative_never_sees_a_colleagues_answers(db, client, login, eve
     login(rep)
     response = client.get(f"/registrations/{registration.id}/answers")
     assert response.status_code == 404 and "Rollstuhl" not in response.get_data(as_text=True)
+    # …nor on the MSO's bookings page, which lists the colleague.
+    bookings = client.get(f"/my/organisations/{org.id}/bookings")
+    assert bookings.status_code == 200 and member.name in bookings.get_data(as_text=True)
+    assert "Rollstuhl" not in bookings.get_data(as_text=True)
+    assert "Rollstuhl" not in client.get(f"/events/{event.id}").get_data(as_text=True)
 
 
 def test_staff_change_a_persons_answers_from_the_registrant_list(db, client, login, staff, event, asked,

@@ -234,10 +234,18 @@ def test_a_reply_for_a_cancelled_registration_is_listed(db, full_session):
     assert (result.outcome, result.problem) == ("unusable", "registration_cancelled")
 
 
-def test_a_decline_after_the_deadline_is_left_for_the_office(db, full_session):
+def test_a_decline_after_the_deadline_cancels_and_counts_as_late(db, full_session):
     event, member, taken, *_ = full_session
     late = event.sessions[0].starts_at - timedelta(hours=1)
     result = _process(reply("outlook", uid=_uid(event), attendee=member.email, dtstamp=late), now=late)
+    assert result.outcome == "cancelled"
+    assert status_of(db, taken) == "cancelled" and taken.cancelled_late is True
+
+
+def test_a_decline_once_the_session_has_started_is_left_for_the_office(db, full_session):
+    event, member, taken, *_ = full_session
+    started = event.sessions[0].starts_at + timedelta(minutes=10)
+    result = _process(reply("outlook", uid=_uid(event), attendee=member.email, dtstamp=started), now=started)
     assert (result.outcome, result.problem) == ("unusable", "deadline_passed")
     assert status_of(db, taken) == "confirmed"
 

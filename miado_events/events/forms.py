@@ -198,8 +198,12 @@ def _translation_fields(cls, label, *, german_required: bool, max_length: int = 
     from ..models.translated import TEXT_LANGUAGES
 
     for code in TEXT_LANGUAGES:
-        first = [DataRequired()] if code == "de" and german_required else [Optional()]
-        setattr(cls, f"text_{code}", StringField(label, validators=[*first, Length(max=max_length)]))
+        # The length is checked by the service (questions.QuestionData), whose
+        # message also serves the rows of a FieldList (the form's error summary
+        # lists only top-level fields); the browser keeps to it anyway.
+        validators = [DataRequired()] if code == "de" and german_required else [Optional()]
+        setattr(cls, f"text_{code}", StringField(label, validators=validators,
+                                                 render_kw={"maxlength": max_length}))
     return cls
 
 

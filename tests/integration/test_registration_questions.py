@@ -279,3 +279,13 @@ def test_staff_change_a_persons_answers_from_the_registrant_list(db, client, log
     response = client.post(url, data={f"q_{lang.id}": "c2", f"q_{access.id}": "Rampe"})
     assert response.headers["Location"].endswith(f"/staff/events/{event.id}/registrations")
     assert questions.answer_values([registration.id])[registration.id] == {lang.id: "c2", access.id: "Rampe"}
+
+
+def test_an_overlong_answer_text_in_the_editor_is_a_clear_message(db, client, login, staff, event):
+    login(staff)
+    response = client.post(f"/staff/events/{event.id}/questions/new", data={
+        "text_de": "Welche Sprache?", "kind": "one_choice",
+        "choices-0-text_de": "Türkisch", "choices-1-text_de": "x" * 301}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "at most 300 characters" in html and "{&#39;" not in html and "{'" not in html
+    assert db.session.scalar(select(func.count(RegistrationQuestion.id))) == 0

@@ -308,3 +308,18 @@ def test_the_guest_form_asks_the_events_questions_and_stores_the_answers(client,
     assert client.post(url, data=form(**{field: "yes"})).status_code == 302
     [registration] = registrations_of(db, "ayse@example.org")
     assert questions.answer_values([registration.id]) == {registration.id: {childcare.id: True}}
+
+
+def test_the_link_gives_the_ticket_as_pdf_and_the_persons_data(client, db, event, outbox):
+    import json
+
+    client.post(guest_url(event, slot_of(db, event)), data=form(phone="0231 1"))
+    link = manage_link(outbox)
+    pdf = client.get(link + "/ticket.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    data = client.get(link + "/data.json")
+    assert data.status_code == 200 and data.headers["Cache-Control"] == "private, no-store"
+    exported = json.loads(data.get_data(as_text=True))
+    assert exported["account"]["email"] == "ayse@example.org"
+    assert exported["account"]["phone"] == "0231 1" and exported["account"]["has_account"] is False
+    assert "Seminar Vereinsrecht" in data.get_data(as_text=True)

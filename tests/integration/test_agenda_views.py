@@ -261,3 +261,39 @@ def test_two_staff_adding_items_at_the_same_moment_both_succeed(app, db, staff, 
     assert other.error is None
     assert [(i.position, i.title) for i in agenda.items_of(db.session.get(EventSession, session_id), fresh=True)] \
         == [(1, "Erster"), (2, "Zweiter")]
+
+
+HOSTILE = ["99999999999999999999", "-1", "0", "abc", "a\x00b", "x" * 100_000]
+
+
+def test_hostile_values_in_the_agenda_forms_never_give_a_server_error(
+        db, client, login, staff, session, org, make_user):
+    agenda.set_proposal_deadline(staff, session, session.starts_at - timedelta(days=1))
+    first = agenda.add_item(staff, session, agenda.ItemData(title="A", kind="other", minutes=5))
+    agenda.add_item(staff, session, agenda.ItemData(title="B", kind="other", minutes=5))
+    from miado_events.meetings import proposals
+
+    member = member_of(db, make_user, org)
+    made = proposals.propose(member, session, org, proposals.ProposalData(title="X", kind="other", minutes=5))
+    db.session.commit()
+    proposal_form = {"organisation_id": str(org.id), "title": "T", "kind": "project", "minutes": "10",
+                     "presenter_name": "", "why": ""}
+    posts = [
+        (member, f"/sessions/{session.id}/propose", proposal_form),
+        (staff, f"/staff/agenda-items/{first.id}/move", {"direction": "up"}),
+        (staff, f"/staff/agenda-proposals/{made.id}/merge", {"item_id": str(first.id)}),
+        (staff, f"/staff/agenda-proposals/{made.id}/decline", {"reason": "r"}),
+        (staff, f"/staff/agenda-items/{first.id}", {"title": "A", "kind": "other", "minutes": "5",
+                                                    "presenter_org_id": ""}),
+        (staff, f"/staff/sessions/{session.id}/agenda/deadline", {"proposals_until": "2030-01-01T18:00"}),
+    ]
+    failures = []
+    for user, url, form in posts:
+        login(user)
+        for name in form:
+            for value in HOSTILE:
+                response = client.post(url, data={**form, name: value})
+                if response.status_code >= 500:
+                    failures.append(f"{url} {name}={value[:20]!r}: {response.status_code}")
+        client.post("/logout")
+    assert not failures, failures

@@ -1,6 +1,7 @@
 """Declarative base, naming convention and column types shared by all models."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
@@ -18,6 +19,12 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def json_dumps(value) -> str:
+    """The JSON columns' serializer: non-ASCII text as it is (a LIKE over the
+    content translations finds "Yıllık" or "اجتماع"), not as \\u escapes."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def utcnow() -> datetime:

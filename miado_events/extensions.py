@@ -7,9 +7,10 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from .database import Base
+from .database import Base, json_dumps
 
-db = SQLAlchemy(model_class=Base)
+# JSON columns keep non-ASCII text as it is (a LIKE over translations finds "Yıllık").
+db = SQLAlchemy(model_class=Base, engine_options={"json_serializer": json_dumps})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import permissions
 from .database import utcnow
 from .models.accounts import Role
+from .models.translated import Localized, localized
 from .i18n import text_direction, ui_language
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -62,8 +63,17 @@ def bdi(text) -> Markup:
     return Markup("<bdi>{}</bdi>").format("" if text is None else text)
 
 
+def content(obj, field: str | None = None, language: str | None = None) -> Localized:
+    """A piece of content (``content(event, "title")``, or a question's
+    ``{"de": …, "tr": …}`` text) in ``language``, by default the page's; the
+    German text where there is no translation. ``templates/_content.html``
+    wraps it with its ``lang`` and ``dir`` when those differ from the page's."""
+    return localized(obj, field or "", language or ui_language())
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["content"] = content
     app.jinja_env.filters.update(percent=percent, listing=listing, hours_duration=hours_duration, bdi=bdi)
     if app.config.get("PROXY_FIX"):
         n = int(app.config["PROXY_FIX"])

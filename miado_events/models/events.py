@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..enums import RichEnum
 from ..extensions import db
+from .translated import Translatable
 from .accounts import User
 from .orgs import Organisation
 
@@ -91,7 +92,8 @@ def new_ticket_code() -> str:
     return "".join(secrets.choice(TICKET_CODE_ALPHABET) for _ in range(TICKET_CODE_LENGTH))
 
 
-class Venue(db.Model):
+class Venue(Translatable, db.Model):
+    TRANSLATED_FIELDS = ("accessibility_notes", "directions")
     __tablename__ = "venues"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,7 +109,8 @@ class Venue(db.Model):
         return f"{self.name}, {self.address}"
 
 
-class Event(db.Model):
+class Event(Translatable, db.Model):
+    TRANSLATED_FIELDS = ("title", "description", "audience_note")
     __tablename__ = "events"
     __table_args__ = (
         EventKind.check_constraint("kind", name="kind_valid"),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..enums import RichEnum
 from ..extensions import db
+from .translated import Translatable
 from .accounts import User
 from .events import EventSession
 from .orgs import Organisation
@@ -64,7 +65,8 @@ class MeetingAgenda(db.Model):
                 and now < self.session.starts_at)
 
 
-class AgendaItem(db.Model):
+class AgendaItem(Translatable, db.Model):
+    TRANSLATED_FIELDS = ("title", "description")
     __tablename__ = "agenda_items"
     __table_args__ = (
         AgendaKind.check_constraint("kind", name="kind_valid"),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..enums import RichEnum
 from ..extensions import db
+from .translated import Translatable
 from .accounts import User
 
 # Dortmund's twelve Stadtbezirke (names are proper nouns: the same in every language).
@@ -66,7 +67,8 @@ class TagKind(RichEnum):
     FIELD = "field"
 
 
-class Organisation(db.Model):
+class Organisation(Translatable, db.Model):
+    TRANSLATED_FIELDS = ("description",)
     __tablename__ = "organisations"
     __table_args__ = (
         OrgStatus.check_constraint("status", name="status_valid"),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..enums import RichEnum
 from ..extensions import db
+from .translated import Translatable
 from .accounts import User
 from .events import Event
 from .orgs import Organisation
@@ -107,7 +108,8 @@ class RoundOrganisation(db.Model):
                                                  primary_key=True)
 
 
-class Topic(db.Model):
+class Topic(Translatable, db.Model):
+    TRANSLATED_FIELDS = ("title",)
     __tablename__ = "topics"
     __table_args__ = (
         TopicStatus.check_constraint("status", name="status_valid"),

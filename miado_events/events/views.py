@@ -148,9 +148,13 @@ def _flash_outcome(outcome, name: str | None = None) -> None:
         reason = _("Your organisation has already used all the seats it may have for this event.")
     else:
         reason = _("The event is full.")
-    flash(reason + " " + _("You are on the waiting list at position %(position)d. If a seat becomes "
-                           "free, it is yours automatically and we will tell you by e-mail.",
-                           position=position), "info")
+    if outcome.registration.event.offers_seats:
+        then = _("You are on the waiting list at position %(position)d. If a seat becomes free, we will "
+                 "offer it to you by e-mail, to accept before a deadline.", position=position)
+    else:
+        then = _("You are on the waiting list at position %(position)d. If a seat becomes "
+                 "free, it is yours automatically and we will tell you by e-mail.", position=position)
+    flash(reason + " " + then, "info")
 
 
 @bp.route("/events/<int:event_id>/slots/<int:slot_id>/register", methods=["GET", "POST"])

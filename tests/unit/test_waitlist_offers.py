@@ -391,3 +391,24 @@ def test_cancelling_the_event_ends_an_open_offer_and_its_held_seat(db, full_offe
     db.session.rollback()
     assert status_of(db, first) == "cancelled"
     assert_seats_held_match(db)
+
+
+def test_joining_the_waiting_list_of_an_offer_event_says_what_will_happen(db, make_user, make_event, outbox):
+    slot = slot_of(make_event(capacity=1, waitlist_mode="offer"))
+    register(db, make_user(), slot)
+    outbox.clear()
+    waiting = register(db, make_user(), slot).registration
+    mail = next(m for m in outbox if m["To"] == waiting.user.email)
+    text = " ".join(body(mail).split())
+    assert "we will offer it to you by e-mail, to accept before a deadline" in text
+    assert "it is yours automatically" not in text
+
+
+def test_the_page_says_the_seat_will_be_offered(client, db, make_user, make_event, login):
+    event = make_event(capacity=1, waitlist_mode="offer")
+    slot = slot_of(event)
+    register(db, make_user(), slot)
+    login(make_user())
+    response = client.post(f"/events/{event.id}/slots/{slot.id}/register", follow_redirects=True)
+    page = " ".join(response.get_data(as_text=True).split())
+    assert "we will offer it to you by e-mail, to accept before a deadline" in page

@@ -1,6 +1,9 @@
 """What orgs does when a lower layer announces something (see signals.py)."""
 from __future__ import annotations
 
+from flask import flash, has_request_context
+from flask_babel import gettext as _
+
 from .. import signals
 from ..errors import DomainError
 from ..extensions import db
@@ -16,9 +19,11 @@ def _on_email_verified(user, *, org_invitation_id: int | None = None, now=None, 
         return
     try:
         with db.session.begin_nested():
-            membership.accept_invitation_by_id(user, org_invitation_id, now=now)
+            joined = membership.accept_invitation_by_id(user, org_invitation_id, now=now)
     except DomainError:
-        pass
+        return
+    if has_request_context():  # the person opened the link: tell them on the next page
+        flash(_("Welcome! You are now a member of %(org)s.", org=joined.organisation.name), "success")
 
 
 def connect_receivers() -> None:

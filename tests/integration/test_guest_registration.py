@@ -323,3 +323,41 @@ def test_the_link_gives_the_ticket_as_pdf_and_the_persons_data(client, db, event
     assert exported["account"]["email"] == "ayse@example.org"
     assert exported["account"]["phone"] == "0231 1" and exported["account"]["has_account"] is False
     assert "Seminar Vereinsrecht" in data.get_data(as_text=True)
+
+
+def test_the_personal_page_shows_the_online_link_to_a_guest_with_a_seat(client, db, event, outbox):
+    client.post(guest_url(event, slot_of(db, event)), data=form())
+    page = client.get(manage_link(outbox)).get_data(as_text=True)
+    assert 'href="https://meet.example.org/r"' in page
+
+
+# --- an MSO invitation through sign-up ---------------------------------------------------------------
+
+def test_an_invitation_opened_before_signing_up_makes_a_member_at_verification(client, db, outbox, make_user):
+    from miado_events.models.orgs import Membership
+    from miado_events.orgs import membership as membership_services
+
+    org = make_org(db)
+    rep = make_user()
+    db.session.add(Membership(organisation=org, user=rep, role="representative", status="active"))
+    db.session.commit()
+    _invitation, url = membership_services.create_share_link(rep, org, 7)
+    db.session.commit()
+    join_path = "/join/" + url.rsplit("/", 1)[1]
+    assert client.get(join_path).status_code == 200
+    client.post("/signup", data={"name": "Jan", "email": "jan@example.org", "password": PASSWORD,
+                                 "locale": "en", "privacy_consent": "y"})
+    verify = link_from_mail(outbox[-1], "/verify/")
+    fresh = client.application.test_client()  # the link opened in another browser
+    fresh.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    landed = fresh.get(verify, follow_redirects=True).get_data(as_text=True)
+    assert "You are now a member of Kulturbrücke Dortmund e.V." in unescape(landed)
+    user = db.session.scalar(select(User).where(User.email == "jan@example.org"))
+    assert db.session.scalar(select(Membership).where(Membership.user_id == user.id)).is_active
+    # Without the link in the session, a sign-up joins nobody.
+    other = client.application.test_client()
+    other.post("/signup", data={"name": "Eva", "email": "eva@example.org", "password": PASSWORD,
+                                "locale": "en", "privacy_consent": "y"})
+    other.get(link_from_mail(outbox[-1], "/verify/"))
+    eva = db.session.scalar(select(User).where(User.email == "eva@example.org"))
+    assert db.session.scalar(select(func.count(Membership.id)).where(Membership.user_id == eva.id)) == 0

@@ -222,7 +222,13 @@ def add_registration(event_id: int):
     form.organisation_id.choices = [(NO_ORGANISATION, _("No organisation"))] + [
         (str(o.id), o.name) for o in db.session.scalars(listed_organisations())]
     if request.method == "POST":
-        outcome = take_entry(event, form, answers, get_by_id(Organisation, form.organisation_id.data))
+        chosen = form.organisation_id.data or NO_ORGANISATION
+        organisation = get_by_id(Organisation, chosen) if chosen != NO_ORGANISATION else None
+        if chosen != NO_ORGANISATION and (organisation is None or not organisation.is_listed):
+            flash(_("Please choose an organisation from the list."), "error")
+            outcome = None
+        else:
+            outcome = take_entry(event, form, answers, organisation)
         if outcome is not None:
             return redirect(url_for("staff_events.registrations", event_id=event.id,
                                     added=outcome.registration.id) + "#added")

@@ -1070,8 +1070,10 @@ def test_staff_add_registration_bad_input(client, db, make_user, login, staff, v
         response = client.post(url, data=data, follow_redirects=True)
         assert response.status_code == 200, data
         assert flashes(response), data
-    # The last one (no organisation, a public event) went through.
-    assert db.session.scalar(select(func.count(Registration.id))) == 1
+    # None went through (an unknown organisation is refused too); without one it goes.
+    assert db.session.scalar(select(func.count(Registration.id))) == 0
+    client.post(url, data={"email": "person@example.org", "slot_id": str(slot_of(db, event).id),
+                           "organisation_id": ""})
     assert db.session.scalar(select(Registration)).user_id == person.id
 
 

@@ -199,6 +199,7 @@ def test_staff_form_with_bad_input_is_shown_again_and_changes_nothing(client, db
     for data in ({"name": "", "slot_id": slot_id, answer: "yes"},        # no name, no address
                  {"name": "Ali", "phone": "ruf an", "slot_id": slot_id, answer: "yes"},
                  {"name": "Ali", "slot_id": "abc", answer: "yes"},
+                 {"name": "Ali", "slot_id": slot_id, answer: "yes", "organisation_id": "424242"},
                  {"name": "Ali", "slot_id": slot_id}):                    # the required answer missing
         response = client.post(url, data=data)
         assert response.status_code == 200, data

@@ -207,6 +207,17 @@ def _registration_add(c: Ctx):
     return c.staff, lambda: reg.register_participant(c.staff, member, slot, org, now=NOW).registration
 
 
+@case("registration.add_by_representative")
+def _registration_add_by_representative(c: Ctx):
+    from miado_events.events import on_behalf
+
+    org = c.make_org()
+    rep = c.make_member(org, role="representative")
+    slot = slot_of(c.make_event())
+    return rep, lambda: on_behalf.register_on_behalf(
+        rep, slot, on_behalf.PersonEntry(name="Nachbarin ohne Konto"), org, now=NOW).registration
+
+
 @case("registration.cancel")
 def _registration_cancel(c: Ctx):
     registration = register(c.db, c.make_user(), slot_of(c.make_event())).registration

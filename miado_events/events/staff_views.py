@@ -17,7 +17,7 @@ from ..models.questions import RegistrationQuestion
 from ..models.replies import answers_by_registration
 from ..permissions import is_staff, require
 from .. import unit_of_work
-from . import queries, services
+from . import offers, queries, services
 from . import questions as question_services
 from . import registration as reg_services
 from .on_behalf_forms import NO_ORGANISATION
@@ -201,6 +201,7 @@ def registrations(event_id: int):
     return render_template("events/staff/registrations.html", event=event, groups=groups, added=added,
                            confirm=ConfirmForm(), slot_label=_slot_label,
                            answers=answers_by_registration(r.id for r in rows),
+                           offers=offers.open_offers_by_registration(r.id for r in rows if r.is_waitlisted),
                            question_answers=(question_services.answers_for(rows, viewer=current_user)
                                              if question_services.has_questions(event) else None))
 

@@ -412,3 +412,12 @@ def test_the_page_says_the_seat_will_be_offered(client, db, make_user, make_even
     response = client.post(f"/events/{event.id}/slots/{slot.id}/register", follow_redirects=True)
     page = " ".join(response.get_data(as_text=True).split())
     assert "we will offer it to you by e-mail, to accept before a deadline" in page
+
+
+def test_staff_see_whose_seat_is_held_and_until_when(client, db, full_offer_event, staff, login):
+    slot, seated, first, second = full_offer_event
+    free_the_seat(db, seated)
+    login(staff)
+    page = client.get(f"/staff/events/{slot.event_id}/registrations").get_data(as_text=True)
+    assert page.count("A seat is held for them until") == 1
+    assert page.index(first.user.name) < page.index("A seat is held for them until") < page.index(second.user.name)

@@ -255,11 +255,13 @@ def lang_attrs(text_language: str, reader_language: str) -> Markup:
 
 
 def answer_form(event: Event, formdata=None, *, viewer_is_staff: bool = False,
-                registration: Registration | None = None):
+                registration: Registration | None = None, include_sensitive: bool = True):
     """A form asking the event's questions (fields ``q_<id>``). ``formdata``:
     the posted data (default: the request's, as any Flask-WTF form);
-    ``registration``: fill in its earlier answers."""
-    questions = questions_for(event)
+    ``registration``: fill in its earlier answers; ``include_sensitive=False``
+    leaves out the sensitive questions (a representative registering a
+    colleague: they are the person's to answer, and only staff see them)."""
+    questions = [q for q in questions_for(event) if include_sensitive or not q.sensitive]
     language = ui_language()
     attrs = {"questions": questions}
     for question in questions:
@@ -288,11 +290,17 @@ def answer_form(event: Event, formdata=None, *, viewer_is_staff: bool = False,
     return form
 
 
+def _asked(event: Event, form) -> list[RegistrationQuestion]:
+    """The questions ``form`` asked (an ``answer_form``), else all of the event's."""
+    asked = getattr(form, "questions", None)
+    return list(asked) if asked is not None else questions_for(event)
+
+
 def read_answers(event: Event, form) -> dict[int, object]:
     """``{question_id: value}`` from a filled ``answer_form`` (no answer: left
     out); the first unacceptable answer raises ``DomainError``."""
     values = {}
-    for question in questions_for(event):
+    for question in _asked(event, form):
         f = form[f"q_{question.id}"] if f"q_{question.id}" in form else None
         value = clean_answer(question, f.data if f is not None else None)
         if value is not None:
@@ -305,15 +313,18 @@ def save_answers(registration: Registration, form) -> None:
     earlier ones. Raises ``DomainError`` (``answer_required``,
     ``unknown_choice``, ``answer_too_long``) and then changes nothing."""
     values = read_answers(registration.event, form)
-    store_answers(registration, values)
+    store_answers(registration, values, questions=[q.id for q in _asked(registration.event, form)])
 
 
-def store_answers(registration: Registration, values: dict[int, object]) -> None:
-    """Replace the answers of ``registration`` with ``values`` (already checked)."""
+def store_answers(registration: Registration, values: dict[int, object], *, questions=None) -> None:
+    """Replace the answers of ``registration`` with ``values`` (already
+    checked): all earlier ones, or those to ``questions`` (ids) only."""
     if registration.id is None:
         db.session.flush()
-    db.session.execute(delete(QuestionAnswer).where(QuestionAnswer.registration_id == registration.id)
-                       .execution_options(synchronize_session=False))
+    replaced = delete(QuestionAnswer).where(QuestionAnswer.registration_id == registration.id)
+    if questions is not None:
+        replaced = replaced.where(QuestionAnswer.question_id.in_(list(questions)))
+    db.session.execute(replaced.execution_options(synchronize_session=False))
     for question_id, value in values.items():
         db.session.add(QuestionAnswer(registration_id=registration.id, question_id=question_id, value=value))
     db.session.flush()

@@ -299,3 +299,16 @@ def test_a_chosen_answer_cannot_be_removed_but_renamed(db, staff, event, asked, 
     questions.update_question(staff, lang, edit)
     assert questions.answer_values([reg.id])[reg.id] == {lang.id: "c2"}
     assert questions.export_columns(event, [reg.id])[1][reg.id][0] == "Arabisch (Levante)"
+
+
+def test_a_form_without_the_sensitive_questions_keeps_their_answers(db, event, asked, make_user):
+    """For a representative registering a colleague: the sensitive question is
+    not asked (nor required), and an answer the person gave stays."""
+    lang, access, child = asked
+    access.required = True
+    reg = registration_of(db, make_user(), event)
+    questions.save_answers(reg, form_for(event, **{f"q_{lang.id}": "c1", f"q_{access.id}": "Rollstuhl"}))
+    form = questions.answer_form(event, MultiDict({f"q_{lang.id}": "c2"}), include_sensitive=False)
+    assert [q.id for q in form.questions] == [lang.id, child.id] and f"q_{access.id}" not in form
+    questions.save_answers(reg, form)
+    assert questions.answer_values([reg.id])[reg.id] == {lang.id: "c2", access.id: "Rollstuhl"}

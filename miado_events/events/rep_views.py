@@ -80,7 +80,8 @@ def person_form(event: Event, *, staff: bool) -> tuple[PersonEntryForm, object]:
     form.slot_id.choices = slot_choices(slots)
     if request.method == "GET" and request.args.get("slot"):
         form.slot_id.data = request.args.get("slot")
-    answers = (question_services.answer_form(event, viewer_is_staff=staff)
+    # Sensitive questions (health, access needs) are the person's to answer: not asked of a representative.
+    answers = (question_services.answer_form(event, viewer_is_staff=staff, include_sensitive=staff)
                if question_services.has_questions(event) else None)
     return form, answers
 

@@ -289,3 +289,17 @@ def test_an_overlong_answer_text_in_the_editor_is_a_clear_message(db, client, lo
     html = response.get_data(as_text=True)
     assert "at most 300 characters" in html and "{&#39;" not in html and "{'" not in html
     assert db.session.scalar(select(func.count(RegistrationQuestion.id))) == 0
+
+
+def test_a_representative_registering_a_colleague_is_not_asked_the_sensitive_questions(
+        db, client, login, event, asked, make_user):
+    from miado_events.models.orgs import Membership, Organisation
+
+    lang, access = asked
+    org = Organisation(name="Kulturbrücke e.V.", legal_form="ev", status="listed")
+    rep = make_user()
+    db.session.add_all([org, Membership(organisation=org, user=rep, role="representative", status="active")])
+    db.session.commit()
+    login(rep)
+    page = client.get(f"/events/{event.id}/register-person").get_data(as_text=True)
+    assert "Interpreting into?" in page and "Barrierefreier Zugang?" not in page

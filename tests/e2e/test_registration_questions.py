@@ -89,6 +89,8 @@ def test_staff_define_a_question_a_member_answers_staff_see_the_answer(page, liv
     page.locator("main form.form button[type=submit]").click()
     expect(page.locator("main .error-message")).to_have_count(1)
     expect(page.locator("main .error-summary")).to_be_visible()
+    violations = run_axe(page, axe_source())  # the page with its error passes axe too
+    assert not violations, describe([("member", page.url, violations)])
     questions = page.locator("main fieldset.questions")
     questions.locator("label", has_text="Unterlagen per E-Mail").click()
     questions.locator('input[type="text"]').fill("Ich brauche einen Platz für den Rollstuhl.")

@@ -32,6 +32,7 @@ ACTIONS = {
     "registration.add_by_representative": _l("Person registered by a representative"),
     "registration.cancel": _l("Registration cancelled by staff"),
     "registration.promote": _l("Seat given by hand"),
+    "registration.new_link": _l("New personal link sent to a guest"),
     "checkin.override": _l("Check-in outside the check-in time"),
     "checkin.walk_in": _l("Walk-in registered at the door"),
     "checkin.held": _l("Late offline check-in held for review"),

@@ -14,10 +14,12 @@ from ..errors import DomainError
 from ..extensions import db, limit_from_config, limiter
 from ..i18n import ui_language
 from ..inputs import get_by_id
-from ..models.events import Slot
+from ..models.events import Registration, Slot
+from ..permissions import is_staff, require
 from ..models.orgs import Organisation
 from . import guests, queries, questions
 from . import registration as reg_services
+from .forms import ConfirmForm
 from .guest_forms import NO_ORGANISATION, GuestRegistrationForm
 
 bp = Blueprint("guests", __name__)
@@ -105,3 +107,16 @@ def register(event_id: int, slot_id: int):
     status = 400 if request.method == "POST" and closed is None else 200
     return render_template("events/guest_register.html", event=event, slot=slot, sessions=sessions,
                            form=form, answers=answers, closed=closed, back_url=back), status
+
+
+@bp.route("/staff/registrations/<int:registration_id>/new-link", methods=["POST"])
+@require(is_staff)
+def new_link(registration_id: int):
+    registration = db.session.get(Registration, registration_id) or abort(404)
+    back = unit_of_work.returns_to(url_for("staff_events.registrations", event_id=registration.event_id))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    guests.send_new_link(current_user, registration)
+    flash(_("A new personal link is on its way to %(name)s; the old one no longer works.",
+            name=registration.user.name), "success")
+    return redirect(back)

@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from .. import audit
 from ..accounts.people import find_or_create_person
 from ..database import utcnow
 from ..errors import DomainError, NotFound
@@ -29,6 +30,7 @@ from ..models.events import Registration, Slot
 from ..models.guests import RegistrationLink
 from ..models.orgs import Organisation
 from ..orgs.queries import listed_organisations
+from ..permissions import ensure, is_staff
 from ..urls import external_url
 from . import registration as reg_services
 
@@ -79,6 +81,24 @@ def revoke_person_links(person: User, *, now: datetime | None = None) -> int:
         .where(RegistrationLink.registration_id.in_(ids), RegistrationLink.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
         .execution_options(synchronize_session=False)).rowcount or 0
+
+
+def send_new_link(actor: User, registration: Registration, *, now: datetime | None = None) -> None:
+    """Staff send a guest a new personal link (the mail was lost, or the link
+    reached someone else): the old links stop working."""
+    now = now or utcnow()
+    ensure(is_staff, actor)
+    person = registration.user
+    if person is None or person.has_account or not person.email or not registration.is_active:
+        raise DomainError("no_personal_link", _l(
+            "Only a guest without an account, with an e-mail address and an active registration, "
+            "has a personal link."))
+    revoke_links(registration, now=now)
+    url = issue_management_link(registration, now=now)
+    send_message(person.email, "guest_new_link", person.locale, user=person, event=registration.event,
+                 registration=registration, manage_url=url)
+    audit.record(actor, "registration.new_link", registration, f"{person.name}: {registration.event.title}",
+                 now=now)
 
 
 def cancel_by_link(link: RegistrationLink, *, now: datetime | None = None) -> list[Registration]:

@@ -361,3 +361,21 @@ def test_an_invitation_opened_before_signing_up_makes_a_member_at_verification(c
     other.get(link_from_mail(outbox[-1], "/verify/"))
     eva = db.session.scalar(select(User).where(User.email == "eva@example.org"))
     assert db.session.scalar(select(func.count(Membership.id)).where(Membership.user_id == eva.id)) == 0
+
+
+def test_staff_send_a_guest_a_new_personal_link_from_the_registrations_page(client, db, event, outbox,
+                                                                           make_user, login):
+    from miado_events.models.accounts import Role
+
+    client.post(guest_url(event, slot_of(db, event)), data=form())
+    old = manage_link(outbox)
+    [registration] = registrations_of(db, "ayse@example.org")
+    login(make_user(Role.STAFF))
+    page = client.get(f"/staff/events/{event.id}/registrations").get_data(as_text=True)
+    action = f"/staff/registrations/{registration.id}/new-link"
+    assert f'action="{action}"' in page
+    response = client.post(action)
+    assert response.status_code == 302
+    assert "new personal link" in unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    new = manage_link(outbox)
+    assert new != old and client.get(new).status_code == 200 and client.get(old).status_code == 404

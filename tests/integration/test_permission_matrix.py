@@ -192,6 +192,9 @@ ROUTES = [
     ("POST", "/manage/unknown-token-unknown-token/cancel", "manage.cancel", everyone(404)),
     ("GET", "/manage/unknown-token-unknown-token/delete", "manage.delete_data", everyone(404)),
     ("POST", "/manage/unknown-token-unknown-token/delete", "manage.delete_data", everyone(404)),
+    # Staff send a guest a new personal link (REP's registration has an account: refused, back with a message)
+    ("POST", f"/staff/registrations/{REP_REGISTRATION}/new-link", "guests.new_link", staff_only(302)),
+    ("POST", f"/staff/registrations/{MISSING}/new-link", "guests.new_link", staff_only(404)),
     # The questions page before the seat (an event without questions: back to the event page)
     ("GET", f"/events/{SEMINAR}/slots/{SEMINAR_SLOT}/register", "events.register", signed_in_only(302)),
     ("GET", f"/events/{DRAFT}/slots/{DRAFT_SLOT}/register", "events.register",

@@ -235,6 +235,15 @@ def _registration_promote(c: Ctx):
     return c.staff, lambda: (reg.promote_by_hand(c.staff, waiting, now=NOW), waiting)[1]
 
 
+@case("registration.new_link")
+def _registration_new_link(c: Ctx):
+    from miado_events.events import guests
+
+    registration = guests.register_guest(slot_of(c.make_event()), name="Gast ohne Konto", email="gast@example.org",
+                                         locale="de", privacy_consent=True, now=NOW).registration
+    return c.staff, lambda: (guests.send_new_link(c.staff, registration, now=NOW), registration)[1]
+
+
 @case("checkin.override")
 def _checkin_override(c: Ctx):
     event = c.make_event()
@@ -559,6 +568,67 @@ def _privacy_purge(c: Ctx):
 
 # --- the tests -------------------------------------------------------------------------------------
 
+# --- minutes and materials (H6) ----------------------------------------------------------------
+
+MATERIAL_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _material(c: Ctx):
+    import io
+
+    from miado_events.meetings import materials
+
+    session = c.make_event(kind="networking").sessions[0]
+    material = materials.upload_material(c.staff, session, stream=io.BytesIO(MATERIAL_PDF),
+                                         filename="Foerderaufruf.pdf")
+    c.db.session.commit()
+    return session, material
+
+
+@case("material.upload")
+def _material_upload(c: Ctx):
+    import io
+
+    from miado_events.meetings import materials
+
+    session = c.make_event(kind="networking").sessions[0]
+    return c.staff, lambda: materials.upload_material(c.staff, session, stream=io.BytesIO(MATERIAL_PDF),
+                                                      filename="Folien.pdf")
+
+
+@case("material.visibility")
+def _material_visibility(c: Ctx):
+    from miado_events.meetings import materials
+
+    _, material = _material(c)
+    return c.staff, lambda: (materials.set_visibility(c.staff, material, "public"), material)[1]
+
+
+@case("material.delete")
+def _material_delete(c: Ctx):
+    from miado_events.meetings import materials
+
+    _, material = _material(c)
+    return c.staff, lambda: (materials.delete_material(c.staff, material), material)[1]
+
+
+@case("material.publish")
+def _material_publish(c: Ctx):
+    from miado_events.meetings import materials
+
+    session, _ = _material(c)
+    return c.staff, lambda: (materials.publish(c.staff, session, now=NOW), session.event)[1]
+
+
+@case("minutes.save")
+def _minutes_save(c: Ctx):
+    from miado_events.meetings import minutes
+
+    session = c.make_event(kind="networking").sessions[0]
+    return c.staff, lambda: (minutes.save_minutes(c.staff, session, "# Protokoll\n\nBericht.", now=NOW),
+                             session.event)[1]
+
+
 def test_every_action_type_has_a_case():
     assert {case_id.split(":")[0] for case_id in CASES} == set(audit.ACTIONS)
 
@@ -695,3 +765,4 @@ def test_registrations_made_by_a_deleted_staff_member_stay(db, ctx):
     assert db.session.get(Registration, registration.id).registered_by_id is None
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "registration.add")).one()
     assert (entry.actor_id, entry.actor_name) == (None, "Gül Yılmaz")
+

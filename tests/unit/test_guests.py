@@ -460,3 +460,31 @@ def test_inviting_a_guests_address_as_staff_sends_the_link_to_choose_a_password(
     db.session.commit()
     assert invited.id == person.id and invited.role == "staff"
     assert "/invitation/" in outbox[-1].get_body(("plain",)).get_content()
+
+
+def test_staff_send_a_new_link_and_the_old_one_stops_working(db, make_event, staff, outbox):
+    from miado_events.models.audit import AuditEntry
+
+    outcome = guest(slot_of(make_event()))
+    db.session.commit()
+    old = link_token(outbox)
+    guests.send_new_link(staff, outcome.registration, now=NOW)
+    db.session.commit()
+    new = link_token(outbox)
+    assert outbox[-1]["To"] == "guest@example.org" and new != old
+    assert guests.find_link(new).registration_id == outcome.registration.id
+    with pytest.raises(DomainError):
+        guests.find_link(old)
+    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "registration.new_link"))
+
+
+def test_only_staff_send_new_links_and_only_to_guests(db, make_event, make_user, staff):
+    member = make_user()
+    outcome = guest(slot_of(make_event(capacity=5)))
+    with pytest.raises(DomainError) as excinfo:
+        guests.send_new_link(member, outcome.registration, now=NOW)
+    assert excinfo.value.code == "forbidden"
+    own = reg.register_participant(member, member, outcome.registration.slot, now=NOW)
+    with pytest.raises(DomainError) as excinfo:
+        guests.send_new_link(staff, own.registration, now=NOW)
+    assert excinfo.value.code == "no_personal_link"

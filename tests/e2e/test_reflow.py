@@ -29,7 +29,7 @@ from ..integration.test_permission_matrix import (  # noqa: F401 (world is a fix
 from .conftest import _serve, log_in_as, new_recorded_context
 
 WIDTHS = (320, 390)
-NOT_PAGES = (".csv", ".pdf", ".ics", ".json", ".png", ".xlsx", ".js", ".webmanifest", "/healthz")
+NOT_PAGES = (".csv", ".pdf", ".ics", ".json", ".png", ".xlsx", ".js", ".webmanifest", "/healthz", "/download")
 ERROR_PAGE = "/no-such-page"
 
 # The page's widest elements, innermost first, when it is wider than the screen.

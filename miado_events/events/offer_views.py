@@ -4,7 +4,7 @@ from "my registrations". Opening the link only shows the offer; the seat is
 taken by the button (a mail scanner that opens links accepts nothing)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,8 +32,11 @@ def _answer(offer, action: str, actor=None) -> None:
 
 
 def _page(offer, registration: Registration, form: ConfirmForm):
-    return render_template("events/offer.html", offer=offer, registration=registration,
-                           event=registration.event, form=form, now=utcnow())
+    """The page behind a secret link: no cache keeps it."""
+    response = make_response(render_template("events/offer.html", offer=offer, registration=registration,
+                                             event=registration.event, form=form, now=utcnow()))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/offers/<token>", methods=["GET", "POST"])
@@ -47,8 +50,9 @@ def respond(token: str):
         if not form.validate_on_submit() or action not in ACTIONS:
             abort(400)
         here = unit_of_work.returns_to(url_for("event_offers.respond", token=token))
-        actor = current_user._get_current_object() if current_user.is_authenticated else None
-        _answer(offer, action, actor)
+        # The link is the key; a logged-in person answering their own offer is named.
+        mine = current_user.is_authenticated and current_user.id == offer.registration.user_id
+        _answer(offer, action, current_user._get_current_object() if mine else None)
         return redirect(here)
     return _page(offer, offer.registration, form)
 

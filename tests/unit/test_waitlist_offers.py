@@ -303,7 +303,9 @@ def _offer_in_the_future(db, full_offer_event, outbox):
 
 def test_opening_the_mailed_link_shows_the_offer_and_accepts_nothing(client, db, full_offer_event, outbox):
     token, first, _second = _offer_in_the_future(db, full_offer_event, outbox)
-    page = client.get(f"/offers/{token}").get_data(as_text=True)
+    response = client.get(f"/offers/{token}")
+    page = response.get_data(as_text=True)
+    assert "no-store" in response.headers["Cache-Control"]  # the page holds a secret link
     assert "we are holding it for you until" in page
     assert 'value="accept"' in page and 'value="decline"' in page
     assert status_of(db, first) == "waitlisted"

@@ -73,7 +73,7 @@ def content(obj, field: str | None = None, language: str | None = None) -> Local
 
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.globals["content"] = content
+    app.jinja_env.globals.update(content=content, page_language=ui_language)
     app.jinja_env.filters.update(percent=percent, listing=listing, hours_duration=hours_duration, bdi=bdi)
     if app.config.get("PROXY_FIX"):
         n = int(app.config["PROXY_FIX"])

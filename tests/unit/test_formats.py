@@ -56,4 +56,5 @@ def test_an_event_title_on_an_arabic_page_is_isolated(app, db, client):
     db.session.add(event)
     db.session.commit()
     page = client.get(f"/events/{event.id}", headers={"Accept-Language": "ar"}).get_data(as_text=True)
-    assert "<h1><bdi>Fördermittel 2027: Wie?</bdi></h1>" in page
+    # German on the Arabic page: isolated and marked as German (issue #19), with the "(in German)" hint
+    assert '<h1><bdi lang="de" dir="ltr">Fördermittel 2027: Wie?</bdi> <small class="content-hint">' in page

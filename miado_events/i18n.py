@@ -26,6 +26,22 @@ def ui_language() -> str:
     return locale.language if locale is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def person_language(user) -> str:
+    """The language ``user`` chose (``User.locale``): their mails, invites,
+    feed, ticket and certificate speak it, whoever asks; the request's
+    language when there is nobody (an anonymised registration) or no valid choice."""
+    return normalise_locale(getattr(user, "locale", None)) or ui_language()
+
+
+def requested_language() -> str:
+    """The language of a public download (feed, ``.ics``, PDF list):
+    ``?lang=<code>`` where given (an unknown code gives German, the default),
+    else the request's UI language."""
+    if "lang" in request.args:
+        return normalise_locale(request.args.get("lang")) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return ui_language()
+
+
 def supported_locales() -> list[str]:
     return list(current_app.config["LANGUAGES"])
 

@@ -67,16 +67,19 @@ def _sessions(conditions) -> list[EventSession]:
         .order_by(EventSession.starts_at, EventSession.id)))
 
 
-def public_feed(kind: str | None = None, *, now: datetime | None = None):
-    """(etag, last_modified, builder) for the public feed; call builder() only
-    when the client's copy is stale."""
+def public_feed(kind: str | None = None, *, language: str = "de", now: datetime | None = None):
+    """(etag, last_modified, builder) for the public feed in ``language`` (each
+    language is its own copy with its own ETag); call builder() only when the
+    client's copy is stale."""
     now = now or utcnow()
     conditions = _public_filter(kind, now)
-    etag, modified = _validators(conditions, (kind, now.date()))
+    etag, modified = _validators(conditions, (kind, now.date(), language))
     return etag, modified, lambda: _sessions(conditions)
 
 
 def personal_feed(user: User, *, now: datetime | None = None):
+    """The person's sessions, in their language (``User.locale``: a change of
+    language gives a new ETag)."""
     now = now or utcnow()
     conditions = _personal_filter(user, now)
     latest = db.session.execute(
@@ -84,7 +87,7 @@ def personal_feed(user: User, *, now: datetime | None = None):
                func.max(Registration.cancelled_at))
         .where(Registration.user_id == user.id)).one()
     changed = max((m for m in latest[1:] if m is not None), default=None)
-    etag, modified = _validators(conditions, (tuple(latest), now.date(), user.feed_token),
+    etag, modified = _validators(conditions, (tuple(latest), now.date(), user.feed_token, user.locale),
                                  also_modified=changed)
     return etag, modified, lambda: _sessions(conditions)
 

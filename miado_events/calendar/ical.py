@@ -7,6 +7,11 @@
 * Times are written in Europe/Berlin with a proper ``VTIMEZONE``
   (the EU rule since 1996 as two RRULEs, as Outlook and Google write it),
   so they stay right across DST in every client and every future year.
+* Content travels in the reader's language: SUMMARY, DESCRIPTION and
+  LOCATION carry the iCalendar ``LANGUAGE`` parameter (RFC 5545 3.2.10)
+  naming the language the text is actually in: the attendee's (invites),
+  the feed owner's (personal feeds), the requested one (public feeds and
+  downloads, ``?lang=``), German where no translation exists.
 * Every file keeps RFC 5546's restriction table for its METHOD
   (tests/itip.py checks each one the app serves or mails):
   feeds and downloads are ``METHOD:PUBLISH`` with the office
@@ -28,6 +33,7 @@ from icalendar import vCalAddress, vRecur, vText
 from ..database import utcnow
 from ..meetings.agenda import agenda_text, agenda_texts
 from ..models.events import Event, EventSession
+from ..models.translated import SOURCE_LANGUAGE, Localized, localized
 from ..i18n import ui_language
 from ..timeutil import LOCAL_TZ
 from ..urls import external_url
@@ -93,26 +99,41 @@ def _location(session: EventSession) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetime,
-            agenda: str | None = None) -> VEvent:
+def _content(session: EventSession, language: str) -> tuple[Localized, Localized]:
+    """The event's title and description for a reader of ``language``."""
     event = session.event
+    return localized(event, "title", language), localized(event, "description", language)
+
+
+def _add_text(vevent: VEvent, name: str, text: str, language: str | None) -> None:
+    """A text property with the LANGUAGE the text is written in."""
+    vevent.add(name, text, parameters={"LANGUAGE": language} if language else None)
+
+
+def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetime,
+            language: str, agenda: str | None = None) -> VEvent:
+    event = session.event
+    title, about = _content(session, language)
     vevent = VEvent()
     vevent.add("uid", session_uid(session))
     vevent.add("dtstamp", stamp)
     vevent.add("dtstart", session.starts_at.astimezone(LOCAL_TZ))
     vevent.add("dtend", session.ends_at.astimezone(LOCAL_TZ))
-    vevent.add("summary", event.title)
+    _add_text(vevent, "summary", title.text, title.language)
     vevent.add("sequence", session.sequence)
     url = external_url("events.detail", event_id=event.id)
     vevent.add("url", url)
-    # The published agenda, in the attendee's language (feeds and downloads: the page's).
+    # The published agenda, in the reader's language.
     if agenda is None:
-        agenda = agenda_text(session, (attendee.locale if attendee is not None else None) or ui_language())
-    description = "\n\n".join(p for p in [event.description or "", agenda, url] if p)
-    vevent.add("description", description)
+        agenda = agenda_text(session, language)
+    description = "\n\n".join(p for p in [about.text, agenda, url] if p)
+    # The language of its main text: the event's description, else the agenda (written in the reader's).
+    _add_text(vevent, "description", description,
+              about.language if about.text else (language if agenda else None))
     location = _location(session)
     if location:
-        vevent.add("location", location)
+        # A place's name, room and address are written once, in German.
+        _add_text(vevent, "location", location, SOURCE_LANGUAGE if session.venue is not None else None)
     cancelled = not session.is_scheduled or event.is_cancelled
     if cancelled and method != REQUEST:
         vevent.add("status", "CANCELLED")
@@ -133,27 +154,36 @@ def _vevent(session: EventSession, *, method: str, attendee=None, stamp: datetim
     return vevent
 
 
-def _published_vevent(session: EventSession, stamp: datetime, agenda_of) -> bytes:
+def _published_vevent(session: EventSession, stamp: datetime, language: str, agenda_of) -> bytes:
     """A published session's VEVENT as text, serialised once (icalendar takes
     about a millisecond per VEVENT; a feed repeats the same sessions for
     everyone registered for them). The key holds every value the VEVENT
     shows, so any change to one of them gives a new text; its DTSTAMP is the
     moment the text was first written."""
     event = session.event
+    title, about = _content(session, language)
     key = (session.id, session.starts_at, session.ends_at, session.sequence, session.status,
-           event.id, event.title, event.description, event.status, _location(session),
-           ui_language())  # the agenda in the DESCRIPTION (its changes raise the SEQUENCE)
+           event.id, title, about, event.status, _location(session),
+           language)  # the agenda in the DESCRIPTION (its changes raise the SEQUENCE)
     store = current_app.extensions["miado_vevents"]  # made with the calendar blueprint
     text = store.get(key)
     if text is None:
-        text = _vevent(session, method=PUBLISH, stamp=stamp, agenda=agenda_of(session)).to_ical()
+        text = _vevent(session, method=PUBLISH, stamp=stamp, language=language,
+                       agenda=agenda_of(session)).to_ical()
         store.put(key, text)
     return text
 
 
+def reader_language(attendee=None) -> str:
+    """The language content is written in for ``attendee`` (their own), else the request's."""
+    return getattr(attendee, "locale", None) or ui_language()
+
+
 def build(sessions, *, method: str = PUBLISH, attendee=None, name: str | None = None,
-          feed: bool = False) -> bytes:
-    """A VCALENDAR with one VEVENT per session (with VTIMEZONE)."""
+          feed: bool = False, language: str | None = None) -> bytes:
+    """A VCALENDAR with one VEVENT per session (with VTIMEZONE), its texts
+    in ``language`` (default: the attendee's, else the request's)."""
+    language = language or reader_language(attendee)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -173,13 +203,15 @@ def build(sessions, *, method: str = PUBLISH, attendee=None, name: str | None = 
         def agenda_of(session: EventSession) -> str:
             # The agendas of all the sessions in one query, at the first VEVENT written anew.
             if "done" not in texts:
-                texts.update(agenda_texts(sessions, ui_language()), done=True)
+                texts.update(agenda_texts(sessions, language), done=True)
             return texts.get(session.id, "")
 
         head = calendar.to_ical()
-        return head[:-len(_END)] + b"".join(_published_vevent(s, stamp, agenda_of) for s in sessions) + _END
+        return head[:-len(_END)] + b"".join(_published_vevent(s, stamp, language, agenda_of)
+                                            for s in sessions) + _END
     for session in sessions:
-        calendar.add_component(_vevent(session, method=method, attendee=attendee, stamp=stamp))
+        calendar.add_component(_vevent(session, method=method, attendee=attendee, stamp=stamp,
+                                       language=language))
     return calendar.to_ical()
 
 
@@ -194,9 +226,12 @@ def cancellation(sessions, attendee) -> bytes:
     return build(sessions, method=CANCEL, attendee=attendee)
 
 
-def event_download(event: Event) -> bytes:
-    return build(event.sessions, name=event.title)
+def event_download(event: Event, language: str | None = None) -> bytes:
+    """The event's sessions in ``language`` (default: the request's)."""
+    language = language or ui_language()
+    return build(event.sessions, name=localized(event, "title", language).text, language=language)
 
 
-def session_download(session: EventSession) -> bytes:
-    return build([session], name=session.event.title)
+def session_download(session: EventSession, language: str | None = None) -> bytes:
+    language = language or ui_language()
+    return build([session], name=localized(session.event, "title", language).text, language=language)

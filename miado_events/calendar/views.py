@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -11,6 +11,7 @@ from ..events import queries as event_queries
 from ..events.labels import KIND_LABELS
 from ..extensions import db
 from ..database import paginate
+from ..i18n import person_language, requested_language, with_formats
 from ..models.events import EventSession
 from ..models.replies import CalendarReply
 from ..pagecache import LRUStore
@@ -38,53 +39,64 @@ def _not_modified(etag: str, modified) -> bool:
     return bool(since and modified and modified.replace(microsecond=0) <= since)
 
 
-def _feed_response(feed, name: str, *, private: bool) -> Response:
+def _feed_response(feed, name: str, *, private: bool, language: str) -> Response:
     etag, modified, build_sessions = feed
     if _not_modified(etag, modified):
         response = Response(status=304)
     else:
-        response = Response(_feed_body(etag, name, build_sessions), mimetype="text/calendar")
+        response = Response(_feed_body(etag, name, build_sessions, language), mimetype="text/calendar")
     response.set_etag(etag)
     if modified is not None:
         response.last_modified = modified
     response.headers["Cache-Control"] = ("private" if private else "public") + ", max-age=300"
+    if not private and "lang" not in request.args:  # in the reader's language, chosen by these
+        response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 
-def _feed_body(etag: str, name: str, build_sessions) -> bytes:
+def _feed_body(etag: str, name: str, build_sessions, language: str) -> bytes:
     """The feed's iCalendar text, built once per ETag and language: the ETag
     changes with everything the feed shows (see feeds._validators), so the
     same ETag means the same feed."""
     if not current_app.config.get("PAGE_CACHE", True):
-        return ical.build(build_sessions(), name=name, feed=True)
+        return ical.build(build_sessions(), name=name, feed=True, language=language)
     store = current_app.extensions["miado_feed_bodies"]
-    key = (request.path, etag, str(get_locale()))
+    key = (request.path, etag, language)
     body = store.get(key)
     if body is None:
-        body = ical.build(build_sessions(), name=name, feed=True)
+        body = ical.build(build_sessions(), name=name, feed=True, language=language)
         store.put(key, body)
     return body
 
 
 @bp.route("/feeds/public.ics")
 def public_feed():
-    return _feed_response(feeds.public_feed(), _("MIA-DO Events"), private=False)
+    language = requested_language()
+    with force_locale(with_formats(language)):
+        return _feed_response(feeds.public_feed(language=language), _("MIA-DO Events"), private=False,
+                              language=language)
 
 
 @bp.route("/feeds/<kind>.ics")
 def kind_feed(kind: str):
     if kind not in KIND_LABELS:
         abort(404)
-    return _feed_response(feeds.public_feed(kind), f"{_('MIA-DO Events')}: {KIND_LABELS[kind]}",
-                          private=False)
+    language = requested_language()
+    with force_locale(with_formats(language)):
+        return _feed_response(feeds.public_feed(kind, language=language),
+                              f"{_('MIA-DO Events')}: {KIND_LABELS[kind]}", private=False, language=language)
 
 
 @bp.route("/feeds/me/<token>.ics")
 def personal_feed(token: str):
+    """In the owner's language, whoever fetches it (a calendar app sends none)."""
     user = feeds.user_for_feed_token(token)
     if user is None:
         abort(404)
-    return _feed_response(feeds.personal_feed(user), _("My events (MIA-DO Events)"), private=True)
+    language = person_language(user)
+    with force_locale(with_formats(language)):
+        return _feed_response(feeds.personal_feed(user), _("My events (MIA-DO Events)"), private=True,
+                              language=language)
 
 
 def _feed_urls(token: str) -> dict:
@@ -124,7 +136,9 @@ def event_ics(event_id: int):
     event = event_queries.visible_event(event_id, current_user, event_queries.EVENT_PAGE_OPTIONS)
     if event is None:
         abort(404)
-    return _ics_response(ical.event_download(event), f"event-{event.id}.ics")
+    language = requested_language()
+    with force_locale(with_formats(language)):
+        return _ics_response(ical.event_download(event, language), f"event-{event.id}.ics")
 
 
 @bp.route("/sessions/<int:session_id>/calendar.ics")
@@ -132,7 +146,9 @@ def session_ics(session_id: int):
     session = db.session.get(EventSession, session_id)
     if session is None or event_queries.visible_event(session.event_id, current_user) is None:
         abort(404)
-    return _ics_response(ical.session_download(session), f"session-{session.id}.ics")
+    language = requested_language()
+    with force_locale(with_formats(language)):
+        return _ics_response(ical.session_download(session, language), f"session-{session.id}.ics")
 
 
 @bp.route("/staff/calendar-replies")

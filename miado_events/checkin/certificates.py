@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import format_date, format_time
+from flask_babel import force_locale, format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -27,9 +27,11 @@ from .. import audit
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import person_language, with_formats
 from ..models.accounts import User
 from ..models.checkin import Attendance, Certificate
 from ..models.events import Event, EventKind, EventSession, Registration
+from ..models.translated import localized
 from ..permissions import ensure, is_staff
 from ..pdf import new_document
 from ..urls import external_url
@@ -235,7 +237,14 @@ def _hours(minutes: int) -> str:
 
 
 def certificate_pdf(certificate: Certificate) -> bytes:
-    """A4 Teilnahmebescheinigung in the current language."""
+    """A4 Teilnahmebescheinigung in its holder's language (``User.locale``),
+    the series' title in their translation where one exists."""
+    language = person_language(certificate.user)
+    with force_locale(with_formats(language)):
+        return _certificate_pdf(certificate, language)
+
+
+def _certificate_pdf(certificate: Certificate, language: str) -> bytes:
     event = certificate.event
     sessions = _attended(event, [certificate.user_id]).get(certificate.user_id, [])
     pdf = new_document(_("Certificate of participation"), margin=22, author=ISSUER)
@@ -256,7 +265,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     pdf.ln(3)
     pdf.multi_cell(0, 7, _("took part in the training series"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "B", 14)
-    pdf.multi_cell(0, 8, event.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 8, localized(event, "title", language).text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", 12)
     pdf.ln(3)
     pdf.multi_cell(0, 7, ngettext("%(num)d session attended of %(total)d, %(hours)s hours in all:",

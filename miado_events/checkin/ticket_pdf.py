@@ -3,23 +3,35 @@ from __future__ import annotations
 
 import io
 
-from flask_babel import format_date, format_time
+from flask_babel import force_locale, format_date, format_time
 from flask_babel import gettext as _
 from fpdf.enums import XPos, YPos
 
+from ..i18n import person_language, with_formats
 from ..models.events import Registration
+from ..models.translated import localized
 from ..pdf import new_document
 from . import tickets
 
 
 def ticket_pdf(registration: Registration) -> bytes:
+    """The ticket in its person's language (``User.locale``), whoever prints
+    it: staff print a ticket for someone registered by phone in that
+    person's language; the event's title is their translation where one exists."""
+    language = person_language(registration.user)
+    with force_locale(with_formats(language)):
+        return _ticket_pdf(registration, language)
+
+
+def _ticket_pdf(registration: Registration, language: str) -> bytes:
     event = registration.event
-    pdf = new_document(_("Ticket: %(title)s", title=event.title), margin=20)
+    title = localized(event, "title", language).text
+    pdf = new_document(_("Ticket: %(title)s", title=title), margin=20)
     pdf.set_font("DejaVu", "", 10)
     pdf.cell(0, 6, _("MIA-DO Events – ticket"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     pdf.set_font("DejaVu", "B", 18)
-    pdf.multi_cell(0, 9, event.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 9, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
     pdf.set_font("DejaVu", "", 12)
     for session in registration.slot.sessions:

@@ -22,9 +22,11 @@ from sqlalchemy.orm import joinedload
 from ..events import questions as question_services
 from ..events.labels import REGISTRATION_STATUS_LABELS
 from ..extensions import db
+from ..i18n import ui_language
 from ..models.checkin import Attendance
 from ..models.events import ACTIVE_REGISTRATION, Event, EventSession, Registration, Slot
 from ..models.accounts import User
+from ..models.translated import localized
 from ..orgs.exports import sort_key
 from ..pdf import new_document
 from ..tables import csv_safe, csv_text
@@ -189,7 +191,8 @@ def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes
         .options(joinedload(Registration.user), joinedload(Registration.organisation))
         .where(condition, Registration.is_confirmed, Registration.user_id.is_not(None))).all()
     people = sorted({r.user_id: r for r in registrations}.values(), key=lambda r: sort_key(r.user.name))
-    title = _("Sign-in sheet: %(title)s", title=event.title)
+    # In the staff member's UI language, the title too where it is translated.
+    title = _("Sign-in sheet: %(title)s", title=localized(event, "title", ui_language()).text)
     pdf = new_document(title, margin=15, page_numbers=True)
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(0, 8, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -28,6 +28,7 @@ from ..models.accounts import User
 from ..models.events import Event, EventSession, EventStatus
 from ..models.meetings import MAX_ITEM_MINUTES, AgendaItem, AgendaKind, MeetingAgenda
 from ..models.orgs import LANGUAGE_CODES, Organisation
+from ..models.translated import localized
 from ..permissions import ensure, is_staff
 
 
@@ -121,19 +122,21 @@ def agenda_texts(sessions, locale: str) -> dict[int, str]:
     if not agendas:
         return {}
     with force_locale(with_formats(locale)):
-        return {session_id: _as_text(items) for session_id, items in agendas.items()}
+        return {session_id: _as_text(items, locale) for session_id, items in agendas.items()}
 
 
-def _as_text(items: list[AgendaItem]) -> str:
+def _as_text(items: list[AgendaItem], locale: str) -> str:
+    """Each item's title and description in ``locale`` where translated, else in German."""
     lines = [_("Agenda")]
     for number, item in enumerate(items, start=1):
         line = _("%(number)d. %(title)s (%(kind)s, %(minutes)d min.)", number=number,
-                 title=item.title, kind=item.kind_label, minutes=item.minutes)
+                 title=localized(item, "title", locale).text, kind=item.kind_label, minutes=item.minutes)
         if item.presenter:
             line += " – " + item.presenter
         lines.append(line)
-        if item.description:
-            lines.append("   " + " ".join(item.description.split()))
+        description = localized(item, "description", locale).text
+        if description:
+            lines.append("   " + " ".join(description.split()))
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
 from ..i18n import ui_language
+from ..models.translated import localized
 from ..pdf import FONT, ShapedWhereNeeded, add_fonts, right_to_left
 from ..tables import csv_text
 from .labels import PUBLISHABLE_FIELD_LABELS
@@ -50,8 +51,15 @@ def group_letter(name: str) -> str:
     return first.upper() if first.isalpha() else OTHER_GROUP
 
 
-def _sorted_profiles(orgs: Iterable) -> list[dict]:
-    profiles = [public_profile(org) for org in orgs]
+def _sorted_profiles(orgs: Iterable, language: str | None = None) -> list[dict]:
+    """The public profiles by name; with ``language``, each description in
+    it where the MSO wrote one (else German)."""
+    profiles = []
+    for org in orgs:
+        profile = public_profile(org)
+        if language and "description" in profile:
+            profile["description"] = localized(org, "description", language).text
+        profiles.append(profile)
     return sorted(profiles, key=lambda p: (
         group_letter(p["name"]) != OTHER_GROUP,  # "#" first, in one group
         sort_key(p["name"]), p["name"], p.get("id") or 0))
@@ -366,9 +374,10 @@ class _DirectoryPDF(ShapedWhereNeeded):
 
 def directory_pdf(orgs: Iterable, issued_on: date) -> bytes:
     """The directory as a printable A4 PDF, sorted by name and grouped by
-    initial letter, in the current UI language."""
-    entries = [_entry(profile) for profile in _sorted_profiles(orgs)]
+    initial letter, in the current UI language (the descriptions too, where
+    an MSO wrote theirs in it)."""
     locale = ui_language()
+    entries = [_entry(profile) for profile in _sorted_profiles(orgs, locale)]
     title = _("List of Dortmund's migrant self-organisations")
     issued = _("Issued on %(date)s", date=format_date(issued_on, format="long"))
 

@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,7 +23,7 @@ from ..accounts import services as account_services
 from ..accounts.views import PENDING_INVITATION_KEY
 from ..errors import DomainError
 from ..extensions import db, limit_from_config
-from ..i18n import ui_language
+from ..i18n import requested_language, ui_language, with_formats
 from ..models.orgs import (
     DISTRICTS,
     FIELDS_OF_WORK,
@@ -110,7 +111,9 @@ def directory_pdf():
 
     orgs = db.session.scalars(queries.listed_organisations()).all()
     filename = f"msos-dortmund-{date.today().isoformat()}.pdf"
-    return Response(build(orgs, date.today()), mimetype="application/pdf",
+    with force_locale(with_formats(requested_language())):  # ?lang=tr: the list in Turkish
+        data = build(orgs, date.today())
+    return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 

@@ -125,11 +125,15 @@ def send_office_news(actor: User, draft: Draft, *, now: datetime | None = None) 
     except IntegrityError:
         raise DomainError("mailing_already_sent", _l("This message has already been sent.")) from None
     attachments, event_url = None, None
+    calendars: dict[str, bytes] = {}  # the attached event in each recipient's language, built once per language
     if draft.event is not None:
-        attachments = [(f"event-{draft.event.id}.ics", "text/calendar", ical.event_download(draft.event))]
         event_url = external_url("events.detail", event_id=draft.event.id)
     for recipient in audience.recipients:
         locale, subject, body = draft.text_for(recipient.locale)
+        if draft.event is not None:
+            if locale not in calendars:
+                calendars[locale] = ical.event_download(draft.event, locale)
+            attachments = [(f"event-{draft.event.id}.ics", "text/calendar", calendars[locale])]
         token = _unsubscribe_token(recipient)
         send_message(recipient.address, TEMPLATE, locale, headers=unsubscribe.headers(token),
                      attachments=attachments, news_subject=subject, news_body=body,

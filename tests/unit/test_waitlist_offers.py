@@ -423,3 +423,29 @@ def test_staff_see_whose_seat_is_held_and_until_when(client, db, full_offer_even
     page = client.get(f"/staff/events/{slot.event_id}/registrations").get_data(as_text=True)
     assert page.count("A seat is held for them until") == 1
     assert page.index(first.user.name) < page.index("A seat is held for them until") < page.index(second.user.name)
+
+
+def test_raising_the_capacity_offers_the_new_seats(db, full_offer_event, staff):
+    from miado_events.events import services
+    from miado_events.events.services import EventData
+
+    slot, _seated, first, second = full_offer_event
+    event = slot.event
+    services.update_event(staff, event, EventData(kind=event.kind, title=event.title, capacity=3,
+                                                  waitlist_mode="offer", offer_hours=24), now=LATER)
+    db.session.commit()
+    assert offers.open_offer(first) is not None and offers.open_offer(second) is not None
+    assert status_of(db, first) == "waitlisted"
+    assert_seats_held_match(db)
+
+
+@pytest.mark.parametrize("fields", [{"waitlist_mode": "lottery"}, {"offer_hours": 0},
+                                    {"offer_hours": 10_000}])
+def test_a_bad_mode_or_deadline_is_refused_with_a_message(db, staff, fields):
+    from miado_events.events import services
+    from miado_events.events.services import EventData
+
+    with pytest.raises(DomainError) as exc:
+        services.create_event(staff, EventData(kind="seminar", title="X", capacity=2, **fields), now=NOW)
+    assert_code(exc, "event_invalid")
+    assert str(exc.value.message)

@@ -98,6 +98,7 @@ def test_a_guest_registers_and_later_cancels_through_the_personal_link(page, liv
 
     # 1. A visitor opens the seminar and chooses to register without an account.
     page.goto(event_url)
+    screenshot(page, "event-de")
     page.locator(f'main a[href="{guest_path}"]').click()
     expect(page).to_have_url(live_server.url + guest_path)
     assert_no_axe_violations(page)

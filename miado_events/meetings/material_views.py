@@ -10,7 +10,7 @@ import click
 from babel.units import format_unit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import get_locale, ngettext
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_login import current_user
 
 from .. import unit_of_work
@@ -118,9 +118,10 @@ def _render_manage(session: EventSession, *, minutes_form=None, material_form=No
         if minutes is not None:
             minutes_form.body.data, minutes_form.visibility.data = minutes.body, minutes.visibility
     material_form = material_form or MaterialForm(prefix="material", formdata=None)
+    size = format_decimal(round(max_bytes() / (1024 * 1024)))
     material_form.file.description = _(
         "PDF, images (PNG, JPEG, WebP), Word, Excel, PowerPoint or OpenDocument files; at most %(size)s MB.",
-        size=f"{max_bytes() / (1024 * 1024):.0f}")
+        size=size)
     materials = materials_of([session.id])[session.id]
     drafts = [m for m in materials if not m.is_published]
     has_drafts = bool(drafts) or (minutes is not None and not minutes.is_published)

@@ -288,3 +288,11 @@ def test_the_mso_list_prints_descriptions_in_the_requested_language(db, client, 
     english = pdf_text(client.get("/orgs/list.pdf").data)  # no English text: the German one
     assert "Kulturarbeit" in english
     assert "Kulturarbeit" in pdf_text(client.get("/orgs/list.pdf?lang=zz").data)
+
+
+def test_the_calendar_page_subscribes_to_the_feed_in_its_own_language(db, client):
+    # A calendar app sends no cookie and rarely a language: the link itself names it.
+    html = client.get("/calendar", headers={"Accept-Language": "tr"}).get_data(as_text=True)
+    assert 'href="/feeds/public.ics?lang=tr"' in html
+    month = client.get("/calendar/2027/3", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert 'href="/feeds/public.ics?lang=ar"' in month

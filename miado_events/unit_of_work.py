@@ -42,13 +42,15 @@ def returns_to(url: str) -> str:
     return url
 
 
-def refuse(error: DomainError) -> None:
+def refuse(error: DomainError, *, flash_message: bool = True) -> None:
     """A view that caught ``error`` and shows its page again: roll back now
     (nothing half-done stays visible to the page), keep the request rolled
-    back, and flash the message."""
+    back, and flash the message (``flash_message=False``: the view shows it
+    next to the form field it concerns)."""
     db.session.rollback()
     discard()
-    flash(str(error.message), "error")
+    if flash_message:
+        flash(str(error.message), "error")
 
 
 def attempt(action, success: str | None = None) -> bool:

@@ -92,12 +92,9 @@ def register(event_id: int, slot_id: int):
                 questions.store_answers(outcome.registration, values)
             except DomainError as err:
                 field = _FIELD_OF.get(err.code)
-                unit_of_work.discard()
-                db.session.rollback()
+                unit_of_work.refuse(err, flash_message=field is None)
                 if field is not None:
                     form[field].errors = [*form[field].errors, str(err.message)]
-                else:
-                    flash(str(err.message), "error")
             else:
                 _flash_outcome(outcome)
                 return redirect(back)

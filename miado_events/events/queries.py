@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from .. import pagecache
@@ -13,6 +13,7 @@ from ..models.accounts import User
 from ..models.events import (Event, EventSession, EventStatus, Registration, RegistrationStatus,
                              RegistrationWindow, SessionStatus, Slot, Venue)
 from ..models.orgs import Membership, MembershipStatus, Organisation
+from ..models.translated import translations_contain
 from ..timeutil import local_to_utc, to_local
 
 
@@ -34,7 +35,7 @@ def slot_for(session: EventSession) -> Slot | None:
     return next((s for s in event.slots if s.session_id == session.id), None)
 
 
-def upcoming_sessions(now: datetime, *, kind: str = "", language: str = "", district: str = "",
+def upcoming_sessions(now: datetime, *, kind: str = "", language: str = "", district: str = "", q: str = "",
                       until: datetime | None = None, since: datetime | None = None):
     """SELECT of scheduled sessions of published events, soonest first."""
     query = (select(EventSession)
@@ -56,7 +57,21 @@ def upcoming_sessions(now: datetime, *, kind: str = "", language: str = "", dist
         query = query.where(Event.languages.cast(db.String).like(f'%"{language}"%'))
     if district:
         query = query.where(Venue.district == district)
+    if q:
+        query = query.where(event_text_matches(q))
     return query
+
+
+def _contains_ignoring_case(column, text: str):
+    return or_(column.contains(text, autoescape=True),
+               func.lower(column).contains(text.lower(), autoescape=True))
+
+
+def event_text_matches(text: str):
+    """SQL: ``text`` occurs in the event's title or description, in German or
+    in any of their translations (the text filter of the calendar)."""
+    return or_(_contains_ignoring_case(Event.title, text), _contains_ignoring_case(Event.description, text),
+               translations_contain(Event, text))
 
 
 def next_events(now: datetime, *, limit: int = 4, dates: int = 3) -> list[tuple[Event, list[EventSession]]]:

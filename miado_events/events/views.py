@@ -39,6 +39,7 @@ def _filters() -> dict:
         "kind": args.get("kind") if args.get("kind") in KIND_LABELS else "",
         "language": args.get("language") if args.get("language") in LANGUAGE_CODES else "",
         "district": args.get("district") if args.get("district") in DISTRICTS else "",
+        "q": " ".join((args.get("q") or "").split())[:100],
     }
 
 

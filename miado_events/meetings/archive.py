@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models.events import Event, EventSession, SessionStatus
 from ..models.materials import Material, SessionMinutes
 from ..models.meetings import AgendaItem, MeetingAgenda
+from ..models.translated import translated_texts, translations_contain
 from .agenda import published_agendas
 from .materials import can_see, materials_of
 
@@ -41,6 +42,7 @@ class Entry:
 
     def mentions(self, needle: str) -> bool:
         texts = [item.title for item in self.agenda]
+        texts += [t for item in self.agenda for t in translated_texts(item.translations, "title")]
         texts += [m.title for m in self.materials] + [m.filename for m in self.materials]
         if self.minutes is not None:
             texts.append(self.minutes.body)
@@ -100,7 +102,8 @@ def _matching(query, text: str):
     item (whoever may see it: ``Entry.mentions`` decides that afterwards)."""
     in_agenda = (select(AgendaItem.session_id)
                  .join(MeetingAgenda, MeetingAgenda.session_id == AgendaItem.session_id)
-                 .where(MeetingAgenda.published_at.is_not(None), _contains(AgendaItem.title, text)))
+                 .where(MeetingAgenda.published_at.is_not(None),
+                        or_(_contains(AgendaItem.title, text), translations_contain(AgendaItem, text, "title"))))
     in_minutes = select(SessionMinutes.session_id).where(
         SessionMinutes.published_at.is_not(None), _contains(SessionMinutes.body, text))
     in_materials = select(Material.session_id).where(

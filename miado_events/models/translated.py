@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from markupsafe import Markup, escape
-from sqlalchemy import JSON
+from sqlalchemy import JSON, String, cast, func, or_, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..config import DEFAULT_LOCALE, LANGUAGES
+from ..database import json_dumps
 
 #: The languages a text may be written in, German (the source) first.
 TEXT_LANGUAGES: tuple[str, ...] = (DEFAULT_LOCALE, *(c for c in LANGUAGES if c != DEFAULT_LOCALE))
@@ -271,3 +272,38 @@ def clean_translations(value, fields, *, max_length: int | dict[str, int] = MAX_
             cleaned[language] = out
     return cleaned
 
+
+
+
+def translated_texts(obj_translations, field: str | None = None) -> list[str]:
+    """Every translated text in a ``translations`` value (of ``field`` only, if given)."""
+    texts = []
+    for fields in (obj_translations or {}).values():
+        if not isinstance(fields, dict):
+            continue
+        for name, entry in fields.items():
+            if (field is None or name == field) and isinstance(entry, dict) and isinstance(entry.get("text"), str):
+                texts.append(entry["text"])
+    return texts
+
+
+def translations_contain(model, text: str, field: str | None = None):
+    """SQL: the rows of ``model`` with ``text`` in one of their translated
+    texts (of ``field`` only, if given), ignoring case.
+
+    A LIKE over the stored JSON (non-ASCII kept as is by
+    ``database.json_dumps``, so Turkish and Arabic are found as typed; the
+    wildcards of ``text`` escaped) narrows the rows; the texts of those are
+    then checked one by one, so a search for "source" or "title" does not
+    find every translated row through the JSON's keys. One extra statement."""
+    from ..extensions import db
+
+    needle = json_dumps(text)[1:-1]  # as it is written inside a JSON string
+    serialised = cast(model.translations, String)
+    candidates = db.session.execute(select(model.id, model.translations).where(or_(
+        serialised.contains(needle, autoescape=True),
+        func.lower(serialised).contains(needle.lower(), autoescape=True))))
+    wanted = text.casefold()
+    ids = [row_id for row_id, value in candidates
+           if any(wanted in t.casefold() for t in translated_texts(value, field))]
+    return model.id.in_(ids)

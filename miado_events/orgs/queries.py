@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models.orgs import (Membership, MembershipStatus, Organisation, OrganisationTag,
                            OrgStatus, TagKind)
+from ..models.translated import translations_contain
 
 # Which consent flag guards which tag kind in public filters.
 TAG_FIELD = {
@@ -55,7 +56,8 @@ def listed_organisations(*, q: str = "", district: str = "", region: str = "",
         query = query.where(or_(
             _contains_ignoring_case(Organisation.name, q),
             _contains_ignoring_case(Organisation.short_name, q),
-            and_(_published("description"), _contains_ignoring_case(Organisation.description, q)),
+            and_(_published("description"), or_(_contains_ignoring_case(Organisation.description, q),
+                                                translations_contain(Organisation, q, "description"))),
         ))
     return query
 

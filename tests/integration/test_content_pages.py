@@ -1,0 +1,142 @@
+"""Event and MSO content in the reader's language (issue #19): the pages show
+a translation where there is one, else the German text marked as German
+(lang="de" dir="ltr", "(in German)"); search finds content by any of its
+languages; the page cache keeps one copy per language."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from miado_events.database import utcnow
+from miado_events.models.translated import set_translation
+
+from .test_event_views import make_event, make_venue
+from .test_org_views import make_org
+
+TR = {"Accept-Language": "tr"}
+AR = {"Accept-Language": "ar"}
+DE = {"Accept-Language": "de"}
+
+
+@pytest.fixture
+def meeting(db):
+    """A published event with a Turkish (not Arabic) title and description, at a venue with notes."""
+    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
+    venue = make_venue(db, accessibility_notes="Rampe am Eingang", directions="U-Bahn Kampstraße")
+    event = make_event(db, "Jahresversammlung der Vereine", [start], venue=venue,
+                       description="Wir wählen den Vorstand.")
+    set_translation(event, "tr", "title", "Derneklerin yıllık toplantısı")
+    set_translation(event, "tr", "description", "Yönetim kurulunu seçiyoruz.")
+    set_translation(venue, "tr", "directions", "Kampstraße metro durağı")
+    db.session.commit()
+    return event
+
+
+def page(client, url, headers) -> str:
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_turkish_reader_gets_the_turkish_title_and_description(client, meeting):
+    html = page(client, f"/events/{meeting.id}", TR)
+
+    assert "<h1><bdi>Derneklerin yıllık toplantısı</bdi></h1>" in html  # the page's own language: no mark
+    assert re.search(r'<div class="preformatted">Yönetim kurulunu seçiyoruz\.</div>', html)
+    assert "Kampstraße metro durağı" in html
+    assert "Jahresversammlung der Vereine" not in html.split("<main")[1]
+
+
+def test_the_german_fallback_is_marked_with_lang_and_dir_and_a_hint(client, meeting):
+    html = page(client, f"/events/{meeting.id}", TR)
+
+    # the venue's accessibility notes have no Turkish text: German, marked
+    assert re.search(r'<bdi lang="de" dir="ltr">Rampe am Eingang</bdi> <small class="content-hint">', html)
+
+
+def test_an_arabic_reader_of_an_untranslated_event_gets_german_left_to_right(client, meeting):
+    html = page(client, f"/events/{meeting.id}", AR)
+
+    assert '<html lang="ar" dir="rtl">' in html
+    assert re.search(r'<h1><bdi lang="de" dir="ltr">Jahresversammlung der Vereine</bdi> '
+                     r'<small class="content-hint">\([^)]+\)</small></h1>', html)
+    assert '<div class="preformatted" lang="de" dir="ltr">Wir wählen den Vorstand.</div>' in html
+
+
+def test_german_readers_get_the_german_text_without_marks_or_hint(client, meeting):
+    html = page(client, f"/events/{meeting.id}", DE)
+
+    assert "<h1><bdi>Jahresversammlung der Vereine</bdi></h1>" in html
+    assert "content-hint" not in html
+
+
+def test_the_calendar_shows_each_reader_their_language(client, meeting):
+    assert "Derneklerin yıllık toplantısı" in page(client, "/calendar", TR)
+    assert re.search(r'<bdi lang="de" dir="ltr">Jahresversammlung der Vereine</bdi>', page(client, "/calendar", AR))
+
+
+@pytest.mark.parametrize("query", ["yıllık toplantı", "Yönetim Kurulunu", "Jahresversammlung", "Vorstand"])
+def test_the_calendar_search_finds_an_event_by_any_of_its_languages(client, db, meeting, query):
+    start = (utcnow() + timedelta(days=12)).replace(microsecond=0)
+    make_event(db, "Seminar Vereinsrecht", [start])
+
+    html = page(client, "/calendar?q=" + query, TR)
+
+    assert "Derneklerin yıllık toplantısı" in html
+    assert "Seminar Vereinsrecht" not in html
+
+
+@pytest.mark.parametrize("query", ["%", "_", "source", "title", '"'])
+def test_the_calendar_search_escapes_wildcards_and_does_not_match_the_stored_shape(client, meeting, query):
+    html = page(client, "/calendar?q=" + query, TR)
+
+    assert "Derneklerin yıllık toplantısı" not in html
+
+
+def test_the_mso_directory_finds_an_mso_by_its_arabic_description(client, db):
+    org = make_org(db, "Kulturverein Nord e.V.", description="Wir machen Kulturarbeit.")
+    make_org(db, "Elternverein Süd e.V.", description="Eltern helfen Eltern.")
+    set_translation(org, "ar", "description", "نحن نقوم بالعمل الثقافي.")
+    db.session.commit()
+
+    html = page(client, "/orgs?q=الثقافي", AR)
+
+    assert "Kulturverein Nord e.V." in html and "Elternverein Süd e.V." not in html
+    detail = page(client, f"/orgs/{org.id}", AR)
+    assert "<p>نحن نقوم بالعمل الثقافي.</p>" in detail or 'class="preformatted">نحن نقوم بالعمل الثقافي.' in detail
+
+
+def test_an_unpublished_description_is_not_searched_in_any_language(client, db):
+    org = make_org(db, "Kulturverein Nord e.V.", published=["districts"], description="Kulturarbeit")
+    set_translation(org, "ar", "description", "العمل الثقافي")
+    db.session.commit()
+
+    assert "Kulturverein Nord e.V." not in page(client, "/orgs?q=الثقافي", AR)
+
+
+def test_the_page_cache_keeps_one_copy_per_language_and_never_mixes_them(client, db, meeting):
+    set_translation(meeting, "ar", "title", "الاجتماع السنوي للجمعيات")
+    db.session.commit()
+    url = f"/events/{meeting.id}"
+
+    arabic = page(client, url, AR)
+    turkish = page(client, url, TR)
+    turkish_again = page(client, url, TR)
+    arabic_again = page(client, url, AR)
+
+    assert "الاجتماع السنوي للجمعيات" in arabic and "الاجتماع السنوي للجمعيات" in arabic_again
+    for html in (turkish, turkish_again):
+        assert "Derneklerin yıllık toplantısı" in html
+        assert "الاجتماع السنوي" not in html and 'lang="tr"' in html
+    assert len(client.application.extensions["miado_pagecache"].items) >= 2
+
+
+def test_a_changed_translation_is_shown_on_the_next_request(client, db, meeting):
+    assert "Derneklerin yıllık toplantısı" in page(client, f"/events/{meeting.id}", TR)
+
+    set_translation(meeting, "tr", "title", "Derneklerin genel kurulu")
+    db.session.commit()
+
+    assert "Derneklerin genel kurulu" in page(client, f"/events/{meeting.id}", TR)

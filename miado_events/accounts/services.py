@@ -118,9 +118,12 @@ def sign_up(
 
     A person without an account with this address (a guest, someone
     registered at the door or by phone) is *claimed*: the same row gets the
-    name, password and language, so their registrations are the account's.
-    Only a row without a password can be claimed, and the claim verifies
-    nothing: until the link in the mail is opened, nobody logs in with it.
+    password and language, so their registrations are the account's. Only a
+    row without a password can be claimed, and the claim verifies nothing:
+    until the link in the mail is opened, nobody logs in with it. The name
+    stays as registered (a claim by someone who does not own the address
+    must not change what tickets and lists show); the person changes it in
+    the account once logged in.
 
     ``org_invitation_id``: an MSO invitation opened before signing up; it
     travels with the verification link and is accepted when the address is
@@ -139,7 +142,6 @@ def sign_up(
         return None
     if existing is not None:
         user = existing
-        user.name = name.strip()
         user.password_hash = hash_password(password)
         user.locale = locale
         user.email_verified_at = None  # the link in the mail proves the address, not the claim

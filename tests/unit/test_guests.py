@@ -330,7 +330,8 @@ def test_signing_up_claims_the_guest_row_unverified(db, make_event, outbox):
     user = sign_up(email="Guest@Example.org")
     db.session.commit()
     assert user.id == outcome.registration.user_id
-    assert user.has_account and not user.is_verified and user.name == "New Name"
+    # The name stays as registered: a claim proves nothing until the address is verified.
+    assert user.has_account and not user.is_verified and user.name == "Guest Person"
     assert count_people(db) == 1
     with pytest.raises(DomainError) as excinfo:
         account_services.authenticate("guest@example.org", "a-long-password-1", now=NOW)

@@ -296,3 +296,26 @@ def test_the_calendar_page_subscribes_to_the_feed_in_its_own_language(db, client
     assert 'href="/feeds/public.ics?lang=tr"' in html
     month = client.get("/calendar/2027/3", headers={"Accept-Language": "ar"}).get_data(as_text=True)
     assert 'href="/feeds/public.ics?lang=ar"' in month
+
+
+def test_the_confirmation_tells_how_to_get_there_in_the_readers_language(db, make_event, make_user, outbox):
+    event = translated_event(db, make_event)
+    venue = Venue(name="Dietrich-Keuning-Haus", address="Leopoldstraße 50-58, 44147 Dortmund",
+                  accessibility_notes="Stufenloser Zugang, Aufzug.", directions="U-Bahn Leopoldstraße.")
+    db.session.add(venue)
+    event.sessions[0].venue = venue
+    set_translation(venue, "tr", "directions", "Leopoldstraße metro durağı.")
+    db.session.commit()
+    turkish, arabic = make_user(locale="tr"), make_user(locale="ar")
+    outbox.clear()
+    register(db, turkish, slot_of(event))
+    register(db, arabic, slot_of(event))
+
+    mail = only_mail_to(outbox, turkish)
+    plain = mail.get_body(("plain",)).get_content()
+    assert "Leopoldstraße metro durağı." in plain and "U-Bahn" not in plain
+    assert "Stufenloser Zugang, Aufzug." in plain  # not translated: German
+    html = html_of(mail)
+    assert "<bdi>Leopoldstraße metro durağı.</bdi>" in html
+    assert 'lang="de" dir="ltr">Stufenloser Zugang, Aufzug.<' in html
+    assert 'lang="de" dir="ltr">U-Bahn Leopoldstraße.<' in html_of(only_mail_to(outbox, arabic))

@@ -269,7 +269,8 @@ def test_a_guest_who_signs_up_with_the_address_finds_their_registration(client, 
     page = client.get("/my/registrations").get_data(as_text=True)
     assert "Seminar Vereinsrecht" in page
     people = db.session.scalars(select(User).where(User.email == "ayse@example.org")).all()
-    assert len(people) == 1 and people[0].has_account and people[0].name == "Ayşe Y."
+    # The name stays as registered until the person changes it in the account.
+    assert len(people) == 1 and people[0].has_account and people[0].name == "Ayşe Yılmaz"
     # The personal link of the guest days leads to the account now: data deletion goes there.
     assert "account" in client.get(link + "/delete").get_data(as_text=True)
 

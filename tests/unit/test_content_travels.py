@@ -319,3 +319,11 @@ def test_the_confirmation_tells_how_to_get_there_in_the_readers_language(db, mak
     assert "<bdi>Leopoldstraße metro durağı.</bdi>" in html
     assert 'lang="de" dir="ltr">Stufenloser Zugang, Aufzug.<' in html
     assert 'lang="de" dir="ltr">U-Bahn Leopoldstraße.<' in html_of(only_mail_to(outbox, arabic))
+
+
+def test_the_sign_in_sheet_prints_in_the_staff_members_language(db, client, login, make_event, make_user):
+    event = translated_event(db, make_event)
+    register(db, make_user(name="Zeynep Aydın"), slot_of(event))
+    login(make_user(Role.STAFF, locale="tr"))
+    text = pdf_text(client.get(f"/staff/events/{event.id}/signin.pdf").data)
+    assert TR_TITLE in text and DE_TITLE not in text and "Zeynep Aydın" in text

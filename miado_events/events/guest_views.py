@@ -19,6 +19,7 @@ from ..permissions import is_staff, require
 from ..models.orgs import Organisation
 from . import guests, queries, questions
 from . import registration as reg_services
+from .labels import waiting_list_note
 from .forms import ConfirmForm
 from .guest_forms import NO_ORGANISATION, GuestRegistrationForm
 
@@ -49,9 +50,8 @@ def _flash_outcome(outcome) -> None:
                 "registration are on their way by e-mail."), "success")
         return
     position = reg_services.waitlist_position(outcome.registration)
-    flash(_("The event is full. You are on the waiting list at position %(position)d. If a seat "
-            "becomes free, it is yours automatically and we will tell you by e-mail. The e-mail has a "
-            "personal link to manage your registration.", position=position), "info")
+    flash(" ".join((_("The event is full."), waiting_list_note(outcome.registration.event, position),
+                    _("The e-mail has a personal link to manage your registration."))), "info")
 
 
 @bp.route("/events/<int:event_id>/slots/<int:slot_id>/guest", methods=["GET", "POST"])

@@ -25,7 +25,7 @@ from ..timeutil import local_to_utc, to_local
 from . import offers, queries, registration as reg_services
 from . import questions as question_services
 from .forms import ConfirmForm, RegisterForm, RegisterMemberForm
-from .labels import KIND_LABELS, template_helpers
+from .labels import KIND_LABELS, template_helpers, waiting_list_note
 
 bp = Blueprint("events", __name__)
 bp.app_context_processor(template_helpers)
@@ -149,13 +149,7 @@ def _flash_outcome(outcome, name: str | None = None) -> None:
         reason = _("Your organisation has already used all the seats it may have for this event.")
     else:
         reason = _("The event is full.")
-    if outcome.registration.event.offers_seats:
-        then = _("You are on the waiting list at position %(position)d. If a seat becomes free, we will "
-                 "offer it to you by e-mail, to accept before a deadline.", position=position)
-    else:
-        then = _("You are on the waiting list at position %(position)d. If a seat becomes "
-                 "free, it is yours automatically and we will tell you by e-mail.", position=position)
-    flash(reason + " " + then, "info")
+    flash(reason + " " + waiting_list_note(outcome.registration.event, position), "info")
 
 
 @bp.route("/events/<int:event_id>/slots/<int:slot_id>/register", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ vobject; PDFs with pypdf."""
 from __future__ import annotations
 
 import io
+import subprocess
 from datetime import timedelta
 
 import icalendar
@@ -18,6 +19,7 @@ from pypdf import PdfReader
 from miado_events.calendar import feeds, ical
 from miado_events.checkin import certificates
 from miado_events.checkin import services as checkin
+from miado_events.checkin.ticket_pdf import ticket_pdf
 from miado_events.meetings import agenda
 from miado_events.meetings.agenda import ItemData
 from miado_events.models.accounts import Role
@@ -327,3 +329,15 @@ def test_the_sign_in_sheet_prints_in_the_staff_members_language(db, client, logi
     login(make_user(Role.STAFF, locale="tr"))
     text = pdf_text(client.get(f"/staff/events/{event.id}/signin.pdf").data)
     assert TR_TITLE in text and DE_TITLE not in text and "Zeynep Aydın" in text
+
+
+def test_an_arabic_ticket_keeps_the_arabic_title_shaped(db, make_event, make_user, tmp_path):
+    event = translated_event(db, make_event, arabic=True)
+    registration = register(db, make_user(locale="ar", name="Omar Haddad"), slot_of(event)).registration
+    path = tmp_path / "ticket-ar.pdf"
+    path.write_bytes(ticket_pdf(registration))
+    # Shaped and in reading order: pdftotext gives the title back as it was written.
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    plain = "".join(c for c in text if c not in "\u202a\u202b\u202c\u202d\u202e\u200e\u200f")
+    assert AR_TITLE in plain and "Omar Haddad" in plain

@@ -341,3 +341,28 @@ def test_an_arabic_ticket_keeps_the_arabic_title_shaped(db, make_event, make_use
                           capture_output=True, text=True, check=True).stdout
     plain = "".join(c for c in text if c not in "\u202a\u202b\u202c\u202d\u202e\u200e\u200f")
     assert AR_TITLE in plain and "Omar Haddad" in plain
+
+
+def test_office_news_attach_the_event_in_each_recipients_language(db, staff, make_event, make_org, make_member,
+                                                                  outbox):
+    from miado_events.outreach import services as outreach
+    from miado_events.outreach.services import Draft
+
+    event = translated_event(db, make_event)
+    make_member(make_org("Hörde e.V."), "representative", email="mert@example.org", locale="tr")
+    make_member(make_org("Mitte e.V."), "representative", email="olga@example.org", locale="ru")
+    outbox.clear()
+    outreach.send_office_news(staff, Draft(subject="Einladung", body="Hallo zusammen", event=event,
+                                           translations={"tr": {"subject": "Davet", "body": "Merhaba"}}))
+    db.session.commit()
+    mails = {str(m["To"]): m for m in outbox}
+
+    def attached_summary(msg) -> str:
+        [ics] = [p for p in msg.iter_attachments() if p.get_filename() == f"event-{event.id}.ics"]
+        [vevent] = vevents(ics.get_content())
+        return f"{vevent['SUMMARY'].params['LANGUAGE']}:{vevent['SUMMARY']}"
+
+    assert attached_summary(mails["mert@example.org"]) == f"tr:{TR_TITLE}"
+    assert TR_TITLE in html_of(mails["mert@example.org"])
+    # The news has no Russian text, so that mail is German, its event too.
+    assert attached_summary(mails["olga@example.org"]) == f"de:{DE_TITLE}"

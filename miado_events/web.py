@@ -12,7 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import permissions
 from .database import utcnow
 from .models.accounts import Role
-from .models.translated import Localized, localized
+from .models.translated import (TRANSLATION_LANGUAGES, Localized, localized,
+                                missing_translations, outdated_translations)
 from .i18n import text_direction, ui_language
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -71,9 +72,21 @@ def content(obj, field: str | None = None, language: str | None = None) -> Local
     return localized(obj, field or "", language or ui_language())
 
 
+def translation_state(obj, language: str, field: str) -> Localized:
+    """The stored translation of ``obj.<field>`` (text "" when there is none;
+    ``obj`` None for a new one), for the editing form."""
+    shown = localized(obj, field, language) if obj is not None else None
+    if shown is None or shown.language != language:
+        return Localized("", language)
+    return shown
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.globals.update(content=content, page_language=ui_language)
+    app.jinja_env.globals.update(
+        content=content, page_language=ui_language, translation_state=translation_state,
+        translation_languages=lambda: [(c, app.config["LANGUAGES"][c]) for c in TRANSLATION_LANGUAGES],
+        missing_translations=missing_translations, outdated_translations=outdated_translations)
     app.jinja_env.filters.update(percent=percent, listing=listing, hours_duration=hours_duration, bdi=bdi)
     if app.config.get("PROXY_FIX"):
         n = int(app.config["PROXY_FIX"])

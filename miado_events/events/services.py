@@ -18,6 +18,7 @@ from ..models.accounts import User
 from ..models.events import (Event, EventKind, EventSession, EventStatus, Registration,
                              RegistrationStatus, SessionStatus, Slot, SlotOrgSeats, Venue,
                              Visibility, WaitlistMode)
+from ..models import translated
 from ..models.offers import OfferState, WaitlistOffer
 from ..models.orgs import DISTRICTS, LANGUAGE_CODES
 from ..permissions import ensure, is_staff
@@ -34,6 +35,13 @@ def _require_staff(actor: User) -> None:
 
 def _invalid(message) -> DomainError:
     return DomainError("event_invalid", message)
+
+
+def save_translations(actor: User, obj: Event | Venue, sent: dict) -> bool:
+    """Staff store the translations of an event's or a venue's texts (what
+    ``translated.translations_from_form`` read), after its German text."""
+    _require_staff(actor)
+    return translated.save_translations(obj, sent)
 
 
 @dataclass

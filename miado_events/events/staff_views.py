@@ -15,6 +15,7 @@ from ..models.orgs import Organisation
 from ..orgs.queries import listed_organisations
 from ..models.questions import RegistrationQuestion
 from ..models.replies import answers_by_registration
+from ..models.translated import translations_from_form
 from ..permissions import is_staff, require
 from .. import unit_of_work
 from . import offers, queries, services
@@ -64,6 +65,7 @@ def new_event():
     if form.validate_on_submit():
         try:
             event = services.create_event(current_user, form.to_data())
+            services.save_translations(current_user, event, translations_from_form(request.form, Event.TRANSLATED_FIELDS))
         except DomainError as err:
             unit_of_work.refuse(err)
         else:
@@ -80,8 +82,11 @@ def manage(event_id: int):
     if request.method == "GET":
         form.fill_from(event)
     elif form.validate_on_submit():
-        if unit_of_work.attempt(lambda: services.update_event(current_user, event, form.to_data()),
-                _("The event has been saved.")):
+        def save():
+            services.update_event(current_user, event, form.to_data())
+            services.save_translations(current_user, event, translations_from_form(request.form, Event.TRANSLATED_FIELDS))
+
+        if unit_of_work.attempt(save, _("The event has been saved.")):
             return redirect(url_for("staff_events.manage", event_id=event.id))
     venues = _venues()
     return render_template("events/staff/manage.html", event=event, form=form,
@@ -263,7 +268,11 @@ def edit_venue(venue_id: int | None = None):
     venue = (db.session.get(Venue, venue_id) or abort(404)) if venue_id else None
     form = VenueForm(obj=venue)
     if form.validate_on_submit():
-        if unit_of_work.attempt(lambda: services.save_venue(current_user, form.to_data(), venue), _("The venue has been saved.")):
+        def save():
+            saved = services.save_venue(current_user, form.to_data(), venue)
+            services.save_translations(current_user, saved, translations_from_form(request.form, Venue.TRANSLATED_FIELDS))
+
+        if unit_of_work.attempt(save, _("The venue has been saved.")):
             return redirect(url_for("staff_events.venues"))
     return render_template("events/staff/venue_form.html", form=form, venue=venue)
 

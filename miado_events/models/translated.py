@@ -307,3 +307,55 @@ def translations_contain(model, text: str, field: str | None = None):
     ids = [row_id for row_id, value in candidates
            if any(wanted in t.casefold() for t in translated_texts(value, field))]
     return model.id.in_(ids)
+
+
+def translations_from_form(form, fields) -> dict[str, dict[str, tuple[str, bool]]]:
+    """What an editing form sent: ``{language: {field: (text, still_correct)}}``
+    from the inputs ``tr-<language>-<field>`` and the checkboxes
+    ``tr-<language>-<field>-ok`` (``templates/_content.html``,
+    ``translation_fields``). Languages and fields not offered are ignored."""
+    sent: dict[str, dict[str, tuple[str, bool]]] = {}
+    for language in TRANSLATION_LANGUAGES:
+        for field in fields:
+            name = f"tr-{language}-{field}"
+            if name in form:
+                sent.setdefault(language, {})[field] = (form.get(name) or "", bool(form.get(name + "-ok")))
+    return sent
+
+
+def apply_translations(obj, sent: dict[str, dict[str, tuple[str, bool]]]) -> bool:
+    """Store what an editor sent (after the German text was saved): a changed
+    text is written against the current German text, an unchanged one stays
+    as it is (possibly outdated) unless "still correct" was ticked, an
+    emptied one is removed. True when anything changed.
+    ``InvalidTranslatedText`` (nothing is half written: the request rolls back)."""
+    changed = False
+    for language, fields in sent.items():
+        for field, (text, still_correct) in fields.items():
+            if text is not None and not isinstance(text, str):
+                raise InvalidTranslatedText("not_text")
+            text = (text or "").strip()
+            entry = _entry(obj, language, field)
+            if text != (entry["text"] if entry else ""):
+                set_translation(obj, language, field, text)
+                changed = True
+            elif entry is not None and still_correct and is_outdated(obj, language, field):
+                confirm_translation(obj, language, field)
+                changed = True
+    return changed
+
+
+def save_translations(obj, sent: dict[str, dict[str, tuple[str, bool]]]) -> bool:
+    """``apply_translations`` for the services, with a refusal people can
+    read (a ``DomainError``) instead of ``InvalidTranslatedText``. The
+    service checks who may edit ``obj`` first."""
+    from flask_babel import lazy_gettext as _l
+
+    from ..errors import DomainError
+
+    try:
+        return apply_translations(obj, sent)
+    except InvalidTranslatedText as err:
+        if err.code == "too_long":
+            raise DomainError("translation_too_long", _l("A translation is too long.")) from err
+        raise DomainError("translation_invalid", _l("A translation could not be read.")) from err

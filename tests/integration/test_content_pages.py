@@ -140,3 +140,85 @@ def test_a_changed_translation_is_shown_on_the_next_request(client, db, meeting)
     db.session.commit()
 
     assert "Derneklerin genel kurulu" in page(client, f"/events/{meeting.id}", TR)
+
+
+# --- editing ---------------------------------------------------------------------------------
+
+def _event_form(event, **overrides) -> dict:
+    data = {"kind": event.kind, "title": event.title, "description": event.description or "",
+            "languages": ["de"], "visibility": "public", "capacity": str(event.capacity),
+            "cancellation_deadline_hours": "24", "waitlist_enabled": "y"}
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("staff")
+
+
+def test_staff_write_a_translation_beside_the_german_text(client, db, login, staff, meeting):
+    login(staff)
+    form = page(client, f"/staff/events/{meeting.id}", {})
+    assert 'id="tr-ar-title"' in form and 'lang="ar" dir="rtl"' in form
+    assert 'value="Derneklerin yıllık toplantısı"' in form
+
+    response = client.post(f"/staff/events/{meeting.id}", data=_event_form(
+        meeting, **{"tr-ar-title": "الاجتماع السنوي", "tr-tr-title": "Derneklerin yıllık toplantısı",
+                    "tr-tr-description": "Yönetim kurulunu seçiyoruz."}))
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert meeting.translations["ar"]["title"]["text"] == "الاجتماع السنوي"
+    assert "الاجتماع السنوي" in page(client.application.test_client(), f"/events/{meeting.id}", AR)
+
+
+def test_a_changed_german_title_marks_the_translation_possibly_outdated_until_confirmed(
+        client, db, login, staff, meeting):
+    login(staff)
+    sent = {"tr-tr-title": "Derneklerin yıllık toplantısı", "tr-tr-description": "Yönetim kurulunu seçiyoruz."}
+    client.post(f"/staff/events/{meeting.id}", data=_event_form(meeting, title="Jahreshauptversammlung", **sent))
+
+    form = page(client, f"/staff/events/{meeting.id}", {})
+    assert 'id="tr-tr-title-ok"' in form and "content-outdated" in form
+    assert 'id="tr-tr-description-ok"' not in form  # the German description did not change
+    listing = page(client, "/staff/events", {})
+    assert re.search(r"Possibly outdated:\s*TR", listing)
+
+    client.post(f"/staff/events/{meeting.id}", data=_event_form(meeting, **sent, **{"tr-tr-title-ok": "1"}))
+
+    assert "content-outdated" not in page(client, f"/staff/events/{meeting.id}", {})
+    assert not re.search(r"Possibly outdated:", page(client, "/staff/events", {}))
+
+
+def test_the_staff_list_shows_the_languages_without_a_translation(client, login, staff, meeting):
+    login(staff)
+
+    listing = page(client, "/staff/events", {})
+
+    assert re.search(r"Not translated:\s*EN, AR, RU, UK, PL", listing)
+
+
+def test_a_too_long_translation_is_refused_and_changes_nothing(client, db, login, staff, meeting):
+    login(staff)
+
+    response = client.post(f"/staff/events/{meeting.id}", data=_event_form(
+        meeting, title="Neuer Titel", **{"tr-en-title": "x" * 201}), follow_redirects=True)
+
+    assert response.status_code == 200
+    assert "A translation is too long." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert meeting.title == "Jahresversammlung der Vereine" and "en" not in meeting.translations
+
+
+def test_staff_translate_a_venue(client, db, login, staff, meeting):
+    venue = meeting.sessions[0].venue
+    login(staff)
+
+    response = client.post(f"/staff/venues/{venue.id}", data={
+        "name": venue.name, "address": venue.address, "district": venue.district or "",
+        "accessibility_notes": venue.accessibility_notes, "directions": venue.directions,
+        "tr-ar-accessibility_notes": "منحدر عند المدخل"})
+
+    assert response.status_code == 302
+    assert "منحدر عند المدخل" in page(client.application.test_client(), f"/events/{meeting.id}", AR)

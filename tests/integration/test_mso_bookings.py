@@ -262,3 +262,28 @@ def test_register_person_page_only_for_representatives_and_only_for_their_mso(cl
         assert "Please choose your organisation." in words_of(response)
     assert db.session.scalar(select(func.count(Registration.id))) == 0
     assert client.get("/events/424242/register-person").status_code == 404
+
+
+def test_bookings_page_statements_do_not_grow_with_events_and_people(client, db, make_user):
+    from .test_event_views import sign_in, statements_for
+
+    org = make_org(db)
+    rep = _rep(db, make_user, org)
+    rep_email = rep.email
+
+    def book(first_day: int, events: int, people: int) -> None:
+        colleagues = [_colleague(db, make_user, org, f"Person {first_day}-{n}") for n in range(people)]
+        for day in range(first_day, first_day + events):
+            event = make_event(db, f"Treffen {day}", [at(6, day)], capacity=people, org_seat_limit=max(people - 1, 1))
+            series = make_event(db, f"Reihe {day}", [at(7, day), at(8, day)], kind="series", capacity=50)
+            for person in colleagues:
+                _register(db, person, slot_of(db, event), org)
+                _register(db, person, slot_of(db, series), org)
+
+    book(1, 1, 2)
+    sign_in(client, rep_email)
+    url = f"/my/organisations/{org.id}/bookings"
+    few = statements_for(client, db, url)
+    book(10, 4, 4)
+    many = statements_for(client, db, url)
+    assert many == few, (few, many)

@@ -7,7 +7,8 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models.orgs import (Membership, MembershipStatus, Organisation, OrganisationTag,
                            OrgStatus, TagKind)
-from ..models.translated import translations_contain
+from ..models.accounts import User
+from ..models.translated import TRANSLATION_LANGUAGES, translations_contain
 
 # Which consent flag guards which tag kind in public filters.
 TAG_FIELD = {
@@ -60,6 +61,16 @@ def listed_organisations(*, q: str = "", district: str = "", region: str = "",
                                                 translations_contain(Organisation, q, "description"))),
         ))
     return query
+
+
+def languages_members_read(org: Organisation) -> list[str]:
+    """The languages (other than German) the MSO works in or its active
+    members read the site in: its description editor opens these first."""
+    locales = set(db.session.scalars(
+        select(User.locale).join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == org.id, Membership.status == MembershipStatus.ACTIVE.value)))
+    wanted = set(org.languages or []) | {(c or "").split("_")[0] for c in locales}
+    return [c for c in TRANSLATION_LANGUAGES if c in wanted]
 
 
 def region_suggestions(limit: int = 200) -> list[str]:

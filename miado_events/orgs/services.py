@@ -17,6 +17,7 @@ from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..mail import send_message
+from ..models import translated
 from ..models.accounts import User
 from ..models.orgs import (DISTRICTS, FIELDS_OF_WORK, LANGUAGE_CODES, LEGAL_FORMS,
                            PUBLISHABLE_FIELDS, Membership, MembershipRole, MembershipStatus,
@@ -275,6 +276,14 @@ def set_active(actor: User, org: Organisation, active: bool, reason: str = "",
 
 
 # --- profile changes ---------------------------------------------------------------
+
+def save_description_translations(actor: User, org: Organisation, sent: dict) -> bool:
+    """A representative (or staff) writes the MSO's description in the
+    languages its members read (``translated.translations_from_form``); the
+    German description stays the source."""
+    ensure(can_edit_org, actor, org)
+    return translated.save_translations(org, sent)
+
 
 def update_profile(actor: User, org: Organisation, profile: OrgProfile,
                    *, now: datetime | None = None) -> list[str]:

@@ -24,6 +24,7 @@ from ..accounts.views import PENDING_INVITATION_KEY
 from ..errors import DomainError
 from ..extensions import db, limit_from_config
 from ..i18n import requested_language, ui_language, with_formats
+from ..models.translated import translations_from_form
 from ..models.orgs import (
     DISTRICTS,
     FIELDS_OF_WORK,
@@ -224,19 +225,24 @@ def edit(org_id: int):
         form.fill_from(org)
     elif form.validate_on_submit():
         resubmit = request.form.get("resubmit") == "1" and org.can_be_resubmitted
-        if resubmit:
-            ok = unit_of_work.attempt(
-                lambda: services.resubmit_application(current_user, org, form.to_profile()),
-                _("Your application has been sent again."))
-        else:
-            ok = unit_of_work.attempt(lambda: services.update_profile(current_user, org, form.to_profile()),
-                                  _("The profile has been saved."))
+        translations = translations_from_form(request.form, Organisation.TRANSLATED_FIELDS)
+
+        def save():
+            if resubmit:
+                services.resubmit_application(current_user, org, form.to_profile())
+            else:
+                services.update_profile(current_user, org, form.to_profile())
+            services.save_description_translations(current_user, org, translations)
+
+        ok = unit_of_work.attempt(save, _("Your application has been sent again.") if resubmit
+                                  else _("The profile has been saved."))
         if ok:
             if org.requested_name and not resubmit:
                 flash(_("The new name will be shown once the office has approved it."), "info")
             return redirect(url_for("orgs.edit", org_id=org.id))
     return render_template("orgs/edit.html", form=form, org=org, regions=queries.region_suggestions(),
-                           status_label=STATUS_LABELS.get(org.status))
+                           status_label=STATUS_LABELS.get(org.status),
+                           read_languages=queries.languages_members_read(org))
 
 
 @bp.route("/orgs/<int:org_id>/members")

@@ -222,3 +222,27 @@ def test_staff_translate_a_venue(client, db, login, staff, meeting):
 
     assert response.status_code == 302
     assert "منحدر عند المدخل" in page(client.application.test_client(), f"/events/{meeting.id}", AR)
+
+
+def test_a_representative_writes_the_description_in_the_languages_the_members_read(client, db, login, make_user):
+    from miado_events.models.orgs import Membership
+
+    org = make_org(db, "Kulturverein Nord e.V.", description="Wir machen Kulturarbeit.", languages=("ar",))
+    rep = make_user(locale="tr")
+    db.session.add(Membership(organisation=org, user=rep, role="representative", status="active"))
+    db.session.commit()
+    login(rep)
+
+    form = page(client, f"/orgs/{org.id}/edit", {})
+    opened = re.findall(r'<details class="translation" open>\s*<summary><span lang="(\w+)"', form)
+    assert opened == ["tr", "ar"]  # the representative reads Turkish; the MSO works in Arabic
+
+    fields = {name: value for name, value in re.findall(
+        r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', form) if not name.startswith("tr-")}
+    fields.update({"legal_form": "ev", "description": "Wir machen Kulturarbeit.",
+                   "tr-tr-description": "Kültür çalışması yapıyoruz."})
+    response = client.post(f"/orgs/{org.id}/edit", data=fields)
+
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    db.session.expire_all()
+    assert org.translations["tr"]["description"]["text"] == "Kültür çalışması yapıyoruz."

@@ -36,8 +36,12 @@ def bookings_page(org_id: int):
     if added is not None and (added.organisation_id != org.id
                               or not on_behalf.can_print_ticket(current_user, added)):
         added = None
-    return render_template("events/bookings.html", org=org, page=page, added=added,
-                           booked=bookings.bookings_of(org, list(page.items), now))
+    booked = bookings.bookings_of(org, list(page.items), now)
+    # The tickets this viewer may print (staff: all; a representative: the entries they made).
+    printable = {r.id for b in booked for s in b.slots for r in s.confirmed
+                 if on_behalf.can_print_ticket(current_user, r)}
+    return render_template("events/bookings.html", org=org, page=page, added=added, booked=booked,
+                           printable=printable)
 
 
 def take_entry(event: Event, form: PersonEntryForm, answers, organisation: Organisation | None):

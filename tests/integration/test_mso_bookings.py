@@ -236,6 +236,12 @@ def test_representative_registers_a_person_without_an_account_and_sees_them_book
     assert "Gülsen Arslan (added by Rana Vertreterin)" in words
     assert "Gülsen Arslan" in _pdf_text(client.get(f"/my/registrations/{registration.id}/ticket.pdf"))
     assert outbox == []
+    # Later too, the bookings list links the tickets of the entries the representative
+    # made, not those of colleagues who registered themselves.
+    own = _register(db, member, slot, org).registration
+    listing = client.get(f"/my/organisations/{org.id}/bookings").get_data(as_text=True)
+    assert f'href="/my/registrations/{registration.id}/ticket.pdf"' in listing
+    assert f"/my/registrations/{own.id}/ticket.pdf" not in listing
     # Nobody else of the MSO gets that ticket.
     client.post("/logout")
     login(member)

@@ -46,6 +46,7 @@ def _feed_response(feed, name: str, *, private: bool, language: str) -> Response
     else:
         response = Response(_feed_body(etag, name, build_sessions, language), mimetype="text/calendar")
     response.set_etag(etag)
+    response.headers["Content-Language"] = language
     if modified is not None:
         response.last_modified = modified
     response.headers["Cache-Control"] = ("private" if private else "public") + ", max-age=300"
@@ -126,9 +127,10 @@ def renew():
 
 # --- downloads of one event or session ----------------------------------------------------
 
-def _ics_response(data: bytes, filename: str) -> Response:
+def _ics_response(data: bytes, filename: str, language: str) -> Response:
     return Response(data, mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Content-Language": language})
 
 
 @bp.route("/events/<int:event_id>/calendar.ics")
@@ -138,7 +140,7 @@ def event_ics(event_id: int):
         abort(404)
     language = requested_language()
     with force_locale(with_formats(language)):
-        return _ics_response(ical.event_download(event, language), f"event-{event.id}.ics")
+        return _ics_response(ical.event_download(event, language), f"event-{event.id}.ics", language)
 
 
 @bp.route("/sessions/<int:session_id>/calendar.ics")
@@ -148,7 +150,7 @@ def session_ics(session_id: int):
         abort(404)
     language = requested_language()
     with force_locale(with_formats(language)):
-        return _ics_response(ical.session_download(session, language), f"session-{session.id}.ics")
+        return _ics_response(ical.session_download(session, language), f"session-{session.id}.ics", language)
 
 
 @bp.route("/staff/calendar-replies")

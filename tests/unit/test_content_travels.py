@@ -212,6 +212,7 @@ def test_public_feed_has_one_copy_and_one_etag_per_language(db, client, make_eve
         by_language[query] = response
     turkish, arabic, plain = by_language["?lang=tr"], by_language["?lang=ar"], by_language[""]
     assert f"SUMMARY;LANGUAGE=tr:{TR_TITLE}" in turkish.get_data(as_text=True)
+    assert [r.headers["Content-Language"] for r in (turkish, arabic, plain)] == ["tr", "ar", "en"]
     assert f"SUMMARY;LANGUAGE=ar:{AR_TITLE}" in arabic.get_data(as_text=True)
     assert f"SUMMARY;LANGUAGE=de:{DE_TITLE}" in plain.get_data(as_text=True)  # English: no translation
     assert len({r.headers["ETag"] for r in by_language.values()}) == 3
@@ -240,7 +241,9 @@ def test_an_unknown_lang_gives_german_and_never_an_error(db, client, make_event)
 
 def test_downloads_take_lang(db, client, make_event):
     event = translated_event(db, make_event)
-    text = client.get(f"/events/{event.id}/calendar.ics?lang=tr").get_data(as_text=True)
+    response = client.get(f"/events/{event.id}/calendar.ics?lang=tr")
+    assert response.headers["Content-Language"] == "tr"
+    text = response.get_data(as_text=True)
     assert f"SUMMARY;LANGUAGE=tr:{TR_TITLE}" in text and f"X-WR-CALNAME:{TR_TITLE}" in text
     session_text = client.get(f"/sessions/{event.sessions[0].id}/calendar.ics?lang=tr").get_data(as_text=True)
     assert f"SUMMARY;LANGUAGE=tr:{TR_TITLE}" in session_text

@@ -28,6 +28,7 @@ from ..models.accounts import User
 from ..models.events import Event, EventSession, EventStatus
 from ..models.meetings import MAX_ITEM_MINUTES, AgendaItem, AgendaKind, MeetingAgenda
 from ..models.orgs import LANGUAGE_CODES, Organisation
+from ..models import translated
 from ..models.translated import localized
 from ..permissions import ensure, is_staff
 
@@ -244,6 +245,13 @@ def add_item(actor: User, session: EventSession, data: ItemData, *,
     audit.record(actor, "agenda.change", item, item.title, now=now, change="add", session_id=session.id)
     _changed(session, now, visible=is_published(session))
     return item
+
+
+def save_item_translations(actor: User, item: AgendaItem, sent: dict) -> bool:
+    """Staff store the translations of an item's title and description
+    (``translated.translations_from_form``), after its German text."""
+    _require_staff(actor)
+    return translated.save_translations(item, sent)
 
 
 def update_item(actor: User, item: AgendaItem, data: ItemData, *, now: datetime | None = None) -> None:

@@ -17,6 +17,7 @@ from ..inputs import get_by_id
 from ..models.events import EventSession
 from ..models.meetings import AgendaItem, AgendaProposal
 from ..models.orgs import Organisation, OrgStatus
+from ..models.translated import translations_from_form
 from ..permissions import is_staff, login_required, require
 from . import agenda, proposals
 from .forms import DeadlineForm, DeclineForm, ItemForm, MergeForm, ProposalForm
@@ -137,8 +138,11 @@ def add_item(session_id: int):
     session = _session_or_404(session_id)
     form = ItemForm(organisations=_listed_organisations())
     if form.validate_on_submit():
-        if unit_of_work.attempt(lambda: agenda.add_item(current_user, session, form.to_data()),
-                                _("The item has been added to the agenda.")):
+        def add():
+            item = agenda.add_item(current_user, session, form.to_data())
+            agenda.save_item_translations(current_user, item, translations_from_form(request.form, AgendaItem.TRANSLATED_FIELDS))
+
+        if unit_of_work.attempt(add, _("The item has been added to the agenda.")):
             return redirect(_staff_page(session.id))
     return render_template("meetings/item_form.html", form=form, event_session=session, item=None)
 
@@ -151,8 +155,11 @@ def edit_item(item_id: int):
     if request.method == "GET":
         form.fill_from(item)
     elif form.validate_on_submit():
-        if unit_of_work.attempt(lambda: agenda.update_item(current_user, item, form.to_data()),
-                                _("The item has been saved.")):
+        def save():
+            agenda.update_item(current_user, item, form.to_data())
+            agenda.save_item_translations(current_user, item, translations_from_form(request.form, AgendaItem.TRANSLATED_FIELDS))
+
+        if unit_of_work.attempt(save, _("The item has been saved.")):
             return redirect(_staff_page(item.session_id))
     return render_template("meetings/item_form.html", form=form, event_session=item.session, item=item)
 

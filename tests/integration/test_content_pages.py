@@ -246,3 +246,30 @@ def test_a_representative_writes_the_description_in_the_languages_the_members_re
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     db.session.expire_all()
     assert org.translations["tr"]["description"]["text"] == "Kültür çalışması yapıyoruz."
+
+
+def test_staff_translate_an_agenda_item_and_readers_see_it_in_their_language(client, db, login, staff):
+    from miado_events.meetings import agenda
+    from miado_events.models.meetings import AgendaItem
+
+    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
+    meeting = make_event(db, "Vernetzungstreffen März", [start], kind="networking", venue=make_venue(db))
+    session = meeting.sessions[0]
+    login(staff)
+    response = client.post(f"/staff/sessions/{session.id}/agenda/items", data={
+        "title": "Fördermittel 2027", "kind": "funding", "minutes": "20", "description": "Wer bekommt was?"})
+    assert response.status_code == 302
+    item = db.session.scalar(db.select(AgendaItem))
+    assert 'id="tr-tr-title"' in page(client, f"/staff/agenda-items/{item.id}", {})
+
+    response = client.post(f"/staff/agenda-items/{item.id}", data={
+        "title": "Fördermittel 2027", "kind": "funding", "minutes": "20", "description": "Wer bekommt was?",
+        "tr-tr-title": "2027 hibeleri", "tr-ar-description": "من يحصل على ماذا؟"})
+    assert response.status_code == 302
+    agenda.publish_agenda(staff, session)
+    db.session.commit()
+
+    reader = client.application.test_client()
+    assert "<bdi>2027 hibeleri</bdi>" in page(reader, f"/events/{meeting.id}", TR)
+    arabic = page(reader, f"/events/{meeting.id}", AR)
+    assert '<bdi lang="de" dir="ltr">Fördermittel 2027</bdi>' in arabic and "من يحصل على ماذا؟" in arabic

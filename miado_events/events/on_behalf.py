@@ -105,4 +105,6 @@ def register_on_behalf(actor: User, slot: Slot, entry: PersonEntry, organisation
             "The person can register themselves, or join your organisation first."))
     else:
         chosen = organisation
+    if reg_services.active_registration(person, slot) is not None:
+        raise DomainError("already_registered", _l("%(name)s is already registered for this.", name=person.name))
     return reg_services.register_participant(actor, person, slot, chosen, now=now)

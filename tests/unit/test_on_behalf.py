@@ -141,6 +141,18 @@ def test_the_same_name_entered_twice_by_the_same_hand_registers_once(db, staff, 
     assert_seat_counters_match(db)
 
 
+def test_a_person_already_registered_is_named_in_the_refusal(db, staff, make_user, make_event):
+    slot = slot_of(make_event(capacity=5))
+    member = make_user(email="ayse@example.org", name="Ayşe Demir")
+    _enter(db, staff, slot, name="", email=member.email)
+    with pytest.raises(DomainError) as exc:
+        on_behalf.register_on_behalf(staff, slot, PersonEntry(name="", email=member.email), now=NOW)
+    assert_code(exc, "already_registered")
+    assert "Ayşe Demir" in str(exc.value.message)
+    db.session.rollback()
+    assert _count(db, Registration) == 1
+
+
 @pytest.mark.parametrize(("person", "code"), [
     ({"name": "   "}, "name_required"),
     ({"name": "Ali", "phone": "call me"}, "phone_invalid"),

@@ -216,6 +216,67 @@ def _demo_events(admin: User, now) -> None:
         registration_services.register_participant(admin, person, slot, orgs[0] if orgs else None, now=now)
 
 
+# Issue #19: content in the reader's language. The networking meeting, the
+# finance series and the social-media seminar have Turkish and Arabic texts;
+# "Datenschutz im Verein" has none (readers see the German text, marked).
+DEMO_TRANSLATIONS = {
+    NETWORKING_TITLE: {
+        "tr": {"title": "Göçmen öz örgütleri buluşması (Demo)",
+               "description": "Entegrasyon master planı, projeler, planlanan etkinlikler, hibeler ve güncel "
+                              "konular üzerine fikir alışverişi. İlgilenen tüm derneklere açıktır.",
+               "audience_note": "Göçmen öz örgütlerinin yönetim kurulu üyeleri ve gönüllüleri"},
+        "ar": {"title": "لقاء منظمات المهاجرين الذاتية (تجريبي)",
+               "description": "تبادل حول الخطة الرئيسية للاندماج والمشاريع والأنشطة المخططة والتمويل "
+                              "والمواضيع الراهنة. مفتوح لجميع المنظمات المهتمة.",
+               "audience_note": "أعضاء مجالس الإدارة والناشطون في منظمات المهاجرين"},
+    },
+    "Weiterbildungsreihe Vereinsfinanzen (Demo)": {
+        "tr": {"title": "Dernek maliyesi eğitim dizisi (Demo)",
+               "description": "Muhasebe, hibeler, başvurular ve harcama belgeleri üzerine dört akşam.",
+               "audience_note": "Derneklerin saymanları"},
+    },
+    "Seminar: Social Media für Vereine (Demo)": {
+        "ar": {"title": "ندوة: وسائل التواصل الاجتماعي للجمعيات (تجريبي)",
+               "description": "أمسية مع أمثلة من الممارسة ووقت للأسئلة."},
+        "tr": {"title": "Seminer: Dernekler için sosyal medya (Demo)",
+               "description": "Uygulamadan örnekler ve sorular için zaman içeren bir akşam."},
+    },
+}
+DEMO_VENUE_TRANSLATIONS = {
+    "accessibility_notes": {"tr": "Basamaksız giriş, asansör, engelli tuvaleti, indüksiyon döngüsü.",
+                            "ar": "مدخل بدون درج، مصعد، مرحاض مناسب لذوي الإعاقة، حلقة حثية."},
+}
+DEMO_ORG_DESCRIPTIONS = {
+    "tr": "{name}, MIA-DO Events için uydurulmuş bir demo derneğidir.",
+    "ar": "{name} جمعية تجريبية مختلقة لـ MIA-DO Events.",
+}
+
+
+def _demo_translations(admin: User, now) -> None:
+    """Turkish and Arabic texts for some events, the first venue and the
+    first two MSOs; one event stays German only (the fallback)."""
+    for title, languages in DEMO_TRANSLATIONS.items():
+        event = db.session.scalar(select(Event).where(Event.title == title))
+        if event is None or event.translations:
+            continue
+        event_services.save_translations(admin, event, {
+            language: {field: (text, False) for field, text in fields.items()}
+            for language, fields in languages.items()})
+        for session in event.sessions:
+            venue = session.venue
+            if venue is not None and venue.accessibility_notes and not venue.translations:
+                event_services.save_translations(admin, venue, {
+                    language: {"accessibility_notes": (text, False)}
+                    for language, text in DEMO_VENUE_TRANSLATIONS["accessibility_notes"].items()})
+    for org in db.session.scalars(select(Organisation).where(Organisation.description.is_not(None))
+                                  .order_by(Organisation.id).limit(2)):
+        if not org.translations:
+            org_services.save_description_translations(admin, org, {
+                language: {"description": (text.format(name=org.name), False)}
+                for language, text in DEMO_ORG_DESCRIPTIONS.items()})
+    db.session.flush()
+
+
 CHECKIN_TITLE = "Vernetzungscafé heute – Einlass-Probe (Demo)"
 FINISHED_SERIES_TITLE = "Weiterbildungsreihe Öffentlichkeitsarbeit (Demo, abgeschlossen)"
 
@@ -631,6 +692,7 @@ def load_demo_data() -> list[str]:
         _demo_memberships(now)
         db.session.flush()
         _demo_events(users["admin"], now)
+        _demo_translations(users["admin"], now)
         _demo_agenda(users["admin"], now)
         _demo_questions(users["admin"], now)
         _demo_minutes(users["admin"], now)

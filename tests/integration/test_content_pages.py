@@ -273,3 +273,19 @@ def test_staff_translate_an_agenda_item_and_readers_see_it_in_their_language(cli
     assert "<bdi>2027 hibeleri</bdi>" in page(reader, f"/events/{meeting.id}", TR)
     arabic = page(reader, f"/events/{meeting.id}", AR)
     assert '<bdi lang="de" dir="ltr">Fördermittel 2027</bdi>' in arabic and "من يحصل على ماذا؟" in arabic
+
+
+def test_the_demo_has_turkish_and_arabic_content_and_one_event_in_german_only(client, db):
+    from miado_events.demo import load_demo_data
+    from miado_events.models.events import Event
+    from miado_events.models.orgs import Organisation
+
+    load_demo_data()
+
+    events = {e.title: e for e in db.session.scalars(db.select(Event))}
+    translated = [e for e in events.values() if {"tr", "ar"} <= set(e.translations)]
+    assert translated
+    assert events["Seminar: Datenschutz im Verein (Demo)"].translations == {}
+    assert any({"tr", "ar"} <= set(o.translations) for o in db.session.scalars(db.select(Organisation)))
+    html = page(client, f"/events/{translated[0].id}", AR)
+    assert f"<h1><bdi>{translated[0].translations['ar']['title']['text']}</bdi></h1>" in html

@@ -3,6 +3,7 @@ alone, a representative for their MSO, with or without an account; who made
 the entry is recorded; the seat rules are those of everyone. Frozen time."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -196,3 +197,86 @@ def test_the_ticket_can_be_printed_by_staff_the_person_and_the_representative_wh
     assert on_behalf.can_print_ticket(representative, registration)
     assert not on_behalf.can_print_ticket(other_rep, registration)
     assert not on_behalf.can_print_ticket(member, registration)
+
+
+# --- a double click: two requests with the same name at once -----------------------------------
+
+class Entry(threading.Thread):
+    """One request entering ``name`` for the slot, in its own app context (own
+    session and transaction); ``hold`` runs after the entry, before the commit."""
+
+    def __init__(self, app, db, *, actor_id, slot_id, name, hold=None, start_line=None):
+        super().__init__(daemon=True)
+        self.app, self.db, self.actor_id, self.slot_id, self.name = app, db, actor_id, slot_id, name
+        self.hold, self.start_line = hold, start_line
+        self.code: str | None = None
+        self.error: str | None = None
+        self.saved = False
+
+    def run(self):
+        from miado_events.models.events import Slot
+
+        db = self.db
+        with self.app.app_context():
+            try:
+                actor, slot = db.session.get(User, self.actor_id), db.session.get(Slot, self.slot_id)
+                if self.start_line is not None:
+                    self.start_line.wait(timeout=30)
+                on_behalf.register_on_behalf(actor, slot, PersonEntry(name=self.name), now=NOW)
+                if self.hold is not None:
+                    self.hold()
+                db.session.commit()
+                self.saved = True
+            except DomainError as exc:
+                db.session.rollback()
+                self.code = exc.code
+            except Exception as exc:  # noqa: BLE001 - reported by the test
+                db.session.rollback()
+                self.error = f"{type(exc).__name__}: {exc}"
+
+
+def test_the_same_name_sent_twice_at_the_same_moment_registers_once(app, db, staff, make_event):
+    from .test_voting_concurrency import wait_until_blocked_or_done
+
+    slot = slot_of(make_event(capacity=5))
+    db.session.commit()
+    second_started = threading.Event()
+    second: list[Entry] = []
+
+    def let_the_second_one_try():
+        # The first has entered the person and holds the slot's lock: the
+        # second request arrives now and must wait for the commit.
+        second.append(Entry(app, db, actor_id=staff.id, slot_id=slot.id, name="Ali Kaya"))
+        second[0].start()
+        second_started.set()
+        wait_until_blocked_or_done(db, second[0])
+
+    first = Entry(app, db, actor_id=staff.id, slot_id=slot.id, name="Ali Kaya", hold=let_the_second_one_try)
+    first.start()
+    first.join(timeout=60)
+    assert second_started.wait(timeout=10)
+    second[0].join(timeout=60)
+    assert (first.error, second[0].error) == (None, None)
+    assert first.saved and second[0].code == "already_registered"
+    db.session.remove()
+    assert _count(db, Registration) == 1
+    assert_seat_counters_match(db)
+
+
+def test_the_same_name_at_the_same_moment_many_times_registers_once_each(app, db, staff, make_event):
+    event = make_event(capacity=50)
+    slot = slot_of(event)
+    db.session.commit()
+    for n in range(5):
+        start_line = threading.Barrier(2)
+        entries = [Entry(app, db, actor_id=staff.id, slot_id=slot.id, name=f"Person {n}", start_line=start_line)
+                   for _ in range(2)]
+        for entry in entries:
+            entry.start()
+        for entry in entries:
+            entry.join(timeout=60)
+        assert [e.error for e in entries] == [None, None]
+        assert sorted((e.saved, e.code or "") for e in entries) == [(False, "already_registered"), (True, "")]
+    db.session.remove()
+    assert _count(db, Registration) == 5
+    assert_seat_counters_match(db)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import Flask, request
 from markupsafe import Markup
 from babel.lists import format_list
-from flask_babel import format_percent, format_timedelta, get_locale
+from flask_babel import format_percent, format_timedelta, get_locale, gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import permissions
@@ -72,6 +72,34 @@ def content(obj, field: str | None = None, language: str | None = None) -> Local
     return localized(obj, field or "", language or ui_language())
 
 
+#: The elements content_html may wrap a text in.
+CONTENT_TAGS = frozenset({"bdi", "span", "div", "p", "strong"})
+
+
+def content_html(obj, field: str, *, tag: str = "bdi", class_: str = "", hint: bool = False,
+                 block: bool = False, language: str | None = None) -> Markup:
+    """``obj.<field>`` for the page's reader, in ``<tag>`` with ``lang`` and
+    ``dir`` when its language is not the page's (WCAG 3.1.2), followed by
+    "(in German)" with ``hint`` where the German fallback is shown (a
+    paragraph after a ``block``). ``language="de"``: the German text itself
+    (staff pages). Nothing for an empty text. ``templates/_content.html``."""
+    page = ui_language()
+    shown = localized(obj, field, language or page)
+    if not shown.text:
+        return Markup("")
+    tag = tag if tag in CONTENT_TAGS else "bdi"
+    attributes = Markup("")
+    if class_:
+        attributes += Markup(' class="{}"').format(class_)
+    if shown.language != page:
+        attributes += Markup(' lang="{}" dir="{}"').format(shown.language, shown.direction)
+    html = Markup("<{0}{1}>{2}</{0}>").format(Markup(tag), attributes, shown)
+    if hint and shown.is_fallback and shown.language != page:
+        html += Markup('<p class="content-hint">({})</p>' if block else ' <small class="content-hint">({})</small>'
+                       ).format(gettext("in German"))
+    return html
+
+
 def translation_state(obj, language: str, field: str) -> Localized:
     """The stored translation of ``obj.<field>`` (text "" when there is none;
     ``obj`` None for a new one), for the editing form."""
@@ -84,7 +112,7 @@ def translation_state(obj, language: str, field: str) -> Localized:
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
-        content=content, page_language=ui_language, translation_state=translation_state,
+        content=content, content_html=content_html, page_language=ui_language, translation_state=translation_state,
         translation_languages=lambda: [(c, app.config["LANGUAGES"][c]) for c in TRANSLATION_LANGUAGES],
         missing_translations=missing_translations, outdated_translations=outdated_translations)
     app.jinja_env.filters.update(percent=percent, listing=listing, hours_duration=hours_duration, bdi=bdi)

@@ -289,3 +289,18 @@ def test_the_demo_has_turkish_and_arabic_content_and_one_event_in_german_only(cl
     assert any({"tr", "ar"} <= set(o.translations) for o in db.session.scalars(db.select(Organisation)))
     html = page(client, f"/events/{translated[0].id}", AR)
     assert f"<h1><bdi>{translated[0].translations['ar']['title']['text']}</bdi></h1>" in html
+
+
+@pytest.mark.parametrize("path", ["/staff/events/{id}/registrations", "/staff/events/{id}",
+                                  "/staff/events/{id}/attendance"])
+def test_staff_pages_keep_german_and_mark_it_as_german_on_other_pages(client, db, login, staff, meeting, path):
+    login(staff)
+    url = path.format(id=meeting.id)
+    staff.locale = "ar"
+    db.session.commit()
+    arabic = page(client, url, {})
+
+    assert re.search(r'<h1>[^<]*<bdi lang="de" dir="ltr">Jahresversammlung der Vereine</bdi>', arabic)
+    staff.locale = "de"
+    db.session.commit()
+    assert re.search(r"<h1>[^<]*<bdi>Jahresversammlung der Vereine</bdi>", page(client, url, {}))

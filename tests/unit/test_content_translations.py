@@ -190,3 +190,45 @@ def test_a_question_text_goes_through_the_same_localized_result():
     assert localized_text(text, "tr") == Localized("Çocuk bakımı?", "tr")
     assert localized_text(text, "ar") == Localized("Kinderbetreuung?", "de", is_fallback=True)
     assert localized(text, "", "de") == Localized("Kinderbetreuung?", "de")
+
+
+def test_the_form_reads_offered_languages_and_fields_only():
+    from werkzeug.datastructures import MultiDict
+
+    from miado_events.models.translated import translations_from_form
+
+    sent = translations_from_form(MultiDict({
+        "tr-tr-title": "Yıllık toplantı", "tr-tr-title-ok": "1", "tr-ar-description": "",
+        "tr-de-title": "Titel", "tr-xx-title": "x", "tr-tr-status": "cancelled", "title": "Jahresversammlung",
+    }), ("title", "description"))
+
+    assert sent == {"tr": {"title": ("Yıllık toplantı", True)}, "ar": {"description": ("", False)}}
+
+
+def test_an_unchanged_translation_stays_possibly_outdated_unless_confirmed(event):
+    from miado_events.models.translated import apply_translations
+
+    set_translation(event, "tr", "title", "Yıllık toplantı")
+    event.title = "Jahreshauptversammlung"
+
+    assert not apply_translations(event, {"tr": {"title": ("Yıllık toplantı", False)}})
+    assert is_outdated(event, "tr", "title")
+    assert apply_translations(event, {"tr": {"title": (" Yıllık toplantı ", True)}})
+    assert not is_outdated(event, "tr", "title")
+
+
+def test_a_search_finds_translated_texts_but_not_the_stored_keys(db, event):
+    from miado_events.models.translated import translations_contain
+
+    set_translation(event, "tr", "title", "Yıllık toplantı")
+    set_translation(event, "ar", "description", "ننتخب مجلس الإدارة")
+    db.session.commit()
+
+    def found(text, field=None):
+        return db.session.scalars(select(Event.id).where(translations_contain(Event, text, field))).all()
+
+    assert found("yıllık") == [event.id]
+    assert found("مجلس") == [event.id]
+    assert found("مجلس", "title") == []
+    for text in ("source", "title", "text", "tr", "%", "_", '"'):
+        assert found(text) == [], text

@@ -304,3 +304,41 @@ def test_staff_pages_keep_german_and_mark_it_as_german_on_other_pages(client, db
     staff.locale = "de"
     db.session.commit()
     assert re.search(r"<h1>[^<]*<bdi>Jahresversammlung der Vereine</bdi>", page(client, url, {}))
+
+
+def test_the_archive_finds_a_past_meeting_by_an_agenda_title_in_another_language(client, db, make_user):
+    from miado_events.models.events import EventSession, Slot
+    from miado_events.models.meetings import AgendaItem, MeetingAgenda
+
+    now = utcnow()
+    event = make_event(db, "Vernetzungstreffen MSO", [], kind="networking")
+    past = []
+    for days, title, turkish in ((-30, "Fördermittel 2027", "2027 hibeleri"), (-60, "Begrüßung", "Hoş geldiniz")):
+        start = (now + timedelta(days=days)).replace(microsecond=0)
+        session = EventSession(event=event, starts_at=start, ends_at=start + timedelta(hours=2))
+        db.session.add_all([session, Slot(event=event, session=session, capacity=20)])
+        db.session.flush()
+        db.session.add(MeetingAgenda(session_id=session.id, published_at=now - timedelta(days=40)))
+        item = AgendaItem(session_id=session.id, position=1, title=title, kind="funding", minutes=20)
+        db.session.add(item)
+        set_translation(item, "tr", "title", turkish)
+        past.append(session)
+    db.session.commit()
+
+    html = page(client, f"/events/{event.id}/archive?q=hibeleri", TR)
+
+    assert {int(n) for n in re.findall(r'id="session-(\d+)"', html)} == {past[0].id}
+    assert "<bdi>2027 hibeleri</bdi>" in html
+    html = page(client, f"/events/{event.id}/archive?q=source", TR)
+    assert re.findall(r'id="session-(\d+)"', html) == []
+
+
+def test_hostile_translation_input_changes_nothing_and_never_fails(client, db, login, staff, meeting):
+    login(staff)
+    for sent in ({"tr-tr-title": "x" * 100_000}, {"tr-tr-description": "y" * 20_001},
+                 {"tr-xx-title": "x", "tr-tr-capacity": "5", "tr-tr-title-ok": "ja"}):
+        response = client.post(f"/staff/events/{meeting.id}", data=_event_form(meeting, **sent))
+        assert response.status_code in (200, 302, 400, 413), response.status_code
+    db.session.expire_all()
+    assert meeting.translations["tr"]["title"]["text"] == "Derneklerin yıllık toplantısı"
+    assert set(meeting.translations) == {"tr"} and meeting.capacity == 20

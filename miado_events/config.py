@@ -205,6 +205,9 @@ def from_environment(instance_path: str) -> dict:
         # Guest registration (no account): per client address, and per e-mail address entered.
         "RATELIMIT_GUEST_REGISTRATION": os.environ.get("RATELIMIT_GUEST_REGISTRATION", "10 per minute;30 per hour"),
         "RATELIMIT_GUEST_EMAIL": os.environ.get("RATELIMIT_GUEST_EMAIL", "10 per hour"),
+        # Full downloads of the MSO list (/orgs/list.pdf, /orgs/list.csv) per client address and
+        # file; they are built once per change, this is a backstop. A 304 answer does not count.
+        "RATELIMIT_MSO_LIST": os.environ.get("RATELIMIT_MSO_LIST", "30 per minute"),
         # Token lifetimes in hours.
         "VERIFY_TOKEN_HOURS": _int("VERIFY_TOKEN_HOURS", 48),
         "RESET_TOKEN_HOURS": _int("RESET_TOKEN_HOURS", 2),

@@ -18,8 +18,12 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-def limit_from_config(config_key: str):
-    """Rate-limit POSTs of a view by the limit string in ``config[config_key]``."""
+def limit_from_config(config_key: str, *, methods: tuple[str, ...] | None = ("POST",),
+                      deduct_when=None):
+    """Rate-limit a view by the limit string in ``config[config_key]``: its
+    POSTs, or the ``methods`` given (None: every method); ``deduct_when(response)``
+    says which answers count (default: all)."""
     from flask import current_app
 
-    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"])
+    return limiter.limit(lambda: current_app.config[config_key],
+                         methods=list(methods) if methods else None, deduct_when=deduct_when)

@@ -149,7 +149,7 @@ def app(tmp_path):
     limiter.reset()
     if "mail_outbox" in app.extensions:
         app.extensions["mail_outbox"].clear()
-    for store in ("miado_pagecache", "miado_feed_bodies", "miado_vevents"):
+    for store in ("miado_pagecache", "miado_feed_bodies", "miado_vevents", "miado_mso_list"):
         app.extensions[store].clear()
     try:
         with app.app_context():

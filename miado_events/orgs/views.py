@@ -45,7 +45,7 @@ from ..permissions import (
 )
 from .. import permissions, tables, unit_of_work
 from . import membership as membership_services
-from . import queries, services
+from . import list_cache, queries, services
 from .forms import (
     ApplicationForm,
     ConfirmForm,
@@ -97,25 +97,60 @@ def directory():
         fields=list(FIELD_LABELS.items()))
 
 
+#: Both downloads are kept per change (see list_cache); the limit is a backstop
+#: against a flood of full downloads. A 304 to a browser that has the current
+#: copy does not count against it.
+_list_limit = limit_from_config("RATELIMIT_MSO_LIST", methods=None,
+                                deduct_when=lambda response: response.status_code != 304)
+
+
+@bp.record_once
+def _init_list_cache(state) -> None:
+    list_cache.init_app(state.app)
+
+
+def _list_download(kind: str, suffix: str, build, respond) -> Response:
+    """The MSO list in the requested language (``?lang=``, else the UI's),
+    from the copy kept for what it shows; 304 when the browser has it.
+    ``build(orgs, issued)`` lays it out, ``respond(data, filename)`` wraps it."""
+    language = requested_language()
+    locale = with_formats(language)
+    issued = date.today()
+    with force_locale(locale):
+        download = list_cache.download(kind, locale, issued, lambda orgs: build(orgs, issued))
+        if request.if_none_match.contains_weak(download.etag):
+            response = Response(status=304)
+        else:
+            data = download.body()
+            response = respond(data, f"msos-dortmund-{issued.isoformat()}.{suffix}")
+    response.set_etag(download.etag)
+    response.headers["Cache-Control"] = "no-cache"  # keep it, but ask each time
+    response.headers["Content-Language"] = language
+    if "lang" not in request.args:  # the reader's language, chosen by these
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
 @bp.route("/orgs/list.csv")
+@_list_limit
 def directory_csv():
     from .exports import directory_csv as build
 
-    orgs = db.session.scalars(queries.listed_organisations()).all()
-    filename = f"msos-dortmund-{date.today().isoformat()}.csv"
-    return tables.download(build(orgs).encode("utf-8"), tables.CSV_CONTENT_TYPE, filename, cache="no-cache")
+    kind = "csv-comma" if tables.for_tools() else "csv-excel"
+    return _list_download(
+        kind, "csv", lambda orgs, _issued: build(orgs).encode("utf-8"),
+        lambda data, filename: tables.download(data, tables.CSV_CONTENT_TYPE, filename))
 
 
 @bp.route("/orgs/list.pdf")
+@_list_limit
 def directory_pdf():
     from .exports import directory_pdf as build
 
-    orgs = db.session.scalars(queries.listed_organisations()).all()
-    filename = f"msos-dortmund-{date.today().isoformat()}.pdf"
-    with force_locale(with_formats(requested_language())):  # ?lang=tr: the list in Turkish
-        data = build(orgs, date.today())
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return _list_download(
+        "pdf", "pdf", build,
+        lambda data, filename: Response(data, mimetype="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{filename}"'}))
 
 
 @bp.route("/orgs/<int:org_id>")

@@ -35,7 +35,7 @@ from ..i18n import text_direction, ui_language
 from ..models.events import Event, Registration
 from ..models.questions import (CHOICE_KINDS, MAX_ANSWER_LENGTH, QuestionAnswer, QuestionKind,
                                 RegistrationQuestion)
-from ..models.translated import InvalidTranslatedText, clean_translated
+from ..models.translated import InvalidTranslatedText, clean_translated, localized_text
 from ..orgs.forms import CheckboxesField
 from ..permissions import ensure, is_staff
 
@@ -274,6 +274,7 @@ def answer_form(event: Event, formdata=None, *, viewer_is_staff: bool = False,
         # What the macro needs: the question, the language of its text, required.
         f.question = question
         f.text_attrs = lang_attrs(question.text_in(language)[1], language)
+        f.content = localized_text(question.text, language)  # is_fallback: "(in German)" after the label
         f.choice_attrs = {c["key"]: lang_attrs(question.choice_text(c["key"], language)[1], language)
                           for c in question.choices or []}
         if question.required:

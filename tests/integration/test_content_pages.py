@@ -342,3 +342,21 @@ def test_hostile_translation_input_changes_nothing_and_never_fails(client, db, l
     db.session.expire_all()
     assert meeting.translations["tr"]["title"]["text"] == "Derneklerin yıllık toplantısı"
     assert set(meeting.translations) == {"tr"} and meeting.capacity == 20
+
+
+def test_a_registration_question_without_the_readers_language_says_it_is_german(client, db, login, make_user):
+    from miado_events.events import questions
+    from miado_events.events.questions import QuestionData
+
+    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
+    event = make_event(db, "Vernetzungstreffen Dezember", [start], kind="networking")
+    staff = make_user("staff")
+    questions.add_question(staff, event, QuestionData(
+        kind="short_text", text={"de": "Barrierefreier Zugang?", "tr": "Engelsiz erişim?"}))
+    db.session.commit()
+    login(make_user(locale="ar"))
+
+    html = client.post(f"/events/{event.id}/slots/{event.slots[0].id}/register",
+                       data={"organisation_id": ""}).get_data(as_text=True)
+
+    assert re.search(r'<span lang="de" dir="ltr">Barrierefreier Zugang\?</span> <small class="content-hint">', html)

@@ -2,7 +2,7 @@
 
 For SQLite and for PostgreSQL in turn: build a realistic dataset with bulk
 inserts, serve the app with the repository's production gunicorn settings,
-drive six endpoints with wrk, and compare each with the floor (a minimal
+drive eight endpoints with wrk, and compare each with the floor (a minimal
 Flask app under the same gunicorn settings, measured in the same run).
 Prints a table and writes it to bench/last-run.md. See bench/README.md.
 """
@@ -55,11 +55,13 @@ ENDPOINTS = [
     Endpoint("register", "POST /events/<id>/slots/<slot>/register", 0.3),
     Endpoint("checkin", "POST /door/api/sessions/<id>/sync", 0.5),
     Endpoint("feed", "GET /feeds/me/<token>.ics", 0.5),
+    Endpoint("mso_pdf", "GET /orgs/list.pdf", 0.5),
+    Endpoint("mso_csv", "GET /orgs/list.csv", 0.5),
     Endpoint("dashboard", "GET /staff/", None, None),
 ]
 BY_KEY = {e.key: e for e in ENDPOINTS}
 # Reads first, then the writes (which add rows).
-RUN_ORDER = ["calendar", "event", "feed", "dashboard", "register", "checkin"]
+RUN_ORDER = ["calendar", "event", "feed", "mso_pdf", "mso_csv", "dashboard", "register", "checkin"]
 MEMORY_TARGET_MB = 150
 
 
@@ -439,6 +441,9 @@ def build_lists(app, fixture, creds: Credentials, port: int, workdir: Path, args
     lists["calendar"] = [line("GET", "/calendar")]
     lists["event"] = [line("GET", f"/events/{eid}") for eid in fixture.event_ids]
     lists["feed"] = [line("GET", f"/feeds/me/{token}.ics") for token in fixture.feed_tokens]
+    # The list of all listed MSOs, anonymous, without If-None-Match: a full download each time.
+    lists["mso_pdf"] = [line("GET", "/orgs/list.pdf")]
+    lists["mso_csv"] = [line("GET", "/orgs/list.csv")]
     staff_cookie, staff_csrf = creds.for_user(*fixture.staff)
     lists["dashboard"] = [line("GET", "/staff/", headers={"Cookie": staff_cookie})]
 
@@ -493,7 +498,8 @@ def preflight(port: int, fixture, reserved: dict, engine) -> None:
     if status != 200:
         raise RuntimeError(f"the staff cookie is not accepted: GET /staff/ answered {status} "
                            f"{headers.get('Location', '')}")
-    for path in ("/calendar", f"/events/{fixture.event_ids[0]}", f"/feeds/me/{fixture.feed_tokens[0]}.ics"):
+    for path in ("/calendar", f"/events/{fixture.event_ids[0]}", f"/feeds/me/{fixture.feed_tokens[0]}.ics",
+                 "/orgs/list.pdf", "/orgs/list.csv"):
         status, _h, _b = http_request(port, "GET", path)
         if status != 200:
             raise RuntimeError(f"GET {path} answered {status}")

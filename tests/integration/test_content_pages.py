@@ -44,7 +44,7 @@ def test_a_turkish_reader_gets_the_turkish_title_and_description(client, meeting
     html = page(client, f"/events/{meeting.id}", TR)
 
     assert "<h1><bdi>Derneklerin yıllık toplantısı</bdi></h1>" in html  # the page's own language: no mark
-    assert re.search(r'<div class="preformatted">Yönetim kurulunu seçiyoruz\.</div>', html)
+    assert re.search(r'<p class="preformatted">Yönetim kurulunu seçiyoruz\.</p>', html)
     assert "Kampstraße metro durağı" in html
     assert "Jahresversammlung der Vereine" not in html.split("<main")[1]
 
@@ -62,7 +62,7 @@ def test_an_arabic_reader_of_an_untranslated_event_gets_german_left_to_right(cli
     assert '<html lang="ar" dir="rtl">' in html
     assert re.search(r'<h1><bdi lang="de" dir="ltr">Jahresversammlung der Vereine</bdi> '
                      r'<small class="content-hint">\([^)]+\)</small></h1>', html)
-    assert '<div class="preformatted" lang="de" dir="ltr">Wir wählen den Vorstand.</div>' in html
+    assert '<p class="preformatted" lang="de" dir="ltr">Wir wählen den Vorstand.</p>' in html
 
 
 def test_german_readers_get_the_german_text_without_marks_or_hint(client, meeting):

@@ -10,8 +10,9 @@ built and serves them again while what they show is unchanged:
   fingerprint, the kind (PDF, Excel CSV, comma CSV), the language and the
   date printed in it, so languages and variants are separate copies that
   can never be mixed, and a new day gives a new copy.
-- **Reading the fingerprint** needs the listed MSOs (a few milliseconds),
-  so it is kept per value of the page cache's data version
+- **Reading the fingerprint** takes two plain queries over the listed MSOs
+  and their tags (about 1.5 ms for 100 MSOs; loading them as objects
+  would be ten times that), so it is kept per value of the page cache's data version
   (``pagecache.current_version()``: every transaction that writes to the
   ``organisations`` table changes it in the same transaction). A request
   whose version is the one seen before costs one small query; the 304 to a
@@ -34,14 +35,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from flask import Flask, current_app
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models.orgs import Organisation
+from ..models.orgs import Organisation, OrganisationTag
 from ..pagecache import LRUStore, current_version
 from . import queries
 
@@ -86,13 +89,31 @@ def listed() -> list[Organisation]:
     return list(db.session.scalars(queries.listed_organisations()))
 
 
-def fingerprint(orgs: Sequence[Organisation]) -> str:
-    """A hash of everything the exports show of ``orgs``."""
-    rows = [[getattr(org, column) for column in _COLUMNS]
-            + [sorted((tag.kind, tag.value) for tag in org.tags)] for org in orgs]
-    rows.sort(key=lambda row: row[0])
-    text = json.dumps(rows, sort_keys=True, ensure_ascii=False, default=str)
+def _hash(rows: Iterable[Sequence], tags: Iterable[Sequence]) -> str:
+    """``rows``: the ``_COLUMNS`` of each MSO; ``tags``: (MSO id, kind, value)."""
+    tags_of = defaultdict(list)
+    for org_id, kind, value in tags:
+        tags_of[org_id].append([kind, value])
+    data = sorted(([*row, sorted(tags_of[row[0]])] for row in rows), key=lambda item: item[0])
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fingerprint(orgs: Sequence[Organisation]) -> str:
+    """A hash of everything the exports show of ``orgs`` (loaded MSOs)."""
+    return _hash(([getattr(org, column) for column in _COLUMNS] for org in orgs),
+                 ((org.id, tag.kind, tag.value) for org in orgs for tag in org.tags))
+
+
+def current_fingerprint() -> str:
+    """``fingerprint(listed())``, read without loading objects."""
+    ids = queries.listed_organisations().with_only_columns(Organisation.id).order_by(None)
+    rows = db.session.execute(select(*(getattr(Organisation, c) for c in _COLUMNS))
+                              .where(Organisation.id.in_(ids)))
+    tags = db.session.execute(select(OrganisationTag.organisation_id, OrganisationTag.kind,
+                                     OrganisationTag.value)
+                              .where(OrganisationTag.organisation_id.in_(ids)))
+    return _hash(rows, tags)
 
 
 def _etag(fingerprint_: str, kind: str, locale: str, issued: date) -> str:
@@ -110,7 +131,6 @@ class Download:
     locale: str
     issued: date
     build: Callable[[list[Organisation]], bytes]
-    orgs: list[Organisation] | None = None
 
     def body(self) -> bytes:
         keep = current_app.config.get("PAGE_CACHE", True)
@@ -119,7 +139,7 @@ class Download:
             if copy is not None:
                 return copy.body
         # Built from the MSOs read now, and kept under *their* fingerprint.
-        orgs = self.orgs if self.orgs is not None else listed()
+        orgs = listed()
         self.etag = _etag(fingerprint(orgs), self.kind, self.locale, self.issued)
         data = self.build(orgs)
         if keep:
@@ -133,15 +153,12 @@ def download(kind: str, locale: str, issued: date,
     issued on ``issued``; ``build(orgs)`` lays it out (in the request's
     locale: call ``body()`` inside the same ``force_locale``)."""
     if not current_app.config.get("PAGE_CACHE", True):
-        orgs = listed()
-        return Download(_etag(fingerprint(orgs), kind, locale, issued), kind, locale, issued, build, orgs)
+        return Download(_etag(current_fingerprint(), kind, locale, issued), kind, locale, issued, build)
     version = current_version()  # before the MSOs: see the module's notes
     fingerprints = _stores().fingerprints
     known = fingerprints.get(version) if version is not None else None
-    orgs = None
     if known is None:
-        orgs = listed()
-        known = fingerprint(orgs)
+        known = current_fingerprint()
         if version is not None:
             fingerprints.put(version, known)
-    return Download(_etag(known, kind, locale, issued), kind, locale, issued, build, orgs)
+    return Download(_etag(known, kind, locale, issued), kind, locale, issued, build)

@@ -360,3 +360,24 @@ def test_a_registration_question_without_the_readers_language_says_it_is_german(
                        data={"organisation_id": ""}).get_data(as_text=True)
 
     assert re.search(r'<span lang="de" dir="ltr">Barrierefreier Zugang\?</span> <small class="content-hint">', html)
+
+
+def test_staff_give_a_new_event_its_translations_at_once(client, db, login, staff):
+    from miado_events.models.events import Event
+
+    login(staff)
+    assert 'id="tr-tr-title"' in page(client, "/staff/events/new", {})
+
+    response = client.post("/staff/events/new", data={
+        "kind": "seminar", "title": "Vereinsrecht kompakt", "languages": ["de"], "visibility": "public",
+        "capacity": "20", "cancellation_deadline_hours": "24", "tr-tr-title": "Dernek hukuku kısaca"})
+
+    assert response.status_code == 302
+    event = db.session.scalar(db.select(Event))
+    assert localized_title(event, "tr") == "Dernek hukuku kısaca"
+
+
+def localized_title(event, language):
+    from miado_events.models.translated import localized
+
+    return localized(event, "title", language).text

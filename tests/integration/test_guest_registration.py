@@ -95,6 +95,22 @@ def test_the_guest_cancels_through_the_link_and_the_link_stops_working(client, d
     assert "not valid" in gone.get_data(as_text=True)
 
 
+def test_a_guest_cancelling_after_the_deadline_is_told_it_counts_as_late(client, db, outbox):
+    from datetime import timedelta
+
+    from miado_events.database import utcnow
+
+    soon = utcnow().replace(second=0, microsecond=0) + timedelta(hours=10)  # deadline: 24 h before
+    event = make_event(db, "Kurzfristiger Workshop", [soon], capacity=2)
+    client.post(guest_url(event, slot_of(db, event)), data=form())
+    link = manage_link(outbox)
+    page = client.get(link + "/cancel").get_data(as_text=True)
+    assert "late cancellation" in page and "Yes, cancel" in page
+    assert client.post(link + "/cancel").status_code == 302
+    [registration] = registrations_of(db, "ayse@example.org")
+    assert registration.status == "cancelled" and registration.cancelled_late
+
+
 def test_a_freed_seat_goes_to_the_waiting_guest(client, db, outbox):
     event = make_event(db, "Kleiner Workshop", [at(5, 21)], capacity=1, waitlist_enabled=True)
     slot = slot_of(db, event)

@@ -11,9 +11,9 @@ built and serves them again while what they show is unchanged:
   date printed in it, so languages and variants are separate copies that
   can never be mixed, and a new day gives a new copy.
 - **Reading the fingerprint** takes two plain queries over the listed MSOs
-  and their tags (about 1.5 ms for 100 MSOs; loading them as objects
-  would be ten times that), so it is kept per value of the page cache's data version
-  (``pagecache.current_version()``: every transaction that writes to the
+  and their tags (1–2 ms for 100 MSOs; loading them as objects would be
+  ten times that), so it is kept per value of the page cache's data
+  version (``pagecache.current_version()``: every transaction that writes to the
   ``organisations`` table changes it in the same transaction). A request
   whose version is the one seen before costs one small query; the 304 to a
   browser that holds the current copy is answered from it without reading

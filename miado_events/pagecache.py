@@ -44,7 +44,7 @@ from .models.pagecache import DataVersion
 #: The tables whose content shows on the cached pages.
 WATCHED_TABLES = frozenset({
     "events", "event_sessions", "registration_slots", "slot_org_seats", "registrations",
-    "venues", "organisations",
+    "venues", "organisations", "organisation_tags",  # tags: the MSO list downloads (orgs.list_cache)
     "meeting_agendas", "agenda_items",  # the agenda on event and session pages
     "registration_questions",  # the questions asked on the event page
 })

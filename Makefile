@@ -104,7 +104,7 @@ test-sqlite:
 test-postgres:
 	DATABASE_URL="$$(bash .ci/postgres url)" $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
-## make bench: load-test six endpoints on SQLite and PostgreSQL under gunicorn against a minimal
+## make bench: load-test eight endpoints on SQLite and PostgreSQL under gunicorn against a minimal
 ## Flask floor; prints a table and writes bench/last-run.md (options: make bench BENCH_ARGS="--only sqlite")
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
@@ -15,7 +15,6 @@ from ..models.accounts import User
 from ..models.checkin import Attendance
 from ..models.events import EventSession, Registration, Slot
 from . import tickets
-from .services import _covering_condition
 
 
 @dataclass
@@ -25,13 +24,19 @@ class Counts:
 
 
 def counts(session: EventSession) -> Counts:
-    confirmed = db.session.scalar(
-        select(func.count(Registration.id)).join(Slot, Slot.id == Registration.slot_id)
-        .where(_covering_condition(session), Registration.is_confirmed))
-    checked_in = db.session.scalar(
-        select(func.count(Attendance.id)).join(Registration, Registration.id == Attendance.registration_id)
-        .where(Attendance.session_id == session.id,
-               Registration.is_confirmed))
+    """Confirmed seats for the session and how many of them are checked in,
+    in one query: the event's confirmed registrations that cover the session
+    or have checked in to it, each with its attendance (there is at most one
+    per registration and session)."""
+    covering = or_(Slot.session_id == session.id, Slot.session_id.is_(None))
+    confirmed, checked_in = db.session.execute(
+        select(func.count(case((covering, Registration.id))), func.count(Attendance.id))
+        .select_from(Registration)
+        .join(Slot, Slot.id == Registration.slot_id)
+        .outerjoin(Attendance, and_(Attendance.registration_id == Registration.id,
+                                    Attendance.session_id == session.id))
+        .where(Slot.event_id == session.event_id, Registration.is_confirmed,
+               or_(covering, Attendance.id.is_not(None)))).one()
     return Counts(checked_in=checked_in or 0, confirmed=confirmed or 0)
 
 

@@ -26,6 +26,7 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -33,14 +34,13 @@ from flask_babel import format_datetime, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import audit
-from ..database import utcnow
+from ..database import insert_or_ignore, utcnow
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
-from ..inputs import get_by_id
+from ..inputs import get_by_id, parse_id
 from ..models.accounts import User
 from ..models.checkin import Attendance, CheckInMethod, CheckinScan, DoorAssignment, ScanKind
 from ..models.events import (Event, EventSession, Registration, RegistrationStatus, Slot)
@@ -91,7 +91,14 @@ def can_check_in_for(actor, event: Event) -> bool:
         return True
     if not is_door_staff(actor) or event is None:
         return False
-    return db.session.get(DoorAssignment, (event.id, actor.id)) is not None
+    assignment = db.session.get(DoorAssignment, (event.id, actor.id))
+    if assignment is None:
+        return False
+    # The session's identity map holds rows weakly: keep this one for the
+    # session (one request), so that the checks of every further item of a
+    # door sync find it there instead of asking the database again.
+    db.session.info.setdefault("door_assignments", {})[(event.id, actor.id)] = assignment
+    return True
 
 
 def _require_door(actor, session: EventSession) -> None:
@@ -180,7 +187,10 @@ def _covering_condition(session: EventSession):
                 or_(Slot.session_id == session.id, Slot.session_id.is_(None)))
 
 
+@cache
 def _registration_query():
+    """A registration with what the scanner's answer shows (built once: a
+    ``Select`` is immutable, every ``.where`` makes a new one)."""
     return (select(Registration)
             .options(joinedload(Registration.user), joinedload(Registration.organisation),
                      joinedload(Registration.slot).joinedload(Slot.session)))
@@ -360,25 +370,26 @@ def _decide(actor, session: EventSession, registration: Registration, *, method:
         return describe("session_cancelled", session, registration)
     if refusal is not None:
         return describe(refusal, session, registration)
-    existing = attendance_of(registration, session)
-    if existing is not None:
-        return _already(existing, registration, session, None if late else at)
-    if late:
-        audit.record(actor, "checkin.held", registration, registration.user.name, now=now,
-                     session_id=session.id, device_at=at.isoformat())
-        return describe("held_for_review", session, registration)
     state = window_state(session, at)
     overridden = state != "open" and staff_override
-    if state != "open" and not overridden:
+    if late or (state != "open" and not overridden):
+        existing = attendance_of(registration, session)
+        if existing is not None:
+            return _already(existing, registration, session, None if late else at)
+        if late:
+            audit.record(actor, "checkin.held", registration, registration.user.name, now=now,
+                         session_id=session.id, device_at=at.isoformat())
+            return describe("held_for_review", session, registration)
         return describe(state, session, registration)
-    attendance = Attendance(
+    # One conditional insert, no savepoint: the unique index answers whether
+    # the person was already in (checked in before, or by another scanner a
+    # moment ago).
+    attendance = db.session.scalar(insert_or_ignore(
+        Attendance, key=["registration_id", "session_id"],
         registration_id=registration.id, session_id=session.id, checked_in_at=at, recorded_at=now,
-        checked_in_by_id=getattr(actor, "id", None), method=method, client_ref=client_ref)
-    try:
-        with db.session.begin_nested():
-            db.session.add(attendance)
-    except IntegrityError:
-        # Another scanner recorded the same person a moment ago.
+        checked_in_by_id=getattr(actor, "id", None), method=method, client_ref=client_ref,
+    ).returning(Attendance))
+    if attendance is None:
         return _already(attendance_of(registration, session), registration, session, at)
     if overridden:
         audit.record(actor, "checkin.override", attendance, registration.user.name, now=now,
@@ -418,7 +429,9 @@ def door_registration(session: EventSession, value) -> Registration | None:
     """The registration a door client names by id, if it is one the door of
     ``session`` may know about (this event's, its person not deleted); None
     for every other id, so that ids reveal nothing about other events."""
-    registration = registration_by_id(value)
+    number = parse_id(value)
+    registration = (None if number is None
+                    else db.session.scalar(_registration_query().where(Registration.id == number)))
     if registration is None or registration.event_id != session.event_id or registration.user_id is None:
         return None
     return registration

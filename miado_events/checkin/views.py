@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import unit_of_work
 from ..database import utcnow
@@ -218,7 +219,9 @@ def walk_in(session_id: int):
 # --- the scanner's JSON API -------------------------------------------------------------
 
 def _json_session(session_id: int) -> EventSession:
-    session = db.session.get(EventSession, session_id)
+    # With its event in the same statement: the permission check and every
+    # item of a sync need it.
+    session = db.session.get(EventSession, session_id, options=[joinedload(EventSession.event)])
     if session is None:
         abort(404)
     ensure_page(services.can_check_in_for, session.event)

@@ -19,6 +19,8 @@ error (or the stored answer), and the others are recorded as before.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -88,15 +90,24 @@ def _replay(session: EventSession, scan: CheckinScan) -> Result:
     return result
 
 
-def _sync_item(actor, session: EventSession, item, ref: str | None, now: datetime,
-               stored: CheckinScan | None) -> Result:
-    """One item; ``stored`` is the ledger's row of its ref, if there is one."""
+@dataclass
+class _Item:
+    """What one item of a scanner's queue asks for, read before the batch
+    writes anything (on SQLite: before the write lock is taken)."""
+
+    kind: ScanKind
+    method: CheckInMethod
+    device_at: datetime | None
+    registration: Registration | None
+    refusal: Callable[[], Result]  # the answer when ``registration`` is None
+
+
+def _read_item(session: EventSession, item) -> _Item | None:
+    """The item's ticket or registration, looked up; None for an item that is
+    no JSON object."""
     if not isinstance(item, dict):
-        return _invalid()
-    if stored is not None:
-        return _replay(session, stored)
+        return None
     offline = item.get("offline") is True
-    device_at = parse_client_time(item.get("at"))
     scan = item.get("scan")
     if offline:
         method = CheckInMethod.SYNC
@@ -113,12 +124,25 @@ def _sync_item(actor, session: EventSession, item, ref: str | None, now: datetim
         refusal = _not_here
     else:
         registration, refusal = None, _invalid
-    if kind is ScanKind.UNDO:
-        return undo(actor, session, registration, method=method, now=now, client_ref=ref, device_at=device_at)
-    if registration is None:
-        return _record(actor, session, refusal(), kind=kind, method=method.value, client_ref=ref,
-                       device_at=device_at, now=now)
-    return check_in(actor, session, registration, method=method, now=now, at=device_at, client_ref=ref)
+    return _Item(kind, method, parse_client_time(item.get("at")), registration, refusal)
+
+
+def _apply_item(actor, session: EventSession, read: _Item | None, ref: str | None, now: datetime,
+                stored: CheckinScan | None) -> Result:
+    """One item, read by ``_read_item``; ``stored`` is the ledger's row of its
+    ref, if there is one (then it is answered from there)."""
+    if stored is not None:
+        return _replay(session, stored)
+    if read is None:
+        return _invalid()
+    if read.kind is ScanKind.UNDO:
+        return undo(actor, session, read.registration, method=read.method, now=now, client_ref=ref,
+                    device_at=read.device_at)
+    if read.registration is None:
+        return _record(actor, session, read.refusal(), kind=read.kind, method=read.method.value, client_ref=ref,
+                       device_at=read.device_at, now=now)
+    return check_in(actor, session, read.registration, method=read.method, now=now, at=read.device_at,
+                    client_ref=ref)
 
 
 def sync(actor, session: EventSession, items: list, *, now: datetime | None = None) -> list[dict]:
@@ -136,9 +160,21 @@ def sync(actor, session: EventSession, items: list, *, now: datetime | None = No
     now = now or utcnow()
     items = items if isinstance(items, list) else []
     refs = [_client_ref(item) for item in items]
+    # On SQLite the savepoint takes the database's one write lock, held until
+    # the commit: there the reads (the refs already in the ledger, the
+    # tickets of the others) come first, outside it, so that other scanners
+    # wait only for the writes. A ref that reaches the ledger meanwhile meets
+    # the unique index, and the batch goes the careful way below. Elsewhere
+    # (PostgreSQL: row locks; a failed statement would spoil the transaction
+    # outside a savepoint) the reads are inside the savepoint.
+    reads_first = db.session.get_bind().dialect.name == "sqlite"
     try:
+        if reads_first:
+            stored, reads = _read_batch(session, items, refs)
         with db.session.begin_nested():
-            answers = _sync_batch(actor, session, items, refs, now)
+            if not reads_first:
+                stored, reads = _read_batch(session, items, refs)
+            answers = _sync_batch(actor, session, reads, refs, stored, now)
     except PermissionDenied:
         raise
     except Exception:  # noqa: BLE001 -- nothing of the batch is kept; each item once more, alone
@@ -146,18 +182,23 @@ def sync(actor, session: EventSession, items: list, *, now: datetime | None = No
     return [{"ref": ref, **answer} for ref, answer in zip(refs, answers)]
 
 
-def _sync_batch(actor, session: EventSession, items: list, refs: list, now: datetime) -> list[dict]:
-    """Every item in the caller's savepoint; raises if any item fails."""
+def _read_batch(session: EventSession, items: list, refs: list) -> tuple[dict, list]:
+    """The ledger's rows of the refs, and the other items read."""
     stored = stored_scans(session, refs)
+    return stored, [None if ref in stored else _read_item(session, item) for item, ref in zip(items, refs)]
+
+
+def _sync_batch(actor, session: EventSession, reads: list, refs: list, stored: dict, now: datetime) -> list[dict]:
+    """Every item in the caller's savepoint; raises if any item fails."""
     seen: set[str] = set()
     answers = []
-    for item, ref in zip(items, refs):
+    for read, ref in zip(reads, refs):
         if ref in seen:  # the same ref twice in one batch: the second gets the first one's answer
             db.session.flush()
             scan = stored_scan(session, ref)
         else:
             scan = stored.get(ref) if ref else None
-        answers.append(_sync_item(actor, session, item, ref, now, scan).as_json())
+        answers.append(_apply_item(actor, session, read, ref, now, scan).as_json())
         if ref:
             seen.add(ref)
     db.session.flush()
@@ -168,7 +209,9 @@ def _sync_alone(actor, session: EventSession, item, ref: str | None, now: dateti
     """One item in its own savepoint (after the batch failed)."""
     try:
         with db.session.begin_nested():
-            answer = _sync_item(actor, session, item, ref, now, stored_scan(session, ref)).as_json()
+            stored = stored_scan(session, ref)
+            read = None if stored is not None else _read_item(session, item)
+            answer = _apply_item(actor, session, read, ref, now, stored).as_json()
             db.session.flush()
     except PermissionDenied:
         raise

@@ -31,6 +31,9 @@ import run as bench
 
 ENDPOINTS = ["calendar", "event", "register", "checkin", "feed", "dashboard"]
 WARM = 3  # requests before the profiled one
+# Door-sync refs unique to this run: a ref seen before is answered from the
+# door ledger (a replay), which would profile the replay instead of a check-in.
+RUN = f"{int(time.time())}-{os.getpid()}"
 
 
 def _pick(app):
@@ -111,6 +114,8 @@ def main(argv=None) -> int:
     parser.add_argument("endpoints", nargs="*", default=ENDPOINTS, help=", ".join(ENDPOINTS))
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative)")
+    parser.add_argument("--statements", action="store_true",
+                        help="print every SQL statement of the profiled request, in order")
     parser.add_argument("--repeat", type=int, default=15,
                         help="time this many further requests without the profiler (median, fastest)")
     args = parser.parse_args(argv)
@@ -146,7 +151,7 @@ def main(argv=None) -> int:
             sid = tickets[n][0]
             return "POST", f"/door/api/sessions/{sid}/sync", {
                 "headers": {"Cookie": staff_cookie, "X-CSRFToken": staff_csrf},
-                "data": json.dumps({"items": [{"ref": f"profile-{n}", "scan": urls[n]}]}),
+                "data": json.dumps({"items": [{"ref": f"profile-{RUN}-{n}", "scan": urls[n]}]}),
                 "content_type": "application/json"}
         raise SystemExit(f"unknown endpoint {endpoint}")
 
@@ -174,6 +179,10 @@ def main(argv=None) -> int:
               f"{wall:.1f} ms under the profiler; {len(counter.statements)} SQL statements, {sql_ms:.1f} ms in SQL")
         if response.status_code >= 400 or (endpoint == "checkin" and b"checked_in" not in response.data):
             print(response.data[:500])
+        if args.statements:
+            for t, stmt in counter.statements:
+                print(f"   {t * 1000:7.2f} ms  {stmt[:160]}")
+            print()
         slowest = sorted(counter.statements, reverse=True)[:5]
         for t, stmt in slowest:
             print(f"   {t * 1000:7.2f} ms  {stmt[:160]}")

@@ -13,6 +13,7 @@ import atexit
 import hashlib
 import http.client
 import json
+import math
 import os
 import platform
 import shutil
@@ -137,25 +138,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def apt_install(package: str) -> None:
-    if not is_root():
-        sys.exit(f"`{package}` is missing. Install it with: sudo apt-get install -y {package}")
-    log(f"installing {package} with apt-get")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
-    if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
-        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+def missing_package(what: str, package: str) -> None:
+    """Stop with one line: the benchmark installs nothing itself."""
+    sys.exit(f"bench: {what} is not installed; install it with: sudo apt-get install -y {package}")
 
 
 def ensure_wrk() -> str:
-    if shutil.which("wrk") is None:
-        apt_install("wrk")
-    return shutil.which("wrk")
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        missing_package("wrk (the load generator)", "wrk")
+    return wrk
+
+
+def postgres_installed() -> bool:
+    """What .ci/postgres needs to start the local cluster."""
+    clusters = Path("/etc/postgresql")
+    return clusters.is_dir() and any(clusters.iterdir()) and shutil.which("pg_ctlcluster") is not None
 
 
 def http_request(port: int, method: str, path: str, *, headers: dict | None = None,
@@ -247,6 +245,44 @@ class Server:
                     continue
         return out
 
+    def access_size(self) -> int:
+        try:
+            return self.access_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def wait_access_quiet(self, quiet: float = 0.3, timeout: float = 10) -> int:
+        """Until the access log has not grown for ``quiet`` seconds (the
+        requests still in the workers when wrk stopped are logged); its size."""
+        deadline = time.monotonic() + timeout
+        size, since = self.access_size(), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now_size = self.access_size()
+            if now_size != size:
+                size, since = now_size, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                break
+        return size
+
+    def access_times(self, start: int, end: int) -> list[int]:
+        """The server's own time per request in milliseconds (gunicorn's
+        ``%(M)s``, the last field of each access-log line: from the request
+        read to the response written, in the worker) of the lines logged
+        between the byte offsets ``start`` and ``end``."""
+        try:
+            with open(self.access_path, "rb") as f:
+                f.seek(start)
+                data = f.read(max(0, end - start))
+        except FileNotFoundError:
+            return []
+        out = []
+        for row in data.decode(errors="replace").splitlines():
+            last = row.rsplit(" ", 1)[-1]
+            if last.endswith("ms") and last[:-2].isdigit():
+                out.append(int(last[:-2]))
+        return out
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -320,6 +356,32 @@ def run_wrk(wrk: str, port: int, list_file: Path, seconds: float, args) -> dict:
     raise RuntimeError(f"wrk gave no figures (exit {proc.returncode}):\n{out}\n{err}")
 
 
+def percentile(values: list, q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0..1) of ``values``."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered), max(1, math.ceil(q * len(ordered)))) - 1]
+
+
+def server_figures(times: list[int]) -> dict:
+    """p50/p99/max of the server's own per-request times (access log)."""
+    if not times:
+        return {"requests": 0, "p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0}
+    return {"requests": len(times), "p50_ms": float(percentile(times, 0.5)),
+            "p99_ms": float(percentile(times, 0.99)), "max_ms": float(max(times))}
+
+
+def measure(wrk: str, server: "Server", list_file: Path, seconds: float, args) -> dict:
+    """A measured wrk run, with the server's own times of the requests it
+    sent (the access-log lines written meanwhile, including those still in
+    the workers when wrk stopped) as ``result["server"]``."""
+    start = server.wait_access_quiet()
+    result = run_wrk(wrk, server.port, list_file, seconds, args)
+    result["server"] = server_figures(server.access_times(start, server.wait_access_quiet()))
+    return result
+
+
 def error_count(result: dict) -> dict:
     statuses = {int(k): v for k, v in result["statuses"].items()}
     e = result["errors"]
@@ -351,8 +413,8 @@ class DbRun:
 def prepare_database(name: str, workdir: Path) -> str:
     if name == "sqlite":
         return f"sqlite:///{workdir / 'bench.sqlite3'}"
-    if not (Path("/etc/postgresql").is_dir() and any(Path("/etc/postgresql").iterdir())):
-        apt_install("postgresql")
+    if not postgres_installed():
+        missing_package("PostgreSQL", "postgresql")
     env = dict(os.environ, PG_TEST_DB=PG_DB)
     subprocess.run(["bash", ".ci/postgres", "start"], cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
     url = subprocess.run(["bash", ".ci/postgres", "url"], cwd=REPO, env=env, check=True, capture_output=True,
@@ -572,9 +634,9 @@ def run_database(name: str, args, wrk: str, floor: Server, workdir: Path) -> DbR
 
         log(f"{name}: floor ({args.warmup:g} s warm-up, {args.duration:g} s)")
         run_wrk(wrk, floor.port, files_floor(workdir, args), args.warmup, args)
-        run.floor = run_wrk(wrk, floor.port, files_floor(workdir, args), args.duration, args)
+        run.floor = measure(wrk, floor, files_floor(workdir, args), args.duration, args)
         log(f"{name}: floor {run.floor['rps']:.0f} req/s, p50 {run.floor['p50_ms']:.1f} ms, "
-            f"p99 {run.floor['p99_ms']:.1f} ms")
+            f"p99 {run.floor['p99_ms']:.1f} ms (server's own p99 {run.floor['server']['p99_ms']:.0f} ms)")
 
         for key in [k for k in RUN_ORDER if k in args.endpoints]:
             warm_file = files.get(f"{key}_warm", files[key])
@@ -587,21 +649,29 @@ def run_database(name: str, args, wrk: str, floor: Server, workdir: Path) -> DbR
                 # Requests of the warm-up still in the workers must finish first.
                 settle(server, ACCESS_MARKERS[key], logged + warm["sent"] - args.threads, _quiet(warm))
             if key == "checkin":
+                # The warm-up's check-ins and their door-ledger rows: the
+                # measured run scans the same tickets under the same refs, and
+                # a ref already in the ledger is answered as a replay (nothing
+                # written), which would measure replays instead of check-ins.
                 with engine.begin() as conn:
-                    conn.execute(text("DELETE FROM attendances WHERE client_ref LIKE 'bench-%' "
-                                      "AND client_ref <> 'bench-preflight'"))
+                    for table in ("attendances", "checkin_scans"):
+                        conn.execute(text(f"DELETE FROM {table} WHERE client_ref LIKE 'bench-%' "
+                                          "AND client_ref <> 'bench-preflight'"))
             if write:
                 before = {t: max_id(engine, t) for t in ("registrations", "attendances", "mail_outbox")}
                 logged = len(server.access_statuses(ACCESS_MARKERS[key]))
+            start = server.wait_access_quiet()
             result = run_wrk(wrk, port, files[key], args.duration, args)
             if write:
                 settle(server, ACCESS_MARKERS[key], logged + result["sent"] - args.threads, _quiet(result))
                 served = server.access_statuses(ACCESS_MARKERS[key])[logged:]
                 result["served"] = {str(code): served.count(code) for code in sorted(set(served))}
+            result["server"] = server_figures(server.access_times(start, server.wait_access_quiet()))
             run.results[key] = result
             errs = error_count(result)
             log(f"{name}: {BY_KEY[key].label}: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, "
-                f"p99 {result['p99_ms']:.1f} ms, statuses {result['statuses']}"
+                f"p99 {result['p99_ms']:.1f} ms (server's own p99 {result['server']['p99_ms']:.0f} ms), "
+                f"statuses {result['statuses']}"
                 + (f", socket errors {result['errors']}" if errs["socket"] else ""))
             if errs["5xx"]:
                 problem = (f"{errs['5xx']} responses with status 5xx on {BY_KEY[key].label} ({name}); "
@@ -725,8 +795,14 @@ def report(runs: list[DbRun], args, started_wall: datetime, seconds: float) -> s
     out.append("Ratio = the endpoint's requests/s ÷ the floor's requests/s measured in the same run "
                "(bench/floor_app.py: one SQLite query, one small template, same gunicorn settings).")
     out.append("")
-    out.append("| endpoint | db | req/s | p50 ms | p99 ms | errors | ratio to floor | ratio target | p99 target |")
-    out.append("|---|---|---:|---:|---:|---:|---:|---|---|")
+    out.append("Latency twice: as **wrk** saw it (from the request sent to the response read: the wait for a "
+               "free worker included — 16 connections share the workers — and wrk 4.1 pads rare stalls into "
+               "its percentiles) and as the **server** measured it (gunicorn's access log, the time per "
+               "request in the worker, whole milliseconds). The p99 target is judged on both.")
+    out.append("")
+    out.append("| endpoint | db | req/s | p50 ms wrk | p99 ms wrk | p50 ms server | p99 ms server | errors "
+               "| ratio to floor | ratio target | p99 target (server / wrk) |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for run in runs:
         floor_rps = run.floor.get("rps") or 0
         for endpoint in ENDPOINTS:
@@ -742,16 +818,21 @@ def report(runs: list[DbRun], args, started_wall: datetime, seconds: float) -> s
             else:
                 ratio_t = f"≥ {endpoint.ratio_target:g} " + ("met" if ratio >= endpoint.ratio_target
                                                              else "**NOT met**")
+            server = result.get("server") or server_figures([])
             if endpoint.p99_target_ms is None:
                 p99_t = "—"
             else:
-                p99_t = f"< {endpoint.p99_target_ms:g} ms " + (
-                    "met" if result["p99_ms"] < endpoint.p99_target_ms else "**NOT met**")
+                p99_t = f"< {endpoint.p99_target_ms:g} ms: " + " / ".join(
+                    "met" if p99 < endpoint.p99_target_ms else "**NOT met**"
+                    for p99 in (server["p99_ms"], result["p99_ms"]))
             out.append(f"| {endpoint.label} | {run.name} | {fmt(result['rps'])} | {fmt(result['p50_ms'])} | "
-                       f"{fmt(result['p99_ms'])} | {err_text} | {ratio:.2f} | {ratio_t} | {p99_t} |")
+                       f"{fmt(result['p99_ms'])} | {fmt(server['p50_ms'], 0)} | {fmt(server['p99_ms'], 0)} | "
+                       f"{err_text} | {ratio:.2f} | {ratio_t} | {p99_t} |")
+        floor_server = run.floor.get("server") or server_figures([])
         out.append(f"| *floor* | {run.name} | {fmt(floor_rps)} | {fmt(run.floor.get('p50_ms', 0))} | "
-                   f"{fmt(run.floor.get('p99_ms', 0))} | {sum(error_count(run.floor).values()) if run.floor else '—'} "
-                   f"| 1.00 | | |")
+                   f"{fmt(run.floor.get('p99_ms', 0))} | {fmt(floor_server['p50_ms'], 0)} | "
+                   f"{fmt(floor_server['p99_ms'], 0)} | "
+                   f"{sum(error_count(run.floor).values()) if run.floor else '—'} | 1.00 | | |")
     out.append("")
     out.append(f"Memory: VmRSS of each gunicorn worker of the app (target ≤ {MEMORY_TARGET_MB} MB per worker).")
     out.append("")
@@ -836,6 +917,8 @@ def main(argv=None) -> int:
     args.load_before = os.getloadavg()
     RESULTS.mkdir(exist_ok=True)
     wrk = ensure_wrk()
+    if "postgres" in args.databases and not postgres_installed():
+        missing_package("PostgreSQL (for --only postgres, or both databases)", "postgresql")
     workdir = Path(tempfile.mkdtemp(prefix="miado-bench-"))
     runs: list[DbRun] = []
     try:

@@ -15,7 +15,6 @@ from .audit import AuditEntry  # noqa: F401
 from .pagecache import DataVersion  # noqa: F401
 from .replies import CalendarReply, RegistrationAnswer  # noqa: F401
 from .meetings import AgendaItem, AgendaKind, AgendaProposal, MeetingAgenda, ProposalStatus  # noqa: F401
-from .meetings import AgendaItem, AgendaKind, AgendaProposal, MeetingAgenda, ProposalStatus  # noqa: F401
 from .questions import QuestionAnswer, QuestionKind, RegistrationQuestion  # noqa: F401
 from .guests import RegistrationLink  # noqa: F401
 from .materials import ItemVisibility, Material, SessionMinutes  # noqa: F401

@@ -79,6 +79,7 @@ extract-messages:
 	$(PYBABEL) -q update --no-fuzzy-matching -i miado_events/translations/messages.pot -d miado_events/translations
 
 ## make test: install everything the suite needs (Chromium, PostgreSQL, venv), then run it on SQLite and on PostgreSQL
+## (the browser tests once, on PostgreSQL: see SQLITE_TESTS below)
 test: system-deps install-test node-deps postgres
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
@@ -93,13 +94,22 @@ node-deps:
 postgres:
 	bash .ci/postgres start
 
-# Both runs use every core (pytest-xdist; tests of one file stay on one worker,
-# each worker has its own SQLite file / PostgreSQL database). PYTEST_JOBS=0 runs serially.
-PYTEST_JOBS ?= auto
+# Both runs use two workers per core (pytest-xdist; the tests wait on browsers,
+# servers and sockets much of the time, so two per core keep the cores busy;
+# tests of one file stay on one worker, each worker has its own SQLite file /
+# PostgreSQL database). PYTEST_JOBS=0 runs serially.
+PYTEST_JOBS ?= $(shell echo $$(( $$(nproc) * 2 )))
 XDIST = $(if $(filter 0,$(PYTEST_JOBS)),,-n $(PYTEST_JOBS) --dist loadfile)
 
+# The unit and integration tests run on both databases: they hold everything
+# that depends on the database (constraints, locking, concurrency, SQL dialect).
+# The browser tests (tests/e2e) drive pages and scripts through those same
+# services and run once, on PostgreSQL (the production database): on both they
+# took half of CI's time. `make test-sqlite SQLITE_TESTS=tests` runs them on SQLite too.
+SQLITE_TESTS ?= tests/unit tests/integration
+
 test-sqlite:
-	env -u DATABASE_URL $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)
+	env -u DATABASE_URL $(VENV)/bin/pytest $(XDIST) $(SQLITE_TESTS) $(PYTEST_ARGS)
 
 test-postgres:
 	DATABASE_URL="$$(bash .ci/postgres url)" $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)

@@ -574,14 +574,14 @@ def _demo_questions(admin: User, now) -> None:
     """The networking meeting asks which language to interpret into and about
     access needs (sensitive: only staff see the answers); one member has
     answered both."""
-    from .events import questions
+    from .events import question_editor, questions
     from .models.events import EventSession
 
     networking = db.session.scalar(select(Event).where(Event.title == NETWORKING_TITLE))
     if networking is None or questions.questions_for(networking):
         return
-    interpreting = questions.add_from_template(admin, networking, "interpreting")
-    access = questions.add_from_template(admin, networking, "access")
+    interpreting = question_editor.add_from_template(admin, networking, "interpreting")
+    access = question_editor.add_from_template(admin, networking, "access")
     session = db.session.scalar(select(EventSession).where(
         EventSession.event_id == networking.id, EventSession.starts_at > now).order_by(EventSession.starts_at))
     person = get_user_by_email(f"member2@{DOMAIN}")

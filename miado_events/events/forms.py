@@ -198,7 +198,7 @@ def _translation_fields(cls, label, *, german_required: bool, max_length: int = 
     from ..models.translated import TEXT_LANGUAGES
 
     for code in TEXT_LANGUAGES:
-        # The length is checked by the service (questions.QuestionData), whose
+        # The length is checked by the service (question_editor.QuestionData), whose
         # message also serves the rows of a FieldList (the form's error summary
         # lists only top-level fields); the browser keeps to it anyway.
         validators = [DataRequired()] if code == "de" and german_required else [Optional()]
@@ -252,7 +252,7 @@ class QuestionForm(FlaskForm):
 
     def to_data(self):
         from ..models.translated import TEXT_LANGUAGES
-        from .questions import QuestionData
+        from .question_editor import QuestionData
 
         def texts(form) -> dict:
             return {code: (getattr(form, f"text_{code}").data or "") for code in TEXT_LANGUAGES}

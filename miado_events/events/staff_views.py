@@ -20,6 +20,7 @@ from ..permissions import is_staff, require
 from .. import unit_of_work
 from . import offers, queries, services
 from . import questions as question_services
+from . import question_editor
 from . import registration as reg_services
 from .on_behalf_forms import NO_ORGANISATION
 from .rep_views import person_form, take_entry
@@ -315,9 +316,9 @@ def _question_or_404(question_id: int):
 def questions(event_id: int):
     event = _event_or_404(event_id)
     listed = question_services.questions_for(event)
-    counts = {q.id: question_services.answer_count(q) for q in listed}
+    counts = {q.id: question_editor.answer_count(q) for q in listed}
     return render_template("staff/event_questions.html", event=event, questions=listed, counts=counts,
-                           templates=question_services.TEMPLATES, confirm=ConfirmForm())
+                           templates=question_editor.TEMPLATES, confirm=ConfirmForm())
 
 
 @bp.route("/events/<int:event_id>/questions/new", methods=["GET", "POST"])
@@ -326,7 +327,7 @@ def new_question(event_id: int):
     event = _event_or_404(event_id)
     form = QuestionForm()
     if form.validate_on_submit():
-        if unit_of_work.attempt(lambda: question_services.add_question(current_user, event, form.to_data()),
+        if unit_of_work.attempt(lambda: question_editor.add_question(current_user, event, form.to_data()),
                                 _("The question has been added.")):
             return redirect(url_for("staff_events.questions", event_id=event.id))
     return render_template("staff/question_form.html", event=event, form=form, question=None)
@@ -337,7 +338,7 @@ def new_question(event_id: int):
 def question_template(event_id: int):
     event = _event_or_404(event_id)
     if ConfirmForm().validate_on_submit():
-        unit_of_work.attempt(lambda: question_services.add_from_template(
+        unit_of_work.attempt(lambda: question_editor.add_from_template(
             current_user, event, request.form.get("template", "")), _("The question has been added."))
     return redirect(url_for("staff_events.questions", event_id=event.id))
 
@@ -350,11 +351,11 @@ def edit_question(question_id: int):
     if request.method == "GET":
         form.fill_from(question)
     elif form.validate_on_submit():
-        if unit_of_work.attempt(lambda: question_services.update_question(current_user, question, form.to_data()),
+        if unit_of_work.attempt(lambda: question_editor.update_question(current_user, question, form.to_data()),
                                 _("The question has been saved.")):
             return redirect(url_for("staff_events.questions", event_id=question.event_id))
     return render_template("staff/question_form.html", event=question.event, form=form, question=question,
-                           answered=question_services.answer_count(question))
+                           answered=question_editor.answer_count(question))
 
 
 @bp.route("/questions/<int:question_id>/move", methods=["POST"])
@@ -363,7 +364,7 @@ def move_question(question_id: int):
     question = _question_or_404(question_id)
     if ConfirmForm().validate_on_submit():
         step = -1 if request.form.get("direction") == "up" else 1
-        question_services.move_question(current_user, question, step)
+        question_editor.move_question(current_user, question, step)
     return redirect(url_for("staff_events.questions", event_id=question.event_id) + f"#question-{question.id}")
 
 
@@ -373,12 +374,12 @@ def delete_question(question_id: int):
     question = _question_or_404(question_id)
     event_id = question.event_id
     form = DeleteQuestionForm()
-    answered = question_services.answer_count(question)
+    answered = question_editor.answer_count(question)
     if request.method == "POST" and form.validate_on_submit():
-        if unit_of_work.attempt(lambda: question_services.delete_question(
+        if unit_of_work.attempt(lambda: question_editor.delete_question(
                 current_user, question, delete_answers_too=bool(form.with_answers.data)),
                 _("The question has been deleted.")):
             return redirect(url_for("staff_events.questions", event_id=event_id))
-        answered = question_services.answer_count(question)
+        answered = question_editor.answer_count(question)
     return render_template("staff/question_delete.html", event=question.event, question=question,
                            form=form, answered=answered)

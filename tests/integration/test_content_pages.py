@@ -345,13 +345,13 @@ def test_hostile_translation_input_changes_nothing_and_never_fails(client, db, l
 
 
 def test_a_registration_question_without_the_readers_language_says_it_is_german(client, db, login, make_user):
-    from miado_events.events import questions
-    from miado_events.events.questions import QuestionData
+    from miado_events.events import question_editor
+    from miado_events.events.question_editor import QuestionData
 
     start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
     event = make_event(db, "Vernetzungstreffen Dezember", [start], kind="networking")
     staff = make_user("staff")
-    questions.add_question(staff, event, QuestionData(
+    question_editor.add_question(staff, event, QuestionData(
         kind="short_text", text={"de": "Barrierefreier Zugang?", "tr": "Engelsiz erişim?"}))
     db.session.commit()
     login(make_user(locale="ar"))

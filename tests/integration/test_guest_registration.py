@@ -307,12 +307,12 @@ def test_signing_up_with_an_address_that_has_an_account_changes_nothing(client, 
 # --- the event's registration questions ------------------------------------------------------------
 
 def test_the_guest_form_asks_the_events_questions_and_stores_the_answers(client, db, event, make_user):
-    from miado_events.events import questions
-    from miado_events.events.questions import QuestionData
+    from miado_events.events import question_editor, questions
+    from miado_events.events.question_editor import QuestionData
     from miado_events.models.accounts import Role
 
     staff = make_user(Role.STAFF)
-    childcare = questions.add_question(staff, event, QuestionData(
+    childcare = question_editor.add_question(staff, event, QuestionData(
         kind="yes_no", required=True, text={"de": "Kinderbetreuung?", "en": "Childcare?"}))
     db.session.commit()
     field = f"q_{childcare.id}"

@@ -184,12 +184,12 @@ def test_staff_take_a_phone_registration_by_name_and_print_the_ticket(client, db
 
 
 def test_staff_form_with_bad_input_is_shown_again_and_changes_nothing(client, db, make_user, login):
-    from miado_events.events import questions
-    from miado_events.events.questions import QuestionData
+    from miado_events.events import question_editor
+    from miado_events.events.question_editor import QuestionData
 
     staff = make_user(Role.STAFF)
     event = make_event(db, "Seminar", [at(3, 1)])
-    question = questions.add_question(staff, event, QuestionData(kind="yes_no", text={"de": "Kinderbetreuung?"},
+    question = question_editor.add_question(staff, event, QuestionData(kind="yes_no", text={"de": "Kinderbetreuung?"},
                                                                 required=True))
     db.session.commit()
     answer = f"q_{question.id}"

@@ -13,8 +13,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from miado_events.events import questions
-from miado_events.events.questions import QuestionData
+from miado_events.events import question_editor, questions
+from miado_events.events.question_editor import QuestionData
 from miado_events.models.accounts import Role
 from miado_events.models.events import Registration
 from miado_events.models.questions import QuestionAnswer, RegistrationQuestion
@@ -34,10 +34,10 @@ def event(db):
 
 @pytest.fixture
 def asked(db, staff, event):
-    lang = questions.add_question(staff, event, QuestionData(
+    lang = question_editor.add_question(staff, event, QuestionData(
         kind="one_choice", required=True, text={"de": "Übersetzung in welche Sprache?", "en": "Interpreting into?"},
         choices=[{"key": "", "text": {"de": "Türkisch"}}, {"key": "", "text": {"de": "Arabisch"}}]))
-    access = questions.add_question(staff, event, QuestionData(
+    access = question_editor.add_question(staff, event, QuestionData(
         kind="short_text", sensitive=True, text={"de": "Barrierefreier Zugang?"}))
     db.session.commit()
     return lang, access

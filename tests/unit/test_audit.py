@@ -154,11 +154,11 @@ def _event_cancel(c: Ctx):
 
 @case("event.questions")
 def _event_questions(c: Ctx):
-    from miado_events.events import questions
+    from miado_events.events import question_editor
 
     event = c.make_event()
-    data = questions.QuestionData(kind="yes_no", text={"de": "Brauchen Sie Kinderbetreuung?"})
-    return c.staff, lambda: (questions.add_question(c.staff, event, data), event)[1]
+    data = question_editor.QuestionData(kind="yes_no", text={"de": "Brauchen Sie Kinderbetreuung?"})
+    return c.staff, lambda: (question_editor.add_question(c.staff, event, data), event)[1]
 
 
 @case("session.add")

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from miado_events.errors import DomainError, PermissionDenied
-from miado_events.events import questions
-from miado_events.events.questions import QuestionData
+from miado_events.events import question_editor, questions
+from miado_events.events.question_editor import QuestionData
 from miado_events.privacy import services as privacy
 from miado_events.models.events import Registration
 from miado_events.models.questions import QuestionAnswer
@@ -26,7 +26,7 @@ from .events_support import NOW, SESSION_START, assert_code, register, slot_of
 
 def _add(staff, event, kind="short_text", **kw):
     text = kw.pop("text", {"de": "Frage?"})
-    return questions.add_question(staff, event, QuestionData(kind=kind, text=text, **kw))
+    return question_editor.add_question(staff, event, QuestionData(kind=kind, text=text, **kw))
 
 
 LANGS = [{"key": "", "text": {"de": "Türkisch", "tr": "Türkçe"}}, {"key": "", "text": {"de": "Arabisch"}}]
@@ -93,7 +93,7 @@ def test_choice_questions_need_two_choices_and_keep_their_keys(db, staff, event)
     question = _add(staff, event, "several_choices", choices=LANGS)
     assert question.choice_keys == ["c1", "c2"]
     # Edit: rename the first, drop the second, add a new one: c1 stays, the new one is c3.
-    questions.update_question(staff, question, QuestionData(
+    question_editor.update_question(staff, question, QuestionData(
         kind="several_choices", text={"de": "Sprachen?"},
         choices=[{"key": "c1", "text": {"de": "Türkçe"}}, {"key": "", "text": {"de": "Kurdisch"}}]))
     assert question.choice_keys == ["c1", "c3"]
@@ -113,9 +113,9 @@ def test_sensitive_answers_never_go_on_the_sign_in_sheet(db, staff, event):
 
 def test_reorder_questions(db, staff, event, asked):
     lang, access, child = asked
-    questions.move_question(staff, child, -1)
+    question_editor.move_question(staff, child, -1)
     assert questions.questions_for(event) == [lang, child, access]
-    questions.move_question(staff, lang, -1)  # already first: stays
+    question_editor.move_question(staff, lang, -1)  # already first: stays
     assert questions.questions_for(event) == [lang, child, access]
 
 
@@ -126,21 +126,21 @@ def test_deleting_an_answered_question_asks_again_and_deletes_the_answers(db, st
     questions.save_answers(reg, form_for(event, **{f"q_{lang.id}": "c1", f"q_{child.id}": "yes"}))
     db.session.commit()
     with pytest.raises(DomainError) as excinfo:
-        questions.delete_question(staff, lang)
+        question_editor.delete_question(staff, lang)
     assert_code(excinfo, "question_has_answers")
-    assert questions.delete_question(staff, lang, delete_answers_too=True) == 1
+    assert question_editor.delete_question(staff, lang, delete_answers_too=True) == 1
     db.session.commit()
     assert questions.questions_for(event) == [access, child]
     assert db.session.scalar(select(func.count(QuestionAnswer.id))) == 1  # the childcare answer
 
 
 def test_templates_give_ready_made_questions(db, staff, event):
-    access = questions.add_from_template(staff, event, "access")
+    access = question_editor.add_from_template(staff, event, "access")
     assert access.sensitive and access.text["tr"]
-    interpreting = questions.add_from_template(staff, event, "interpreting")
+    interpreting = question_editor.add_from_template(staff, event, "interpreting")
     assert interpreting.kind == "several_choices" and len(interpreting.choices) > 2
     with pytest.raises(DomainError) as excinfo:
-        questions.add_from_template(staff, event, "nonsense")
+        question_editor.add_from_template(staff, event, "nonsense")
     assert_code(excinfo, "unknown_template")
 
 
@@ -293,10 +293,10 @@ def test_a_chosen_answer_cannot_be_removed_but_renamed(db, staff, event, asked, 
     edit = QuestionData(kind="one_choice", required=True, text=lang.text,
                         choices=[{"key": "c1", "text": {"de": "Türkisch"}}, {"key": "", "text": {"de": "Kurdisch"}}])
     with pytest.raises(DomainError) as excinfo:
-        questions.update_question(staff, lang, edit)
+        question_editor.update_question(staff, lang, edit)
     assert_code(excinfo, "choice_answered")
     edit.choices.append({"key": "c2", "text": {"de": "Arabisch (Levante)"}})
-    questions.update_question(staff, lang, edit)
+    question_editor.update_question(staff, lang, edit)
     assert questions.answer_values([reg.id])[reg.id] == {lang.id: "c2"}
     assert questions.export_columns(event, [reg.id])[1][reg.id][0] == "Arabisch (Levante)"
 

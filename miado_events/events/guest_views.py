@@ -78,8 +78,9 @@ def register(event_id: int, slot_id: int):
         valid = answers.validate() and valid
         organisation = None
         if form.organisation_id.data not in (None, NO_ORGANISATION):
+            # Whether it may be named (listed) is the service's rule.
             organisation = get_by_id(Organisation, form.organisation_id.data)
-            if organisation is None or not organisation.is_listed:
+            if organisation is None:
                 form.organisation_id.errors = [_("Please choose an organisation from the list.")]
                 valid = False
         if valid:

@@ -78,10 +78,14 @@ def registration_cancelled(registration: Registration, cause: str | None = None)
 
 
 def session_changed(session: EventSession, registrations: list[Registration], changes: list[str]) -> None:
+    agendas: dict[str, str] = {}  # the agenda's text per language, built once for all recipients
     for registration in registrations:
         agenda = ""
         if "agenda" in changes and registration.user is not None:
-            agenda = agenda_text(session, registration.user.locale)
+            locale = registration.user.locale
+            if locale not in agendas:
+                agendas[locale] = agenda_text(session, locale)
+            agenda = agendas[locale]
         _send(registration, "session_changed", session=session, changes=changes, agenda=agenda,
               invite_sessions=[session] if registration.is_confirmed else None)
 

@@ -8,7 +8,7 @@ from .events import (ACTIVE_REGISTRATION, Event, EventKind, EventSession, EventS
                      Venue, Visibility)
 from .mail import Mailing, MailingKind, OutboxMessage, OutboxStatus  # noqa: F401
 from .reminders import SentReminder  # noqa: F401
-from .checkin import Attendance, Certificate, CheckInMethod, DoorAssignment  # noqa: F401
+from .checkin import Attendance, Certificate, CheckInMethod, DoorAssignment, TicketImage  # noqa: F401
 from .voting import (Ballot, BallotChange, BallotPoints, Phase, RoundOrganisation, Topic,  # noqa: F401
                      TopicComment, TopicFormat, TopicRound, TopicStatus, TopicSupport)
 from .audit import AuditEntry  # noqa: F401

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -165,3 +165,19 @@ class Certificate(db.Model):
     @property
     def code_display(self) -> str:
         return "-".join(self.code[i:i + 4] for i in range(0, len(self.code), 4))
+
+
+class TicketImage(db.Model):
+    """A ticket's QR code, drawn once and kept (the mail worker draws it for
+    the confirmation, the ticket page and the PDF reuse it in every process).
+    Keyed by the registration, so it goes when the registration goes; it is
+    valid only for the ``token`` it was drawn for (anonymising a registration
+    clears its token and deletes this row)."""
+
+    __tablename__ = "ticket_images"
+
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -17,13 +17,21 @@ class OutboxStatus(RichEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    # A recipe whose subject is gone (the registration was deleted before the
+    # mail went out): nothing to tell, nothing sent, kept for staff to see.
+    DROPPED = "dropped"
 
 
 class OutboxMessage(db.Model):
+    """One e-mail. Either rendered at once (``raw`` holds the message) or a
+    recipe (``kind`` + ``payload`` + ``locale`` say what to send; the mail
+    worker renders it, stores ``raw`` and sends those bytes, also on a retry)."""
+
     __tablename__ = "mail_outbox"
     __table_args__ = (
         OutboxStatus.check_constraint("status", name="status_valid"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("raw IS NOT NULL OR kind IS NOT NULL", name="raw_or_kind"),
         Index("ix_mail_outbox_due", "status", "next_attempt_at", "id"),
     )
 
@@ -31,7 +39,12 @@ class OutboxMessage(db.Model):
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     template: Mapped[str] = mapped_column(String(64))
-    raw: Mapped[bytes] = mapped_column(LargeBinary)  # the whole RFC 5322 message
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # the whole RFC 5322 message, once rendered
+    # A recipe: which renderer (``mail.register_renderer``), its JSON payload
+    # (ids and scalar context, never rendered text) and the recipient's language.
+    kind: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    locale: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.QUEUED.value)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -42,6 +55,10 @@ class OutboxMessage(db.Model):
     @property
     def is_failed(self) -> bool:
         return self.status == OutboxStatus.FAILED.value
+
+    @property
+    def is_rendered(self) -> bool:
+        return self.raw is not None
 
 
 class MailingKind(RichEnum):

@@ -105,7 +105,8 @@ def _visible_event(event_id: int, options=()) -> Event:
 @bp.route("/events/<int:event_id>")
 def detail(event_id: int):
     return pagecache.page(lambda: _detail(event_id),
-                          lambda now: queries.valid_until(now, db.session.get(Event, event_id).sessions))
+                          lambda now: queries.valid_until(now, db.session.get(Event, event_id).sessions),
+                          pagecache.for_event(event_id))
 
 
 def _detail(event_id: int) -> str:

@@ -69,7 +69,7 @@ def session_page(session_id: int):
             moments.append(row.proposals_until)
         return pagecache.earliest_after(now, moments)
 
-    return pagecache.page(render, valid_until)
+    return pagecache.page(render, valid_until, pagecache.for_session(session_id))
 
 
 @bp.route("/sessions/<int:session_id>/propose", methods=["GET", "POST"])

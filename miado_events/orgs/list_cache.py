@@ -12,16 +12,18 @@ built and serves them again while what they show is unchanged:
   can never be mixed, and a new day gives a new copy.
 - **Reading the fingerprint** takes two plain queries over the listed MSOs
   and their tags (1–2 ms for 100 MSOs; loading them as objects would be
-  ten times that), so it is kept per value of the page cache's data
-  version (``pagecache.current_version()``: every transaction that writes to the
-  ``organisations`` table changes it in the same transaction). A request
+  ten times that), so it is kept per value of the page cache's ``site``
+  version (``pagecache.site_version()``: every transaction that writes to the
+  ``organisations`` or ``organisation_tags`` table changes it in the same
+  transaction; writes to one event do not). A request
   whose version is the one seen before costs one small query; the 304 to a
   browser that holds the current copy is answered from it without reading
   or building a body. The version is read *before* the MSOs, so a
   fingerprint kept for a version is never older than that version.
-- The version changes with every registration too; the fingerprint does
-  not, so a busy registration day re-reads the MSOs once per change but
-  builds nothing, and browsers keep their copy (the ETag stays the same).
+- A registration does not change the ``site`` version, so a busy
+  registration day re-reads nothing; a change to an MSO that the list does
+  not show (a note, an unlisted MSO) re-reads the MSOs once but builds
+  nothing, and browsers keep their copy (the ETag stays the same).
 - A copy is stored under the fingerprint of the MSOs it was built from
   (never under one read earlier), so a copy can never stand for data it
   does not show.
@@ -45,7 +47,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models.orgs import Organisation, OrganisationTag
-from ..pagecache import LRUStore, current_version
+from ..pagecache import LRUStore, site_version
 from . import queries
 
 #: Copies kept per process: 7 languages × (PDF, two CSVs) for the current
@@ -154,7 +156,7 @@ def download(kind: str, locale: str, issued: date,
     locale: call ``body()`` inside the same ``force_locale``)."""
     if not current_app.config.get("PAGE_CACHE", True):
         return Download(_etag(current_fingerprint(), kind, locale, issued), kind, locale, issued, build)
-    version = current_version()  # before the MSOs: see the module's notes
+    version = site_version()  # before the MSOs: see the module's notes
     fingerprints = _stores().fingerprints
     known = fingerprints.get(version) if version is not None else None
     if known is None:

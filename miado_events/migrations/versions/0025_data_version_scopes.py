@@ -6,7 +6,7 @@ Create Date: 2026-12-07 11:31:00.000000
 
 """
 from alembic import op
-import sqlalchemy as sa
+import sqlalchemy as sa  # noqa: F401
 
 
 revision = '0025_data_version_scopes'
@@ -16,8 +16,17 @@ depends_on = None
 
 
 def upgrade():
-    pass  # STUB: filled in by helper B
+    # The one shared row ('public', a random value up to 2^62) goes: the rows
+    # per scope ('site', 'event:<id>') start below 2^40 and only grow, so
+    # their sums never overflow. Running processes keep pages by the old
+    # value, which no sum of the new rows will match but by chance.
+    op.execute("DELETE FROM data_versions")
+    with op.batch_alter_table('data_versions', schema=None) as batch_op:
+        batch_op.create_check_constraint(batch_op.f('ck_data_versions_version_positive'), 'version > 0')
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('data_versions', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_data_versions_version_positive'), type_='check')
+    op.execute("DELETE FROM data_versions")
+    op.execute("INSERT INTO data_versions (name, version) VALUES ('public', 1)")

@@ -133,8 +133,9 @@ def queues() -> Queues:
     return Queues(*row)
 
 
-def live_sessions(now: datetime | None = None) -> list[LiveSession]:
-    """Today's sessions (local day) with confirmed and checked-in counts (3 queries)."""
+def todays_sessions(now: datetime | None = None) -> list[LiveSession]:
+    """Today's sessions (local day) with their confirmed seats, without
+    check-ins (1 query)."""
     now = now or utcnow()
     local = to_local(now)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -142,14 +143,24 @@ def live_sessions(now: datetime | None = None) -> list[LiveSession]:
         _session_slot_join().where(EventSession.starts_at >= start,
                                    EventSession.starts_at < start + timedelta(days=1))
         .order_by(EventSession.starts_at, EventSession.id)).all()
-    session_ids = [row.id for row in rows]
-    if not session_ids:
-        return []
-    confirmed = {row.id: row.confirmed_count for row in rows}
-    checked_in = dict(db.session.execute(
+    return [LiveSession(row.id, row.title, row.starts_at, row.ends_at, row.confirmed_count, 0) for row in rows]
+
+
+def checked_in_counts(session_ids) -> dict[int, int]:
+    """Confirmed people checked in, per session (1 query)."""
+    return dict(db.session.execute(
         select(Attendance.session_id, func.count())
         .join(Registration, Registration.id == Attendance.registration_id)
-        .where(Attendance.session_id.in_(session_ids), Registration.is_confirmed)
+        .where(Attendance.session_id.in_(list(session_ids)), Registration.is_confirmed)
         .group_by(Attendance.session_id)).all())
-    return [LiveSession(row.id, row.title, row.starts_at, row.ends_at, confirmed[row.id],
-                        checked_in.get(row.id, 0)) for row in rows]
+
+
+def live_sessions(now: datetime | None = None) -> list[LiveSession]:
+    """Today's sessions (local day) with confirmed and checked-in counts (2 queries)."""
+    sessions = todays_sessions(now)
+    if not sessions:
+        return []
+    checked_in = checked_in_counts(s.session_id for s in sessions)
+    for s in sessions:
+        s.checked_in = checked_in.get(s.session_id, 0)
+    return sessions

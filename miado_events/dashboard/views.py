@@ -22,7 +22,7 @@ from ..models.mail import Mailing
 from ..permissions import is_staff, require
 from ..timeutil import local_to_utc
 from ..calendar import replies as calendar_replies
-from . import exports, overview, stats
+from . import exports, figures, overview, stats
 
 bp = Blueprint("dashboard", __name__)
 
@@ -33,10 +33,11 @@ PER_PAGE = 50
 @require(is_staff)
 def index():
     now = utcnow()
+    kept = figures.figures(now)
     return render_template(
-        "dashboard/index.html", now=now, upcoming=overview.upcoming_sessions(now),
-        recent=overview.recent_registrations(now), queues=overview.queues(), live=overview.live_sessions(now),
-        days=overview.UPCOMING_DAYS, calendar=calendar_replies.dashboard_counts(now))
+        "dashboard/index.html", now=now, upcoming=kept.upcoming, recent=kept.recent, queues=overview.queues(),
+        live=kept.today, checked_in=figures.checked_in(kept.today), days=overview.UPCOMING_DAYS,
+        calendar=calendar_replies.dashboard_counts(now))
 
 
 @bp.route("/dashboard/live.json")

@@ -39,6 +39,8 @@ from miado_events.models.events import Event, EventSession, Registration, Slot
 from miado_events.models.orgs import Membership, Organisation
 from miado_events.timeutil import to_local
 
+from ..conftest import count_statements
+
 CONFIRMED = ["Ahmad Karimi", "Olena Kovalenko", "=Ömer Formel", "Zeynep Aydın"]
 KULTUR, BRUECKE = "Kulturbrücke Dortmund e.V.", "Brückenbauer Eving e.V."
 
@@ -433,6 +435,73 @@ def test_dashboard_lists_upcoming_sessions_with_fill_rate_and_waiting_list(db, a
     for title in ("Entwurf", "Zu spät", "Abgesagt"):
         assert title not in html
     assert "Vernetzungscafé heute" in html                     # under "Check-in today"
+
+
+# --- kept figures (issue #21) ----------------------------------------------------------------------
+
+#: Statements of GET /staff/ with its figures kept: the log-in, the data
+#: version, the queues, today's check-ins, the calendar replies. Before the
+#: figures were kept, every view ran 9 (and formatted every date again).
+KEPT = 5
+#: ... and the first view after a write: 3 more for the upcoming sessions, 1
+#: for the recent registrations, 1 for today's sessions.
+AFTER_A_WRITE = 10
+
+
+def staff_page(db, client) -> tuple[int, str]:
+    """(statements, HTML) of one view of the dashboard."""
+    db.session.expire_all()
+    with count_statements(db.engine) as statements:
+        response = client.get("/staff/")
+    assert response.status_code == 200
+    return len(statements), response.get_data(as_text=True)
+
+
+def test_the_dashboard_keeps_its_figures_until_something_is_written(db, as_staff, world):
+    (zeynep_12_days,) = [r for r in confirmed_registrations(db, world.people["Zeynep Aydın"], world.seminar)
+                         if r.slot.session_id == world.seminar_sessions[1].id]
+    assert staff_page(db, as_staff)[0] == AFTER_A_WRITE    # the world was just written
+    statements, html = staff_page(db, as_staff)
+    assert statements == KEPT
+    assert html.count("2 / 2 (100%)") == 2
+
+    # A cancellation is on the very next view: the session in 12 days has a seat free.
+    reg.cancel_registration(world.people["Zeynep Aydın"], zeynep_12_days)
+    db.session.commit()
+    statements, html = staff_page(db, as_staff)
+    assert statements == AFTER_A_WRITE
+    assert html.count("2 / 2 (100%)") == 1 and "1 / 2 (50%)" in html
+    assert staff_page(db, as_staff)[0] == KEPT
+
+    # Check-ins are read on every view, kept figures or not.
+    (olena,) = confirmed_registrations(db, world.people["Olena Kovalenko"], world.today)
+    assert checkin.check_in(world.staff, world.today_session, olena, method="manual").ok
+    db.session.commit()
+    html = staff_page(db, as_staff)[1]
+    assert f'<span data-live-checked="{world.today_session.id}">2</span>' in html
+
+    # Each language has its own copy: German dates, percentages and labels,
+    # not the English copy another staff member's view left behind.
+    assert "Training series" in html
+    as_staff.post("/language", data={"locale": "de", "next": "/staff/"})
+    statements, html = staff_page(db, as_staff)
+    assert statements == AFTER_A_WRITE
+    assert "Weiterbildungsreihe" in html and "Training series" not in html and "1 / 2 (50\xa0%)" in html
+
+
+def test_kept_figures_follow_the_clock(db, as_staff, world, monkeypatch):
+    """The windows move with time: six days on, the session in five days has
+    gone from the upcoming list though nothing was written."""
+    from miado_events.dashboard import views
+
+    staff_page(db, as_staff)
+    assert staff_page(db, as_staff)[0] == KEPT
+    later = utcnow() + timedelta(days=6)
+    monkeypatch.setattr(views, "utcnow", lambda: later)
+    statements, html = staff_page(db, as_staff)
+    assert statements == AFTER_A_WRITE - 1  # built again; no session that day, so no check-ins to count
+    assert html.count("2 / 2 (100%)") == 1 and "4 / 4 (100%)" in html
+    assert "Vernetzungscafé heute" not in html
 
 
 # --- who may see what ------------------------------------------------------------------------------

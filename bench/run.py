@@ -896,6 +896,11 @@ def parse_args(argv=None):
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (SQLite file, request lists)")
     parser.add_argument("--output", default=str(BENCH / "last-run.md"))
+    parser.add_argument("--writers", type=int, nargs="?", const=16, default=0, metavar="N",
+                        help="instead of the endpoints: N writers (default 16) on PostgreSQL, each registering "
+                             "for its own event, while pg_locks is sampled every 10 ms (bench/writers.py; "
+                             "writes bench/results/writers.md)")
+    parser.add_argument("--writers-seconds", type=float, default=10, help="seconds of the --writers run")
     args = parser.parse_args(argv)
     args.databases = args.only or ["sqlite", "postgres"]
     args.endpoints = [e.strip() for e in args.endpoints.split(",") if e.strip()]
@@ -913,6 +918,10 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGHUP, _terminate)
     os.chdir(REPO)
     sys.path.insert(0, str(BENCH))
+    if args.writers:  # the many-writers run alone (bench/writers.py)
+        import writers
+
+        return writers.from_run(args, prepare_database("postgres", Path(tempfile.gettempdir())))
     started, started_wall = time.monotonic(), datetime.now(UTC)
     args.load_before = os.getloadavg()
     RESULTS.mkdir(exist_ok=True)

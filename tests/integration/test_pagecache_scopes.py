@@ -216,3 +216,35 @@ def test_two_writers_to_different_events_do_not_wait_for_each_other(app, db, mak
     counts = dict(db.session.execute(select(Registration.event_id, text("count(*)"))
                                      .group_by(Registration.event_id)).all())
     assert counts == {first.id: 1, second.id: 1}
+
+
+@pytest.mark.parametrize("mode", ["automatic", "offer"])
+def test_registering_cancelling_and_taking_an_offered_seat_touch_only_their_event(db, make_user, venue, mode):
+    """The hot write paths (registration, cancellation, the waiting list and
+    its offers) run bulk statements: each must be placed in its event, never
+    in ``site`` (which would make every event page be built again)."""
+    from miado_events.events import offers
+    from miado_events.events import registration as reg
+
+    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
+    busy = make_event(db, "Vereinsrecht kompakt", [start], capacity=1, venue=venue, waitlist_mode=mode)
+    quiet = make_event(db, "Fördermittel beantragen", [start], venue=venue)
+    busy_id = busy.id
+    first, second = make_user(), make_user()
+    before = versions(db)
+    slot = slot_for(busy.sessions[0])
+    held = reg.register_participant(first, first, slot).registration
+    db.session.commit()
+    waiting = reg.register_participant(second, second, slot).registration
+    db.session.commit()
+    reg.cancel_registration(first, held)
+    db.session.commit()
+    if mode == "offer":
+        offers.accept(offers.open_offer(waiting))
+        db.session.commit()
+    db.session.refresh(waiting)
+    assert waiting.is_confirmed
+    after = versions(db)
+    assert after[f"event:{busy_id}"] > before[f"event:{busy_id}"]
+    assert after["site"] == before["site"]
+    assert after[f"event:{quiet.id}"] == before[f"event:{quiet.id}"]

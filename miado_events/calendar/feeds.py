@@ -1,63 +1,100 @@
-"""Calendar feeds: public (all, or one kind) and private per person.
+"""Calendar feeds: public (all, or one kind) and private per person, built
+once per change.
 
-Each feed answers conditional requests: its ETag is computed from one small
-aggregate query, so a client whose copy is current gets a 304 before the
-body is built."""
+Calendar apps ask for a feed every hour or so, for every subscriber, and
+nothing checks whether it changed on their behalf. So each process keeps
+the feeds it built and serves one again while nothing it shows can have
+changed:
+
+- **What it shows** changes only with a committed write to a table the
+  page cache watches (events, sessions, slots, registrations, venues,
+  agendas; see ``pagecache.WATCHED_TABLES``), and every such write changes
+  ``pagecache.current_version()``. A copy is kept with the version read
+  *before* its data, so it can be older than its version but never newer:
+  a registration confirmed or cancelled shows in the next fetch.
+- **By time**, a feed shows the sessions that ended after the start of
+  today (UTC) minus ``PAST_WINDOW``; the date is part of what a copy is
+  kept for, so a new day builds it again.
+- **Whose and in which language**: the personal feed's copy is kept under
+  the person's id, their feed token and the language it is written in
+  (``User.locale``), so a renewed link or a new language never gets the
+  old copy (``users`` is not a watched table; these values are read from
+  the row the token lookup loads anyway).
+
+A fetch whose feed is kept costs the token lookup (personal feeds) and one
+read of the version. The ETag is the hash of the body (its DTSTAMP lines
+left out: they say when a process first wrote an entry, not what it
+shows), so an unrelated write rebuilds the copy once per process but gives
+the same ETag, and clients holding it get a 304; every process gives the
+same ETag for the same feed. Last-Modified is the moment this process
+first built the body it serves (kept while rebuilds give the same ETag).
+
+``PAGE_CACHE=false`` switches the kept copies off (each fetch builds;
+ETag and 304 still work)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from .. import pagecache
 from ..database import utcnow
 from ..extensions import db
 from ..models.accounts import User
 from ..models.events import (Event, EventSession, EventStatus, Registration, RegistrationStatus,
                              Slot)
+from . import ical
 
 # Feeds keep the last month, so a just-passed meeting does not vanish at once.
 PAST_WINDOW = timedelta(days=30)
+#: Feeds kept per process (a personal feed is a few kB, the public one up to
+#: a few hundred; calendar apps ask for each every hour or so).
+MAX_COPIES = 256
+STORE = "miado_feed_bodies"
+_DTSTAMP = re.compile(rb"^DTSTAMP:[^\r\n]*\r\n", re.MULTILINE)
 
 
-def _public_filter(kind: str | None, now: datetime):
-    conditions = [Event.status == EventStatus.PUBLISHED.value,
-                  EventSession.ends_at > now - PAST_WINDOW]
+@dataclass(frozen=True)
+class FeedCopy:
+    """One feed as served: ``etag`` and ``modified`` validate ``body``."""
+
+    version: int | None
+    day: date
+    etag: str
+    modified: datetime
+    body: bytes
+
+
+def _cutoff(day: date) -> datetime:
+    """Sessions that ended before this are no longer shown (all day long)."""
+    return datetime.combine(day, time(), tzinfo=timezone.utc) - PAST_WINDOW
+
+
+def _public_filter(kind: str | None, day: date):
+    conditions = [Event.status == EventStatus.PUBLISHED.value, EventSession.ends_at > _cutoff(day)]
     if kind:
         conditions.append(Event.kind == kind)
     return conditions
 
 
-def _personal_filter(user: User, now: datetime):
+def _personal_filter(user_id: int, day: date):
     """Sessions of the person's confirmed registrations (per-session slots and
     whole-series slots alike)."""
     confirmed = (select(Registration.slot_id)
-                 .where(Registration.user_id == user.id,
+                 .where(Registration.user_id == user_id,
                         Registration.status == RegistrationStatus.CONFIRMED.value))
     per_session = select(Slot.session_id).where(Slot.id.in_(confirmed), Slot.session_id.is_not(None))
     whole_event = select(Slot.event_id).where(Slot.id.in_(confirmed), Slot.session_id.is_(None))
-    return [EventSession.ends_at > now - PAST_WINDOW,
+    return [EventSession.ends_at > _cutoff(day),
             Event.status != EventStatus.DRAFT.value,
             (EventSession.id.in_(per_session) | EventSession.event_id.in_(whole_event))]
-
-
-def _validators(conditions, extra: tuple = (), also_modified=None):
-    """(ETag, Last-Modified) from one aggregate query."""
-    row = db.session.execute(
-        select(func.count(EventSession.id), func.max(EventSession.id),
-               func.coalesce(func.sum(EventSession.sequence), 0), func.max(Event.updated_at))
-        .join(Event, Event.id == EventSession.event_id).where(*conditions)).one()
-    etag = hashlib.sha256(repr((tuple(row), extra)).encode()).hexdigest()[:32]
-    moments = [m for m in (row[3], also_modified) if m is not None]
-    return etag, _as_utc(max(moments)) if moments else None
-
-
-def _as_utc(moment):
-    from datetime import timezone
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _sessions(conditions) -> list[EventSession]:
@@ -67,35 +104,75 @@ def _sessions(conditions) -> list[EventSession]:
         .order_by(EventSession.starts_at, EventSession.id)))
 
 
-def public_feed(kind: str | None = None, *, language: str = "de", now: datetime | None = None):
-    """(etag, last_modified, builder) for the public feed in ``language`` (each
-    language is its own copy with its own ETag); call builder() only when the
-    client's copy is stale."""
-    now = now or utcnow()
-    conditions = _public_filter(kind, now)
-    etag, modified = _validators(conditions, (kind, now.date(), language))
-    return etag, modified, lambda: _sessions(conditions)
+def content_etag(body: bytes) -> str:
+    """The hash of what a feed shows: its bytes without the DTSTAMP lines."""
+    return hashlib.sha256(_DTSTAMP.sub(b"", body)).hexdigest()[:32]
 
 
-def personal_feed(user: User, *, now: datetime | None = None):
-    """The person's sessions, in their language (``User.locale``: a change of
-    language gives a new ETag)."""
+def _kept(key: tuple, conditions_for: Callable[[date], list], name: str, language: str,
+          now: datetime | None) -> FeedCopy:
+    """The copy of the feed ``key``: the kept one while the data version and
+    the date are those it was built for, else built now (and kept)."""
     now = now or utcnow()
-    conditions = _personal_filter(user, now)
-    latest = db.session.execute(
-        select(func.count(Registration.id), func.max(Registration.confirmed_at),
-               func.max(Registration.cancelled_at))
-        .where(Registration.user_id == user.id)).one()
-    changed = max((m for m in latest[1:] if m is not None), default=None)
-    etag, modified = _validators(conditions, (tuple(latest), now.date(), user.feed_token, user.locale),
-                                 also_modified=changed)
-    return etag, modified, lambda: _sessions(conditions)
+    day = now.date()
+    keep = current_app.config.get("PAGE_CACHE", True)
+    store = current_app.extensions[STORE]
+    version = pagecache.current_version() if keep else None  # before the data: see the module's notes
+    kept = store.get(key) if keep else None
+    if kept is not None and version is not None and kept.version == version and kept.day == day:
+        return kept
+    body = ical.build(_sessions(conditions_for(day)), name=name, feed=True, language=language)
+    etag = content_etag(body)
+    modified = now.replace(microsecond=0)
+    if kept is not None:
+        # The same feed keeps its date; a changed one is never dated as early as the one before.
+        modified = kept.modified if kept.etag == etag else max(modified, kept.modified + timedelta(seconds=1))
+    copy = FeedCopy(version, day, etag, modified, body)
+    if version is not None:  # nothing written yet: nothing to compare the next fetch with
+        store.put(key, copy)
+    return copy
+
+
+def public_feed(kind: str | None = None, *, name: str, language: str = "de",
+                now: datetime | None = None) -> FeedCopy:
+    """The public feed (all kinds, or one) in ``language``; each language is
+    its own copy. ``name`` is the calendar's name, in that language."""
+    return _kept(("public", kind, language), lambda day: _public_filter(kind, day), name, language, now)
+
+
+def personal_feed(user: User | FeedOwner, *, name: str, language: str,
+                  now: datetime | None = None) -> FeedCopy:
+    """The person's sessions, in ``language`` (theirs: ``person_language``)."""
+    user_id = user.id
+    return _kept(("me", user_id, user.feed_token, language), lambda day: _personal_filter(user_id, day),
+                 name, language, now)
 
 
 def user_for_feed_token(token: str) -> User | None:
     if not token or len(token) > 64:
         return None
     return db.session.scalar(select(User).where(User.feed_token == token))
+
+
+@dataclass(frozen=True)
+class FeedOwner:
+    """What a feed fetch reads of its owner (no User object to load)."""
+
+    id: int
+    feed_token: str
+    locale: str | None
+
+
+#: Built once: a feed fetch only binds the token.
+_OWNER = select(User.id, User.feed_token, User.locale).where(User.feed_token == bindparam("token"))
+
+
+def feed_owner(token: str) -> FeedOwner | None:
+    """The owner of the personal feed ``token``, or None."""
+    if not token or len(token) > 64:
+        return None
+    row = db.session.execute(_OWNER, {"token": token}).first()
+    return FeedOwner(*row) if row is not None else None
 
 
 def ensure_feed_token(user: User) -> str:

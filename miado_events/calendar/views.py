@@ -1,7 +1,7 @@
 """Calendar feeds and the page where a person subscribes to their own."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,60 +21,38 @@ from .. import unit_of_work
 from . import feeds, ical, replies
 
 bp = Blueprint("calendar", __name__)
-#: Feed bodies kept per process, by ETag (a feed is a few milliseconds of
-#: iCalendar serialisation per session; calendar apps ask for it every few hours).
-FEED_BODIES = 256
 
 
 @bp.record_once
 def _init(state) -> None:
-    state.app.extensions["miado_feed_bodies"] = LRUStore(FEED_BODIES)
+    state.app.extensions[feeds.STORE] = LRUStore(feeds.MAX_COPIES)
     state.app.extensions["miado_vevents"] = LRUStore(ical.VEVENT_CACHE_SIZE)
 
 
-def _not_modified(etag: str, modified) -> bool:
+def _not_modified(copy: feeds.FeedCopy) -> bool:
     if request.if_none_match:
-        return request.if_none_match.contains(etag)
+        return request.if_none_match.contains(copy.etag)
     since = request.if_modified_since
-    return bool(since and modified and modified.replace(microsecond=0) <= since)
+    return bool(since and copy.modified <= since)
 
 
-def _feed_response(feed, name: str, *, private: bool, language: str) -> Response:
-    etag, modified, build_sessions = feed
-    if _not_modified(etag, modified):
-        response = Response(status=304)
-    else:
-        response = Response(_feed_body(etag, name, build_sessions, language), mimetype="text/calendar")
-    response.set_etag(etag)
+def _feed_response(copy: feeds.FeedCopy, *, private: bool, language: str) -> Response:
+    """The kept feed, or a 304 when the client's copy is the same."""
+    response = Response(status=304) if _not_modified(copy) else Response(copy.body, mimetype="text/calendar")
+    response.set_etag(copy.etag)
     response.headers["Content-Language"] = language
-    if modified is not None:
-        response.last_modified = modified
+    response.last_modified = copy.modified
     response.headers["Cache-Control"] = ("private" if private else "public") + ", max-age=300"
     if not private and "lang" not in request.args:  # in the reader's language, chosen by these
         response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 
-def _feed_body(etag: str, name: str, build_sessions, language: str) -> bytes:
-    """The feed's iCalendar text, built once per ETag and language: the ETag
-    changes with everything the feed shows (see feeds._validators), so the
-    same ETag means the same feed."""
-    if not current_app.config.get("PAGE_CACHE", True):
-        return ical.build(build_sessions(), name=name, feed=True, language=language)
-    store = current_app.extensions["miado_feed_bodies"]
-    key = (request.path, etag, language)
-    body = store.get(key)
-    if body is None:
-        body = ical.build(build_sessions(), name=name, feed=True, language=language)
-        store.put(key, body)
-    return body
-
-
 @bp.route("/feeds/public.ics")
 def public_feed():
     language = requested_language()
     with force_locale(with_formats(language)):
-        return _feed_response(feeds.public_feed(language=language), _("MIA-DO Events"), private=False,
+        return _feed_response(feeds.public_feed(name=_("MIA-DO Events"), language=language), private=False,
                               language=language)
 
 
@@ -84,20 +62,20 @@ def kind_feed(kind: str):
         abort(404)
     language = requested_language()
     with force_locale(with_formats(language)):
-        return _feed_response(feeds.public_feed(kind, language=language),
-                              f"{_('MIA-DO Events')}: {KIND_LABELS[kind]}", private=False, language=language)
+        return _feed_response(feeds.public_feed(kind, name=f"{_('MIA-DO Events')}: {KIND_LABELS[kind]}",
+                                                language=language), private=False, language=language)
 
 
 @bp.route("/feeds/me/<token>.ics")
 def personal_feed(token: str):
     """In the owner's language, whoever fetches it (a calendar app sends none)."""
-    user = feeds.user_for_feed_token(token)
-    if user is None:
+    owner = feeds.feed_owner(token)
+    if owner is None:
         abort(404)
-    language = person_language(user)
+    language = person_language(owner)
     with force_locale(with_formats(language)):
-        return _feed_response(feeds.personal_feed(user), _("My events (MIA-DO Events)"), private=True,
-                              language=language)
+        return _feed_response(feeds.personal_feed(owner, name=_("My events (MIA-DO Events)"), language=language),
+                              private=True, language=language)
 
 
 def _feed_urls(token: str) -> dict:

@@ -92,6 +92,10 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
+        synchronous = app.config.get("SQLITE_SYNCHRONOUS") or "NORMAL"
+        if synchronous not in SQLITE_SYNCHRONOUS_MODES:
+            raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_MODES)}, "
+                             f"not {synchronous!r}")
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -106,11 +110,22 @@ def _init_extensions(app: Flask) -> None:
             # A rush of registrations queues for SQLite's single writer:
             # wait up to 30 s rather than fail (PostgreSQL has row locks).
             cursor.execute("PRAGMA busy_timeout=30000")
+            # In WAL mode NORMAL syncs at checkpoints, not at every commit:
+            # no corruption, a commit survives an app crash (config.py).
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.close()
             # SQLite's lower() folds ASCII only; searches need Ä → ä as well.
             dbapi_connection.create_function(
                 "lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True)
             dbapi_connection.create_function("local_month", 1, sqlite_local_month, deterministic=True)
+
+        from .sqlite_writes import use_write_lock
+
+        @event.listens_for(engine, "do_connect")
+        def _sqlite_write_lock(_dialect, _record, _cargs, cparams):
+            # Writers queue for a file lock (woken at once) instead of
+            # polling SQLite's lock: see miado_events/sqlite_writes.py.
+            use_write_lock(cparams, engine.url.database)
 
         @event.listens_for(engine, "before_cursor_execute")
         def _sqlite_begin(conn, _cursor, statement, _parameters, _context, _executemany):
@@ -120,6 +135,9 @@ def _init_extensions(app: Flask) -> None:
 
     init_mail(app)
 
+
+#: The values of SQLite's PRAGMA synchronous that SQLITE_SYNCHRONOUS may name.
+SQLITE_SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 #: Statements that write, or open a savepoint for writes (DDL stays outside, as before).
 _SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
@@ -147,7 +165,11 @@ def _begin_sqlite_write(conn, statement: str) -> None:
             or conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"):
         return
     if statement.lstrip()[:10].upper().startswith(_SQLITE_WRITES):
-        dbapi_connection.execute("BEGIN IMMEDIATE")
+        begin_write = getattr(dbapi_connection, "begin_write", None)
+        if begin_write is not None:
+            begin_write()  # the file lock first, then BEGIN IMMEDIATE
+        else:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 def _connect_receivers() -> None:

@@ -66,6 +66,10 @@ def app_config(tmp_path, **overrides) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "MAIL_BACKEND": "memory",
+        # Inline mail is delivered on a background thread; a committing test
+        # waits for it, so it sees the outcome at once (tests/integration/
+        # test_mail_worker.py tests the thread without this).
+        "MAIL_INLINE_WAIT": True,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
         "RATELIMIT_ENABLED": True,
@@ -145,6 +149,7 @@ def app(tmp_path):
     app = shared_app(tmp_path)
     # A test may change settings; the next test starts from the same ones.
     saved_config = app.config.copy()
+    app.extensions["mail_deliverer"].wait_idle()  # nothing of the last test still being sent
     reset_schema(app)
     limiter.reset()
     if "mail_outbox" in app.extensions:
@@ -154,6 +159,7 @@ def app(tmp_path):
     try:
         with app.app_context():
             yield app
+            app.extensions["mail_deliverer"].wait_idle()
             _db.session.remove()
             _db.engine.dispose()
     finally:

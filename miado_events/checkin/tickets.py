@@ -27,13 +27,15 @@ import io
 import re
 from functools import lru_cache
 
-import qrcode
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app
-from PIL import Image
+from sqlalchemy import select
 
+from ..database import insert_or_ignore, utcnow
+from ..extensions import db
+from ..models.checkin import TicketImage
 from ..models.events import TICKET_CODE_ALPHABET, TICKET_CODE_LENGTH, Registration
 from ..urls import external_url
 
@@ -105,13 +107,6 @@ def ticket_url(registration: Registration) -> str:
     return url_for_token(registration.ticket_token)
 
 
-def prepare(token: str) -> None:
-    """Render a new ticket's QR code ahead (it lands in the cache below), so
-    that the confirmation e-mail needs no time for it while the seat is
-    locked."""
-    qr_png(url_for_token(token), box_size=EMAIL_BOX_SIZE)
-
-
 def parse_scan(text: str) -> tuple[str | None, str | None]:
     """What a scanned or typed text names: ``("token", t)`` for a correctly
     signed ticket URL, ``("code", c)`` for something shaped like a ticket
@@ -155,16 +150,47 @@ def scanner_code_rules() -> dict:
     return {"alphabet": TICKET_CODE_ALPHABET, "length": TICKET_CODE_LENGTH, "fixes": CODE_FIXES}
 
 
-EMAIL_BOX_SIZE = 6
+#: The one size a ticket's QR code is drawn in (pixels per module): the
+#: e-mail, the ticket page and the PDF all show the kept image.
+TICKET_BOX_SIZE = 8
 
 
-@lru_cache(maxsize=512)
+def ticket_qr_png(registration: Registration) -> bytes:
+    """The ticket's QR code, drawn once per ticket and kept in
+    ``ticket_images`` (so every process and every restart reuses it: drawing
+    costs tens of milliseconds, mostly ``qrcode``'s mask search). The mail
+    worker draws it for the confirmation; the ticket page and the PDF read
+    it, and draw and keep it only when it is missing. The row is added to the
+    caller's transaction (insert-or-ignore: two first readers at the same
+    moment both succeed); a GET that draws keeps it with its own unit of work."""
+    token = registration.ticket_token
+    png = db.session.scalar(select(TicketImage.png).where(
+        TicketImage.registration_id == registration.id, TicketImage.token == token))
+    if png is not None:
+        return png
+    png = qr_png(url_for_token(token), box_size=TICKET_BOX_SIZE)
+    if registration.id is not None:
+        # A token that changed (never today; a re-issued ticket) replaces the old picture.
+        db.session.execute(TicketImage.__table__.delete().where(
+            TicketImage.registration_id == registration.id, TicketImage.token != token))
+        db.session.execute(insert_or_ignore(TicketImage.__table__, key=["registration_id"],
+                                            registration_id=registration.id, token=token,
+                                            png=png, created_at=utcnow()))
+    return png
+
+
+@lru_cache(maxsize=64)
 def qr_png(data: str, *, box_size: int = 8) -> bytes:
     """A QR code as PNG, black on white with the standard quiet zone of four
     modules. The module matrix comes from ``qrcode`` (which picks the mask by
     the standard's penalty rules); the image is drawn in one go with Pillow,
-    several times faster than drawing module by module. Cached: the same
-    ticket is drawn for the e-mail, the ticket page and the PDF."""
+    several times faster than drawing module by module. Tickets are drawn
+    through ``ticket_qr_png``, which keeps the image in the database; the
+    small cache here serves the other codes (self check-in, certificates)."""
+    # Imported on first use: a web worker that never draws a code does not load them.
+    import qrcode
+    from PIL import Image
+
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     code.add_data(data)
     code.make(fit=True)

@@ -86,7 +86,7 @@ def _png_response(data: bytes):
 @login_required
 def ticket_png(registration_id: int):
     registration = _valid_ticket(registration_id)
-    return _png_response(tickets.qr_png(tickets.ticket_url(registration)))
+    return _png_response(tickets.ticket_qr_png(registration))
 
 
 @bp.route("/my/registrations/<int:registration_id>/ticket.pdf")

@@ -1,17 +1,35 @@
-"""Mail that is never lost: render in the recipient's language, write to the
-outbox in the same transaction as the change that causes it, deliver later.
+"""Mail that is never lost: written to the outbox in the same transaction as
+the change that causes it, rendered in the recipient's language, delivered later.
 
-``send_message`` is the single function callers use. It renders the message
-at once (template errors surface in the request) and adds an
-``OutboxMessage`` row to the current transaction: a rolled-back request
-queues nothing, a committed one can never lose its mail. Delivery
-(``outbox.deliver_due``) runs in ``flask --app app mail send [--loop]`` and,
-with ``MAIL_SEND_INLINE`` (the default, for development and small set-ups),
-right after each commit. Backends:
+Two ways to queue a message, both adding an ``OutboxMessage`` row to the
+current transaction (a rolled-back request queues nothing, a committed one can
+never lose its mail):
+
+* ``queue_recipe(to, kind, locale, payload)`` – the row says *what* to send
+  (a kind, a small JSON payload of ids and scalars, the language); the mail
+  worker renders it (``outbox.deliver_one`` calls the renderer registered for
+  the kind with ``register_renderer``/``@renderer``), keeps the bytes in
+  ``raw`` and sends those. Used for the mail about registrations
+  (``notifications.registrations``): they carry the calendar invite and the
+  ticket's QR code, the costly part, and they are written on the busiest
+  write path (the registration POST) while a seat is taken. A recipe that
+  fails to render is marked failed at once (staff see it on /staff/outbox and
+  may send it again); its registration stays.
+* ``send_message(to, template, …)`` – renders at once and stores the bytes.
+  Kept for the rest (account verification, password reset, mailings, MSO
+  notes …): cheap plain messages, sent off paths where time is not short,
+  whose template errors are best seen in the request that causes them.
+
+Delivery (``outbox.deliver_due``) runs in ``flask --app app mail send [--loop]``
+and, with ``MAIL_SEND_INLINE`` (the default, for development and small
+set-ups), right after each commit on a background thread of the process
+(``mail.inline``): rendering and SMTP never run on a request's thread.
+Backends:
 
 * ``smtp``   – when ``MAIL_SERVER`` is set,
 * ``file``   – development sink: one ``.eml`` file per message in ``instance/mail``,
-* ``memory`` – tests: messages collect in ``app.extensions["mail_outbox"]``.
+* ``memory`` – tests: messages collect in ``app.extensions["mail_outbox"]``
+  (a list whose reads first wait for the background thread to be idle).
 """
 from __future__ import annotations
 
@@ -39,11 +57,66 @@ _SUPPRESSED = "miado_mail_suppressed"
 
 
 def init_app(app) -> None:
+    from .inline import DeliveredList, InlineDeliverer
+
     backend = app.config.get("MAIL_BACKEND")
     if not backend:
         backend = "smtp" if app.config.get("MAIL_SERVER") else "file"
     app.config["MAIL_BACKEND"] = backend
-    app.extensions.setdefault("mail_outbox", [])
+    deliverer = app.extensions.setdefault("mail_deliverer", InlineDeliverer(app))
+    app.extensions.setdefault("mail_outbox", DeliveredList(deliverer))
+
+
+# --- recipes: rows that say what to send; the worker renders them ----------------------------
+
+#: kind → renderer(payload, *, to, locale) -> EmailMessage, or None when what
+#: the mail was about is gone (nothing is sent then).
+_RENDERERS: dict = {}
+
+
+def register_renderer(kind: str, fn) -> None:
+    """Name the function that renders outbox recipes of ``kind`` (a higher
+    layer fills this in when the app is created; the mail layer imports none)."""
+    _RENDERERS[kind] = fn
+
+
+def renderer(kind: str):
+    """Decorator form of ``register_renderer``."""
+    def decorate(fn):
+        register_renderer(kind, fn)
+        return fn
+    return decorate
+
+
+def render_recipe(kind: str, payload: dict, *, to: str, locale: str) -> EmailMessage | None:
+    try:
+        fn = _RENDERERS[kind]
+    except KeyError:
+        raise LookupError(f"no renderer for mail kind {kind!r}") from None
+    return fn(payload, to=to, locale=locale)
+
+
+def queue_recipe(to: str | None, kind: str, locale: str | None, payload: dict, *, template: str) -> None:
+    """Queue a message the mail worker renders: ``payload`` holds ids and
+    scalars only (JSON), never rendered text. Nothing for an empty ``to``."""
+    from ..extensions import db
+    from ..models.mail import OutboxMessage
+
+    if not to:
+        return
+    session = db.session()
+    if not session.info.get(_SUPPRESSED):
+        session.add(OutboxMessage(to_address=to, subject="", template=template[:64], kind=kind,
+                                  payload=payload,
+                                  locale=locale or current_app.config["BABEL_DEFAULT_LOCALE"]))
+
+
+def deliver_after_commit(ids) -> None:
+    """Hand these outbox rows to the inline deliverer once the current
+    transaction commits (as new rows are; e.g. one staff asked to send again)."""
+    from ..extensions import db
+
+    db.session().info.setdefault(_QUEUED_IDS, []).extend(ids)
 
 
 def reply_to_address() -> str:
@@ -170,12 +243,9 @@ def _deliver_after_commit(session: Session) -> None:
     ids = session.info.pop(_QUEUED_IDS, None)
     if not ids or not current_app.config.get("MAIL_SEND_INLINE", True):
         return
-    from .outbox import deliver_ids
-
-    try:
-        deliver_ids(ids)
-    except Exception:  # the rows stay queued; the sender retries them
-        log.exception("inline mail delivery failed; messages stay in the outbox")
+    # Never on this thread (a request's): the process's delivery thread
+    # renders and sends; a row it cannot send stays queued for the sender.
+    current_app.extensions["mail_deliverer"].submit(ids)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models.mail import OutboxMessage, OutboxStatus
 from ..permissions import is_staff, require
 from .. import unit_of_work
-from . import outbox
+from . import deliver_after_commit, outbox
 
 bp = Blueprint("mail", __name__)
 
@@ -38,5 +38,6 @@ def retry(message_id: int):
     message = db.session.get(OutboxMessage, message_id) or abort(404)
     if FlaskForm().validate_on_submit() and unit_of_work.attempt(
             lambda: outbox.retry(current_user, message), _("The message will be sent again.")):
-        outbox.deliver_ids([message_id])
+        # Sent after this request commits, by the delivery thread (or the sender).
+        deliver_after_commit([message_id])
     return redirect(url_for("mail.outbox_list", status=request.args.get("status", "")))

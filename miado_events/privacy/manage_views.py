@@ -77,7 +77,7 @@ def ticket_png(token: str):
     link = _link(token)
     if link is None or not link.registration.is_confirmed:
         return _invalid()
-    response = make_response(tickets.qr_png(tickets.ticket_url(link.registration)))
+    response = make_response(tickets.ticket_qr_png(link.registration))
     response.headers["Content-Type"] = "image/png"
     return _private(response)
 

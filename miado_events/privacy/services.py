@@ -36,7 +36,7 @@ from ..mail import send_message
 from ..accounts.services import end_all_sessions, session_lifetime
 from ..models.accounts import LoginSession, Role, User, UserToken
 from ..models.audit import AuditEntry
-from ..models.checkin import Attendance, Certificate
+from ..models.checkin import Attendance, Certificate, TicketImage
 from ..models.events import Event, EventSession, Registration, Slot
 from ..models.mail import Mailing, MailingKind, OutboxMessage, OutboxStatus
 from ..models.materials import Material, SessionMinutes
@@ -172,6 +172,9 @@ def _anonymise(condition, now: datetime, keys: dict[int, str] | None = None) -> 
     # The answers to an event's registration questions go with the person (none stays).
     db.session.execute(delete(QuestionAnswer).where(QuestionAnswer.registration_id.in_(
         select(Registration.id).where(condition))).execution_options(synchronize_session=False))
+    # The ticket's kept QR image goes with the ticket token.
+    db.session.execute(delete(TicketImage).where(TicketImage.registration_id.in_(
+        select(Registration.id).where(condition))).execution_options(synchronize_session=False))
     people = db.session.scalars(
         select(Registration.user_id).where(condition, Registration.user_id.is_not(None)).distinct()).all()
     count = 0
@@ -221,7 +224,9 @@ def _scrub_outbox(user: User, needle: Needle) -> None:
                            .execution_options(synchronize_session=False))
     changes = []
     rows = db.session.execute(
-        select(OutboxMessage.id, OutboxMessage.subject, OutboxMessage.raw).order_by(OutboxMessage.id)
+        select(OutboxMessage.id, OutboxMessage.subject, OutboxMessage.raw)
+        .where(OutboxMessage.raw.is_not(None))  # a recipe not yet rendered holds no text
+        .order_by(OutboxMessage.id)
         .execution_options(yield_per=200))
     for message_id, subject, raw in rows:
         if not (needle.found_in(subject) or needle.may_be_in(raw)):

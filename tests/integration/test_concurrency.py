@@ -42,7 +42,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from miado_events.accounts.passwords import hash_password
 from miado_events.database import utcnow
@@ -493,7 +493,15 @@ def test_two_app_instances_never_overbook_and_queue_each_mail_once(app, db, two_
     assert sorted(r.user_id for r in state.registrations) == sorted(p.user_id for p in people)
     assert_gap_free_waitlist(state)
 
-    # Mail: exactly one message per person in the outbox, each delivered once.
+    # Mail: exactly one message per person in the outbox, each delivered once
+    # (by each instance's delivery thread, after the responses: wait for it).
+    deadline = time.monotonic() + 60
+    while True:
+        db.session.remove()
+        waiting = db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "queued"))
+        if not waiting or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     db.session.remove()
     rows = db.session.execute(select(OutboxMessage.to_address, OutboxMessage.status, OutboxMessage.attempts)
                               .where(OutboxMessage.template.in_(("registration_confirmed",

@@ -19,6 +19,7 @@ from miado_events.extensions import db as _db
 from miado_events.models.events import Event, Registration, Slot, Venue
 from miado_events.models.pagecache import DataVersion
 
+from ..conftest import count_statements
 from .test_event_views import make_event, make_venue
 from .test_pagecache import EN, free_seats, statements
 
@@ -248,3 +249,17 @@ def test_registering_cancelling_and_taking_an_offered_seat_touch_only_their_even
     assert after[f"event:{busy_id}"] > before[f"event:{busy_id}"]
     assert after["site"] == before["site"]
     assert after[f"event:{quiet.id}"] == before[f"event:{quiet.id}"]
+
+
+def test_a_registration_leaves_the_mso_list_unread(db, client, make_user, two_events):
+    """The MSO list downloads follow the ``site`` version only: after a
+    registration they are answered from the copy, with the one version read."""
+    from .test_org_views import make_org
+
+    make_org(db, "Brückenbauer e. V.")
+    first = client.get("/orgs/list.csv")
+    assert first.status_code == 200 and "Brückenbauer" in first.get_data(as_text=True)
+    seat(db, make_user, two_events[0])
+    with count_statements(db.engine) as seen:
+        again = client.get("/orgs/list.csv")
+    assert again.data == first.data and len(seen) == 1

@@ -15,21 +15,23 @@ today's sessions is built again after midnight.
 
 What is not behind a watched table is read on every request: the queues
 (applications, join requests, proposals, failed e-mails), the calendar
-replies and today's check-in counts. Only data is kept, never a page: the
-page carries the reader's name, CSRF token and messages.
+replies and today's check-in counts. Never a page is kept: the page carries
+the reader's name, CSRF token and messages. Only the rows of the upcoming
+sessions are kept as HTML (``templates/dashboard/_upcoming.html``): the same
+for every staff member reading that language, and most of the page's work.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
-from flask_babel import format_datetime, format_time, get_locale
+from flask import current_app, get_template_attribute, url_for
+from flask_babel import format_time, get_locale
+from markupsafe import Markup
 
 from ..models.events import EventKind
 from ..pagecache import LRUStore, current_version
 from ..timeutil import to_local
-from ..web import percent
 from . import overview
 
 #: How long a copy may be served while nothing is written (the clock moves
@@ -40,12 +42,9 @@ _STORE = "miado_dashboard_figures"
 
 @dataclass(frozen=True)
 class UpcomingRow:
-    """One upcoming session, with what the table shows already formatted."""
+    """One upcoming session and its table row, rendered in the reader's language."""
     session: overview.UpcomingSession
-    url: str
-    kind: str
-    when: str
-    fill: str
+    html: Markup
 
     @property
     def starts_at(self) -> datetime:
@@ -86,11 +85,8 @@ def clear() -> None:
 
 
 def _build(now: datetime) -> Figures:
-    upcoming = [
-        UpcomingRow(session=s, url=url_for("staff_events.registrations", event_id=s.event_id),
-                    kind=str(EventKind.label_of(s.kind)), when=format_datetime(s.starts_at, "short"),
-                    fill=percent(s.fill_rate))
-        for s in overview.upcoming_sessions(now)]
+    row = get_template_attribute("dashboard/_upcoming.html", "row")
+    upcoming = [UpcomingRow(session=s, html=row(s, EventKind.label_of(s.kind))) for s in overview.upcoming_sessions(now)]
     today = [
         TodayRow(session_id=s.session_id, title=s.title, url=url_for("checkin.scanner", session_id=s.session_id),
                  times=f"{format_time(s.starts_at, 'short')}–{format_time(s.ends_at, 'short')}",

@@ -18,7 +18,6 @@ from flask_babel import force_locale, format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -33,7 +32,6 @@ from ..models.checkin import Attendance, Certificate
 from ..models.events import Event, EventKind, EventSession, Registration
 from ..models.translated import localized
 from ..permissions import ensure, is_staff
-from ..pdf import new_document
 from ..urls import external_url
 from . import tickets
 
@@ -245,6 +243,11 @@ def certificate_pdf(certificate: Certificate) -> bytes:
 
 
 def _certificate_pdf(certificate: Certificate, language: str) -> bytes:
+    # fpdf2 is loaded by the first PDF, not by every web worker at start-up.
+    from fpdf.enums import XPos, YPos
+
+    from ..pdf import new_document
+
     event = certificate.event
     sessions = _attended(event, [certificate.user_id]).get(certificate.user_id, [])
     pdf = new_document(_("Certificate of participation"), margin=22, author=ISSUER)

@@ -5,12 +5,10 @@ import io
 
 from flask_babel import force_locale, format_date, format_time
 from flask_babel import gettext as _
-from fpdf.enums import XPos, YPos
 
 from ..i18n import person_language, with_formats
 from ..models.events import Registration
 from ..models.translated import localized
-from ..pdf import new_document
 from . import tickets
 
 
@@ -24,6 +22,12 @@ def ticket_pdf(registration: Registration) -> bytes:
 
 
 def _ticket_pdf(registration: Registration, language: str) -> bytes:
+    # fpdf2 (with fontTools, ~25 MB) is loaded by the first PDF, not by every
+    # web worker at start-up: most workers never print one.
+    from fpdf.enums import XPos, YPos
+
+    from ..pdf import new_document
+
     event = registration.event
     title = localized(event, "title", language).text
     pdf = new_document(_("Ticket: %(title)s", title=title), margin=20)
@@ -46,7 +50,7 @@ def _ticket_pdf(registration: Registration, language: str) -> bytes:
         pdf.set_font("DejaVu", "", 12)
         pdf.multi_cell(0, 7, registration.organisation.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     y = pdf.get_y() + 6
-    pdf.image(io.BytesIO(tickets.ticket_qr_png(registration)),
+    pdf.image(io.BytesIO(tickets.qr_png(tickets.ticket_url(registration), box_size=8)),
               x=20, y=y, w=70, h=70)
     pdf.set_xy(96, y + 20)
     pdf.set_font("DejaVu", "", 11)

@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from fpdf.enums import XPos, YPos
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -28,7 +25,6 @@ from ..models.events import ACTIVE_REGISTRATION, Event, EventSession, Registrati
 from ..models.accounts import User
 from ..models.translated import localized
 from ..orgs.exports import sort_key
-from ..pdf import new_document
 from ..tables import csv_safe, csv_text
 
 
@@ -78,6 +74,11 @@ def participants_csv(event: Event) -> str:
 
 
 def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
+    # openpyxl and fpdf2 (with fontTools) are loaded by the first export that
+    # needs them, not by every web worker at start-up (see gunicorn.conf.py).
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
@@ -182,6 +183,10 @@ def signin_sheet_pdf(event: Event, session: EventSession | None = None) -> bytes
     """A4 sign-in sheet: event, date, time and place at the top; name, MSO
     and an empty signature column for the confirmed participants of one
     session (or of the whole series); blank rows for walk-ins; "Page x of y"."""
+    from fpdf.enums import XPos, YPos
+
+    from ..pdf import new_document
+
     condition = Registration.event_id == event.id
     if session is not None:
         condition = and_(condition, Slot.event_id == event.id,

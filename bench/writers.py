@@ -94,8 +94,12 @@ def prepare(url: str, app_path: str, writers: int, fresh: bool) -> list[tuple[in
     return result
 
 
-def writer(url: str, app_path: str, slot_id: int, user_id: int, ready, go, stop, results) -> None:
+def writer(url: str, app_path: str, slot_id: int, user_id: int, ready, go, stop, results, one_row) -> None:
     app = _app(url, app_path)
+    if one_row:  # the control: every write raises the one 'site' row, as before #21
+        from miado_events import pagecache
+
+        pagecache.event_scope = lambda _event_id: pagecache.SITE
     from miado_events.events import registration as reg
     from miado_events.extensions import db
     from miado_events.models.accounts import User
@@ -138,13 +142,14 @@ def sample(url: str, stop: threading.Event, figures: dict) -> None:
 
 
 def run(url: str, *, writers: int = 16, seconds: float = 10, app_path: str = str(REPO),
-        fresh: bool = False) -> dict:
+        fresh: bool = False, one_row: bool = False) -> dict:
     if not url.startswith("postgresql"):
         raise SystemExit("the many-writers run needs PostgreSQL (a postgresql+psycopg:// URL)")
     pairs = prepare(url, app_path, writers, fresh)
     context = multiprocessing.get_context("spawn")  # each writer its own app and connections
     ready, go, stop, results = context.Queue(), context.Event(), context.Event(), context.Queue()
-    processes = [context.Process(target=writer, args=(url, app_path, slot_id, user_id, ready, go, stop, results))
+    processes = [context.Process(target=writer, args=(url, app_path, slot_id, user_id, ready, go, stop, results,
+                                                           one_row))
                  for slot_id, user_id in pairs]
     for process in processes:
         process.start()
@@ -165,7 +170,8 @@ def run(url: str, *, writers: int = 16, seconds: float = 10, app_path: str = str
         done, errors = done + d, errors + e
     for process in processes:
         process.join(30)
-    figures.update(writers=writers, seconds=seconds, commits=done, errors=errors, code=app_path)
+    figures.update(writers=writers, seconds=seconds, commits=done, errors=errors,
+                   code=app_path + (" (--one-row)" if one_row else ""))
     return figures
 
 
@@ -203,13 +209,15 @@ def parse_args(argv=None):
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--app-path", default=str(REPO), help="the checkout whose app is measured")
     parser.add_argument("--fresh", action="store_true", help="empty the database's public schema first")
+    parser.add_argument("--one-row", action="store_true",
+                        help="the control: this code, but every write raises the one 'site' row (as before #21)")
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     figures = run(args.database_url, writers=args.writers, seconds=args.seconds, app_path=args.app_path,
-                  fresh=args.fresh)
+                  fresh=args.fresh, one_row=args.one_row)
     print(describe(figures))
     return 1 if figures["errors"] else 0
 

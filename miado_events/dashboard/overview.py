@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import and_, func, or_, select
 
@@ -121,16 +122,21 @@ def recent_registrations(now: datetime | None = None, days: int = 7) -> dict[str
     return counts
 
 
-def queues() -> Queues:
-    """What waits for staff (1 query)."""
-    row = db.session.execute(select(
+@cache
+def _queues_statement():
+    """Built once: it has no parameters, and building it costs as much as running it."""
+    return select(
         select(func.count(Organisation.id)).where(Organisation.status == OrgStatus.PENDING.value)
         .scalar_subquery(),
         select(func.count()).select_from(Membership).where(Membership.status == "requested").scalar_subquery(),
         select(func.count(Topic.id)).where(Topic.status == TopicStatus.PENDING.value).scalar_subquery(),
         select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "failed").scalar_subquery(),
-    )).one()
-    return Queues(*row)
+    )
+
+
+def queues() -> Queues:
+    """What waits for staff (1 query)."""
+    return Queues(*db.session.execute(_queues_statement()).one())
 
 
 def todays_sessions(now: datetime | None = None) -> list[LiveSession]:

@@ -154,12 +154,12 @@ def test_public_feed_uses_a_constant_number_of_statements(client, db, staff):
     etag = response.headers["ETag"]
     with fresh_count(db) as cached:
         assert client.get("/feeds/public.ics", headers={"If-None-Match": etag}).status_code == 304
-    assert len(cached) == 1  # only the aggregate behind the ETag
+    assert len(cached) == 1  # only the data version (the feed is kept)
 
 
 def test_a_feed_asked_again_is_not_built_again_but_every_change_shows(client, db, staff, make_user):
-    """Feed bodies are kept by ETag: the same ETag gives the stored body
-    without building it (fewer statements), and a change gives a new one."""
+    """A feed is kept with the data version it was built for: asked again it
+    is served without building it (fewer statements), and a change builds it again."""
     event_id = make_event(db, staff, title="Kept seminar").id
     with fresh_count(db) as first:
         body = client.get("/feeds/public.ics").get_data()

@@ -2,12 +2,13 @@
 the caller (view, CLI, test) commits once."""
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, signals
@@ -31,6 +32,14 @@ def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+@functools.cache
+def _login_session_query():
+    """The log-in session with its person, by key hash: built once per process
+    (every signed-in request runs it; building it cost more than running it)."""
+    return (select(LoginSession).options(joinedload(LoginSession.user))
+            .where(LoginSession.key_hash == bindparam("key_hash")))
+
+
 def load_user_by_session_id(session_id: str) -> User | None:
     """Flask-Login loader: the key of a login session that has not ended
     (log-out, log-out everywhere, a new password, an old session); the same
@@ -38,9 +47,7 @@ def load_user_by_session_id(session_id: str) -> User | None:
     if not session_id or len(session_id) > 128:
         return None
     # One statement per request for the session and its person (every signed-in request pays it).
-    login = db.session.scalar(
-        select(LoginSession).options(joinedload(LoginSession.user))
-        .where(LoginSession.key_hash == LoginSession.hash(session_id)))
+    login = db.session.scalar(_login_session_query(), {"key_hash": LoginSession.hash(session_id)})
     if login is None or login.created_at <= utcnow() - session_lifetime():
         return None
     user = login.user

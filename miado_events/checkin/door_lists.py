@@ -4,10 +4,11 @@ or code, and the last check-ins. Queries only; the rules of checking in are
 in ``services``."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
@@ -28,16 +29,24 @@ def counts(session: EventSession) -> Counts:
     in one query: the event's confirmed registrations that cover the session
     or have checked in to it, each with its attendance (there is at most one
     per registration and session)."""
-    covering = or_(Slot.session_id == session.id, Slot.session_id.is_(None))
     confirmed, checked_in = db.session.execute(
-        select(func.count(case((covering, Registration.id))), func.count(Attendance.id))
-        .select_from(Registration)
-        .join(Slot, Slot.id == Registration.slot_id)
-        .outerjoin(Attendance, and_(Attendance.registration_id == Registration.id,
-                                    Attendance.session_id == session.id))
-        .where(Slot.event_id == session.event_id, Registration.is_confirmed,
-               or_(covering, Attendance.id.is_not(None)))).one()
+        _counts_query(), {"session_id": session.id, "event_id": session.event_id}).one()
     return Counts(checked_in=checked_in or 0, confirmed=confirmed or 0)
+
+
+@functools.cache
+def _counts_query():
+    """The statement of ``counts``, built once per process (the door screen
+    asks after every scan)."""
+    session_id = bindparam("session_id")
+    covering = or_(Slot.session_id == session_id, Slot.session_id.is_(None))
+    return (select(func.count(case((covering, Registration.id))), func.count(Attendance.id))
+            .select_from(Registration)
+            .join(Slot, Slot.id == Registration.slot_id)
+            .outerjoin(Attendance, and_(Attendance.registration_id == Registration.id,
+                                        Attendance.session_id == session_id))
+            .where(Slot.event_id == bindparam("event_id"), Registration.is_confirmed,
+                   or_(covering, Attendance.id.is_not(None))))
 
 
 def token_hash(token: str) -> str:

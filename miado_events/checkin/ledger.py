@@ -19,13 +19,14 @@ error (or the stored answer), and the others are recorded as before.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -77,8 +78,15 @@ def stored_scans(session: EventSession, client_refs) -> dict[str, CheckinScan]:
     if not refs:
         return {}
     return {scan.client_ref: scan for scan in db.session.scalars(
-        _scans_with_registrations().where(CheckinScan.session_id == session.id,
-                                          CheckinScan.client_ref.in_(refs)))}
+        _stored_scans_query(), {"session_id": session.id, "refs": refs})}
+
+
+@functools.cache
+def _stored_scans_query():
+    """The statement of ``stored_scans``, built once per process (every sync
+    runs it; building its joined loads cost more than running it)."""
+    return _scans_with_registrations().where(CheckinScan.session_id == bindparam("session_id"),
+                                             CheckinScan.client_ref.in_(bindparam("refs", expanding=True)))
 
 
 def _replay(session: EventSession, scan: CheckinScan) -> Result:

@@ -277,3 +277,59 @@ def test_post_register_costs_a_pinned_number_of_statements_and_draws_nothing(
     assert held[-1].startswith("INSERT INTO mail_outbox")
     [row] = rows(db)
     assert row.raw is None
+
+
+def test_a_ticket_page_that_draws_the_qr_keeps_it_for_the_next_process(app, db, client, make_user, login,
+                                                                        event, tmp_path, monkeypatch):
+    """No mail drew it (registered without the worker): the first ticket page
+    draws it and keeps it with its own unit of work; another app instance
+    serves the kept image."""
+    from miado_events.models.events import Slot
+
+    drawn = []
+    draw = tickets.qr_png.__wrapped__
+
+    def counting(data, **kwargs):
+        drawn.append(data)
+        return draw(data, **kwargs)
+
+    monkeypatch.setattr(tickets, "qr_png", counting)
+    member = make_user()
+    slot = db.session.get(Slot, event.slot_id)
+    registration = Registration(slot=slot, event_id=event.id, user=member, status="confirmed",
+                                confirmed_at=slot.event.sessions[0].starts_at)
+    slot.confirmed_count += 1
+    db.session.add(registration)
+    db.session.commit()
+    registration_id = registration.id
+    login(member)
+
+    first = client.get(f"/my/registrations/{registration_id}/ticket.png")
+    other = create_app(conftest.app_config(tmp_path))
+    other.test_client_class = conftest.FreshGlobalsClient
+    with other.app_context():
+        other_client = other.test_client()
+        other_client.post("/login", data={"email": member.email, "password": conftest.PASSWORD})
+        second = other_client.get(f"/my/registrations/{registration_id}/ticket.png")
+        from miado_events.extensions import db as other_db
+        other_db.session.remove()
+
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data
+    assert len(drawn) == 1
+    db.session.expire_all()
+    assert db.session.get(TicketImage, registration_id).png == first.data
+
+
+def test_the_kept_qr_image_goes_with_the_person(app, db, client, make_user, login, event, outbox):
+    from miado_events.privacy import services as privacy
+
+    member = make_user()
+    login(member)
+    register(client, event)
+    assert db.session.scalar(select(func.count()).select_from(TicketImage)) == 1
+
+    privacy.delete_account(db.session.merge(member))  # the registration stays, anonymised
+    db.session.commit()
+
+    assert db.session.scalar(select(func.count()).select_from(TicketImage)) == 0

@@ -160,23 +160,36 @@ def ticket_qr_png(registration: Registration) -> bytes:
     ``ticket_images`` (so every process and every restart reuses it: drawing
     costs tens of milliseconds, mostly ``qrcode``'s mask search). The mail
     worker draws it for the confirmation; the ticket page and the PDF read
-    it, and draw and keep it only when it is missing. The row is added to the
-    caller's transaction (insert-or-ignore: two first readers at the same
-    moment both succeed); a GET that draws keeps it with its own unit of work."""
-    token = registration.ticket_token
-    png = db.session.scalar(select(TicketImage.png).where(
-        TicketImage.registration_id == registration.id, TicketImage.token == token))
-    if png is not None:
-        return png
-    png = qr_png(url_for_token(token), box_size=TICKET_BOX_SIZE)
-    if registration.id is not None:
-        # A token that changed (never today; a re-issued ticket) replaces the old picture.
-        db.session.execute(TicketImage.__table__.delete().where(
-            TicketImage.registration_id == registration.id, TicketImage.token != token))
-        db.session.execute(insert_or_ignore(TicketImage.__table__, key=["registration_id"],
-                                            registration_id=registration.id, token=token,
-                                            png=png, created_at=utcnow()))
+    it, and draw and keep it only when it is missing (a GET that draws keeps
+    it with its own unit of work)."""
+    png = kept_qr_png(registration)
+    if png is None:
+        png = draw_ticket_qr(registration)
+        keep_qr_png(registration, png)
     return png
+
+
+def kept_qr_png(registration: Registration) -> bytes | None:
+    """The kept image of the ticket's current token, if there is one."""
+    return db.session.scalar(select(TicketImage.png).where(
+        TicketImage.registration_id == registration.id, TicketImage.token == registration.ticket_token))
+
+
+def draw_ticket_qr(registration: Registration) -> bytes:
+    return qr_png(url_for_token(registration.ticket_token), box_size=TICKET_BOX_SIZE)
+
+
+def keep_qr_png(registration: Registration, png: bytes) -> None:
+    """Keep ``png`` for the ticket, in the caller's transaction (insert-or-ignore:
+    two first readers at the same moment both succeed)."""
+    if registration.id is None:
+        return
+    # A token that changed (a re-issued ticket) replaces the old picture.
+    db.session.execute(TicketImage.__table__.delete().where(
+        TicketImage.registration_id == registration.id, TicketImage.token != registration.ticket_token))
+    db.session.execute(insert_or_ignore(TicketImage.__table__, key=["registration_id"],
+                                        registration_id=registration.id, token=registration.ticket_token,
+                                        png=png, created_at=utcnow()))
 
 
 @lru_cache(maxsize=64)

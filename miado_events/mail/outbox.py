@@ -66,8 +66,12 @@ def render_one(message_id: int, *, now: datetime | None = None) -> str | None:
         if row is None:
             return None
         try:
-            msg = render_recipe(row.kind, row.payload or {}, to=row.to_address,
-                                locale=row.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
+            # No autoflush: what the renderer adds (a guest's link) is written
+            # with the bytes below, so that on SQLite the database is locked
+            # only for that short write, not while the mail is being rendered.
+            with session.no_autoflush:
+                msg = render_recipe(row.kind, row.payload or {}, to=row.to_address,
+                                    locale=row.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
         except Exception as exc:  # a template error, a bug: staff must see it, the rest goes on
             log.exception("outbox message %s could not be rendered", message_id)
             session.rollback()

@@ -92,12 +92,13 @@ def render(payload: dict, *, to: str, locale: str):
             my_url = ticket_page_url = context["manage_url"] = guests.issue_management_link(registration)
         else:
             my_url = external_url("events.detail", event_id=registration.event_id)
-    images = None
+    images = kept = None
     if payload.get("ticket") and registration.ticket_token:
         # The ticket travels with the seat: its QR code inline, its link and code in the text.
         context["ticket_url"] = tickets.ticket_url(registration)
         context["ticket_page_url"] = ticket_page_url
-        images = {TICKET_CID: tickets.ticket_qr_png(registration)}
+        kept = tickets.kept_qr_png(registration)
+        images = {TICKET_CID: kept or tickets.draw_ticket_qr(registration)}
     calendar = None
     invite = _sessions(registration, payload.get("invite"))
     cancel = _sessions(registration, payload.get("cancel"))
@@ -105,11 +106,15 @@ def render(payload: dict, *, to: str, locale: str):
         calendar = (ical.REQUEST, ical.invite(invite, user))
     elif cancel:
         calendar = (ical.CANCEL, ical.cancellation(cancel, user))
-    return render_message(to, template, locale, calendar=calendar, images=images, user=user,
-                          registration=registration, event=registration.event,
-                          sessions=registration.slot.sessions,
-                          event_url=external_url("events.detail", event_id=registration.event_id),
-                          my_url=my_url, **context)
+    msg = render_message(to, template, locale, calendar=calendar, images=images, user=user,
+                         registration=registration, event=registration.event,
+                         sessions=registration.slot.sessions,
+                         event_url=external_url("events.detail", event_id=registration.event_id),
+                         my_url=my_url, **context)
+    if images and kept is None:
+        # Written last: on SQLite the first write locks the database until the worker commits.
+        tickets.keep_qr_png(registration, images[TICKET_CID])
+    return msg
 
 
 def registration_confirmed(registration: Registration) -> None:

@@ -71,6 +71,7 @@ class Figures:
 @dataclass(frozen=True)
 class _Entry:
     version: int
+    built_at: datetime
     until: datetime
     figures: Figures
 
@@ -109,8 +110,8 @@ def figures(now: datetime) -> Figures:
     key = str(get_locale())
     store = _store()
     entry = store.get(key)
-    if entry is None or entry.version != version or not now < entry.until:
-        entry = _Entry(version, min(now + TTL, _next_midnight(now)), _build(now))
+    if entry is None or entry.version != version or not entry.built_at <= now < entry.until:
+        entry = _Entry(version, now, min(now + TTL, _next_midnight(now)), _build(now))
         store.put(key, entry)
     upcoming = entry.figures.upcoming
     if upcoming and upcoming[0].starts_at < now:

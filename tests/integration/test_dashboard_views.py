@@ -503,6 +503,12 @@ def test_kept_figures_follow_the_clock(db, as_staff, world, monkeypatch):
     assert html.count("2 / 2 (100%)") == 1 and "4 / 4 (100%)" in html
     assert "Vernetzungscafé heute" not in html
 
+    # A copy is never served to a clock that stands before it was made.
+    monkeypatch.undo()
+    statements, html = staff_page(db, as_staff)
+    assert statements == AFTER_A_WRITE
+    assert html.count("2 / 2 (100%)") == 2 and "Vernetzungscafé heute" in html
+
 
 # --- who may see what ------------------------------------------------------------------------------
 

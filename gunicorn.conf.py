@@ -23,7 +23,10 @@ workers are forked from it, so they share its pages; ``gc.freeze()`` before
 each fork moves the loaded objects out of the collector's reach, so that a
 collection in a worker does not write to (and so copy) every shared page.
 Heavy libraries that only some requests use (fpdf2, openpyxl, Alembic) are
-imported by the code that uses them, not at start-up.
+imported by the code that uses them, not at start-up. The one PDF anyone may
+fetch, the MSO list, is laid out in a short-lived child process
+(PDF_RENDER_APART, on here unless set: miado_events/apart.py), so a worker
+never carries fpdf2 and fontTools (some 47 MB) for the rest of its life.
 
 With more than one worker the rate limits need a shared store
 (RATELIMIT_STORAGE_URI=redis://…): with the default memory:// each worker
@@ -33,6 +36,8 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Read by the app's config (preload_app loads it after this file).
+os.environ.setdefault("PDF_RENDER_APART", "true")
 # Sync workers, one request at a time each: the app is CPU-bound Python, so
 # about one or two processes per core.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))

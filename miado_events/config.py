@@ -230,6 +230,9 @@ def from_environment(instance_path: str) -> dict:
         # Public pages for anonymous visitors are kept per process while nothing on
         # them changed (see miado_events/pagecache.py); off only to compare.
         "PAGE_CACHE": _bool("PAGE_CACHE", True),
+        # Lay out PDFs that anyone may fetch in a short-lived child process, so the
+        # web worker never loads fpdf2 (see miado_events/apart.py; gunicorn.conf.py turns it on).
+        "PDF_RENDER_APART": _bool("PDF_RENDER_APART", False),
         # `flask privacy purge` anonymises registrations of events that ended this long ago.
         "PRIVACY_RETENTION_MONTHS": _int("PRIVACY_RETENTION_MONTHS", 24),
         "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,

@@ -19,7 +19,7 @@ from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 from ..i18n import ui_language
 from ..pdf import FONT, ShapedWhereNeeded, add_fonts, right_to_left
 from .public import PUBLIC_FIELD_ORDER
-from .exports import AUTHOR, _field_heading, _joined, _sorted_profiles, group_letter
+from .exports import AUTHOR, _field_heading, _joined, group_letter
 
 
 PT = 25.4 / 72  # one point in mm
@@ -302,12 +302,13 @@ class _DirectoryPDF(ShapedWhereNeeded):
         self.ln(ENTRY_GAP)
 
 
-def build(orgs: Iterable, issued_on: date) -> bytes:
-    """The directory as a printable A4 PDF, sorted by name and grouped by
-    initial letter, in the current UI language (the descriptions too, where
-    an MSO wrote theirs in it)."""
+def build(profiles: list[dict], issued_on: date) -> bytes:
+    """The directory as a printable A4 PDF, grouped by initial letter, in the
+    current UI language, from the public ``profiles`` as
+    ``orgs.exports._sorted_profiles`` gives them (sorted, descriptions in
+    that language where an MSO wrote theirs in it): plain data, no database."""
     locale = ui_language()
-    entries = [_entry(profile) for profile in _sorted_profiles(orgs, locale)]
+    entries = [_entry(profile) for profile in profiles]
     title = _("List of Dortmund's migrant self-organisations")
     issued = _("Issued on %(date)s", date=format_date(issued_on, format="long"))
 

@@ -90,8 +90,17 @@ def directory_pdf(orgs: Iterable, issued_on: date) -> bytes:
     """The directory as a printable A4 PDF, sorted by name and grouped by
     initial letter, in the current UI language (the descriptions too, where
     an MSO wrote theirs in it)."""
+    from .. import apart
+    from ..i18n import ui_language
+
+    # Read here (the database), laid out apart (see miado_events/apart.py).
+    profiles = _sorted_profiles(orgs, ui_language())
+    return apart.run(_layout, profiles, issued_on)
+
+
+def _layout(profiles: list[dict], issued_on: date) -> bytes:
     # The layout lives in orgs.directory_pdf, loaded by the first PDF: the CSV
     # (and every worker that never prints) does without fpdf2 and fontTools.
     from .directory_pdf import build
 
-    return build(orgs, issued_on)
+    return build(profiles, issued_on)

@@ -117,3 +117,27 @@ def test_a_worker_starts_without_the_libraries_only_some_requests_use(tmp_path):
                              cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert current.returncode == 0, current.stderr
     assert "(head)" in current.stdout
+
+
+def test_the_mso_list_pdf_is_laid_out_apart_and_the_worker_stays_lean(tmp_path):
+    """With PDF_RENDER_APART (gunicorn.conf.py's default) the MSO list PDF is
+    laid out in a child process: the same document, and the process serving
+    it never loads fpdf2."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    env.update(SECRET_KEY="test-only", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+               MAIL_SEND_INLINE="false", PDF_RENDER_APART="true")
+    script = (
+        "import sys\n"
+        "from app import app\n"
+        "from miado_events.extensions import db\n"
+        "from miado_events.models.orgs import Organisation\n"
+        "with app.app_context():\n"
+        "    db.create_all()\n"
+        "    db.session.add(Organisation(name='Verein Yıldız e.V.', legal_form='ev', status='listed', published_fields=[]))\n"
+        "    db.session.commit()\n"
+        "r = app.test_client().get('/orgs/list.pdf')\n"
+        "print(r.status_code, r.data[:5], b'/Type /Page' in r.data, 'fpdf' in sys.modules)\n")
+    served = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert served.returncode == 0, served.stderr
+    assert served.stdout.strip().splitlines()[-1] == "200 b'%PDF-' True False"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, signals
@@ -33,16 +34,28 @@ def _err(code: str, message) -> DomainError:
 
 def active_organisations(user: User) -> list[Organisation]:
     """Listed MSOs the user is an active member of (the seats can count against)."""
-    return list(db.session.scalars(
-        select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
-        .where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE.value,
-               Organisation.status == OrgStatus.LISTED.value)
-        .order_by(Organisation.name)))
+    return list(db.session.scalars(_active_organisations_query(), {"user_id": user.id}))
 
 
 def active_registration(user: User, slot: Slot) -> Registration | None:
-    return db.session.scalar(select(Registration).where(
-        Registration.slot_id == slot.id, Registration.user_id == user.id, Registration.is_active))
+    return db.session.scalar(_active_registration_query(), {"slot_id": slot.id, "user_id": user.id})
+
+
+# The two statements every registration runs, built once per process
+# (building them cost more than running them).
+
+@cache
+def _active_organisations_query():
+    return (select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
+            .where(Membership.user_id == bindparam("user_id"), Membership.status == MembershipStatus.ACTIVE.value,
+                   Organisation.status == OrgStatus.LISTED.value)
+            .order_by(Organisation.name))
+
+
+@cache
+def _active_registration_query():
+    return select(Registration).where(Registration.slot_id == bindparam("slot_id"),
+                                      Registration.user_id == bindparam("user_id"), Registration.is_active)
 
 
 def check_slot_open(slot: Slot, now: datetime, *, staff: bool = False, at_door: bool = False) -> None:

@@ -36,8 +36,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
@@ -77,31 +77,38 @@ def _cutoff(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=timezone.utc) - PAST_WINDOW
 
 
-def _public_filter(kind: str | None, day: date):
-    conditions = [Event.status == EventStatus.PUBLISHED.value, EventSession.ends_at > _cutoff(day)]
-    if kind:
-        conditions.append(Event.kind == kind)
-    return conditions
+def _sessions_where(*conditions):
+    return (select(EventSession).join(Event, Event.id == EventSession.event_id).where(*conditions)
+            .options(joinedload(EventSession.event), joinedload(EventSession.venue))
+            .order_by(EventSession.starts_at, EventSession.id))
 
 
-def _personal_filter(user_id: int, day: date):
-    """Sessions of the person's confirmed registrations (per-session slots and
-    whole-series slots alike)."""
+@cache
+def _public_query(by_kind: bool):
+    """The public feed's sessions (of one kind: ``:kind``), ended after ``:cutoff``;
+    built once, a build only binds the values."""
+    conditions = [Event.status == EventStatus.PUBLISHED.value, EventSession.ends_at > bindparam("cutoff")]
+    if by_kind:
+        conditions.append(Event.kind == bindparam("kind"))
+    return _sessions_where(*conditions)
+
+
+@cache
+def _personal_query():
+    """Sessions of ``:user_id``'s confirmed registrations (per-session slots
+    and whole-series slots alike), ended after ``:cutoff``."""
     confirmed = (select(Registration.slot_id)
-                 .where(Registration.user_id == user_id,
+                 .where(Registration.user_id == bindparam("user_id"),
                         Registration.status == RegistrationStatus.CONFIRMED.value))
     per_session = select(Slot.session_id).where(Slot.id.in_(confirmed), Slot.session_id.is_not(None))
     whole_event = select(Slot.event_id).where(Slot.id.in_(confirmed), Slot.session_id.is_(None))
-    return [EventSession.ends_at > _cutoff(day),
-            Event.status != EventStatus.DRAFT.value,
-            (EventSession.id.in_(per_session) | EventSession.event_id.in_(whole_event))]
+    return _sessions_where(EventSession.ends_at > bindparam("cutoff"),
+                           Event.status != EventStatus.DRAFT.value,
+                           EventSession.id.in_(per_session) | EventSession.event_id.in_(whole_event))
 
 
-def _sessions(conditions) -> list[EventSession]:
-    return list(db.session.scalars(
-        select(EventSession).join(Event, Event.id == EventSession.event_id).where(*conditions)
-        .options(joinedload(EventSession.event), joinedload(EventSession.venue))
-        .order_by(EventSession.starts_at, EventSession.id)))
+def _sessions(query, params: dict) -> list[EventSession]:
+    return list(db.session.scalars(query, params))
 
 
 def content_etag(body: bytes) -> str:
@@ -109,8 +116,7 @@ def content_etag(body: bytes) -> str:
     return hashlib.sha256(_DTSTAMP.sub(b"", body)).hexdigest()[:32]
 
 
-def _kept(key: tuple, conditions_for: Callable[[date], list], name: str, language: str,
-          now: datetime | None) -> FeedCopy:
+def _kept(key: tuple, query, params: dict, name: str, language: str, now: datetime | None) -> FeedCopy:
     """The copy of the feed ``key``: the kept one while the data version and
     the date are those it was built for, else built now (and kept)."""
     now = now or utcnow()
@@ -121,7 +127,8 @@ def _kept(key: tuple, conditions_for: Callable[[date], list], name: str, languag
     kept = store.get(key) if keep else None
     if kept is not None and version is not None and kept.version == version and kept.day == day:
         return kept
-    body = ical.build(_sessions(conditions_for(day)), name=name, feed=True, language=language)
+    sessions = _sessions(query, dict(params, cutoff=_cutoff(day)))
+    body = ical.build(sessions, name=name, feed=True, language=language)
     etag = content_etag(body)
     modified = now.replace(microsecond=0)
     if kept is not None:
@@ -137,14 +144,14 @@ def public_feed(kind: str | None = None, *, name: str, language: str = "de",
                 now: datetime | None = None) -> FeedCopy:
     """The public feed (all kinds, or one) in ``language``; each language is
     its own copy. ``name`` is the calendar's name, in that language."""
-    return _kept(("public", kind, language), lambda day: _public_filter(kind, day), name, language, now)
+    return _kept(("public", kind, language), _public_query(bool(kind)), {"kind": kind} if kind else {},
+                 name, language, now)
 
 
 def personal_feed(user: User | FeedOwner, *, name: str, language: str,
                   now: datetime | None = None) -> FeedCopy:
     """The person's sessions, in ``language`` (theirs: ``person_language``)."""
-    user_id = user.id
-    return _kept(("me", user_id, user.feed_token, language), lambda day: _personal_filter(user_id, day),
+    return _kept(("me", user.id, user.feed_token, language), _personal_query(), {"user_id": user.id},
                  name, language, now)
 
 

@@ -28,6 +28,9 @@ shows), so an unrelated write rebuilds the copy once per process but gives
 the same ETag, and clients holding it get a 304; every process gives the
 same ETag for the same feed. Last-Modified is the moment this process
 first built the body it serves (kept while rebuilds give the same ETag).
+A process keeps the bodies of ``MAX_COPIES`` feeds and the validators of
+``MAX_VALIDATORS``: a client whose copy is current gets its 304 without a
+build even when the body has been pushed out.
 
 ``PAGE_CACHE=false`` switches the kept copies off (each fetch builds;
 ETag and 304 still work)."""
@@ -36,7 +39,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -48,6 +52,7 @@ from .. import pagecache
 from ..database import utcnow
 from ..extensions import db
 from ..models.accounts import User
+from ..pagecache import LRUStore
 from ..models.events import (Event, EventSession, EventStatus, Registration, RegistrationStatus,
                              Slot)
 from . import ical
@@ -55,8 +60,11 @@ from . import ical
 # Feeds keep the last month, so a just-passed meeting does not vanish at once.
 PAST_WINDOW = timedelta(days=30)
 #: Feeds kept per process (a personal feed is a few kB, the public one up to
-#: a few hundred; calendar apps ask for each every hour or so).
+#: a few hundred; calendar apps ask for each every hour or so) ...
 MAX_COPIES = 256
+#: ... and the ETags of many more (a few hundred bytes each), so that a
+#: calendar app whose copy is current gets its 304 without a build.
+MAX_VALIDATORS = 4096
 STORE = "miado_feed_bodies"
 _DTSTAMP = re.compile(rb"^DTSTAMP:[^\r\n]*\r\n", re.MULTILINE)
 
@@ -69,7 +77,19 @@ class FeedCopy:
     day: date
     etag: str
     modified: datetime
-    body: bytes
+    body: bytes | None  # None: only the validators are kept (the client's copy is current)
+
+
+class FeedStore:
+    """The feeds a process keeps: bodies, and validators of more feeds."""
+
+    def __init__(self) -> None:
+        self.bodies = LRUStore(MAX_COPIES)
+        self.validators = LRUStore(MAX_VALIDATORS)
+
+    def clear(self) -> None:
+        self.bodies.clear()
+        self.validators.clear()
 
 
 def _cutoff(day: date) -> datetime:
@@ -116,17 +136,21 @@ def content_etag(body: bytes) -> str:
     return hashlib.sha256(_DTSTAMP.sub(b"", body)).hexdigest()[:32]
 
 
-def _kept(key: tuple, query, params: dict, name: str, language: str, now: datetime | None) -> FeedCopy:
+def _kept(key: tuple, query, params: dict, name: str, language: str, now: datetime | None,
+          client_has: Callable[[str, datetime], bool] | None) -> FeedCopy:
     """The copy of the feed ``key``: the kept one while the data version and
-    the date are those it was built for, else built now (and kept)."""
+    the date are those it was built for, else built now (and kept). Without
+    a body when only its validators are kept and ``client_has(etag, modified)``
+    says the client holds it."""
     now = now or utcnow()
     day = now.date()
     keep = current_app.config.get("PAGE_CACHE", True)
-    store = current_app.extensions[STORE]
+    store: FeedStore = current_app.extensions[STORE]
     version = pagecache.current_version() if keep else None  # before the data: see the module's notes
-    kept = store.get(key) if keep else None
+    kept = (store.bodies.get(key) or store.validators.get(key)) if keep else None
     if kept is not None and version is not None and kept.version == version and kept.day == day:
-        return kept
+        if kept.body is not None or (client_has is not None and client_has(kept.etag, kept.modified)):
+            return kept
     sessions = _sessions(query, dict(params, cutoff=_cutoff(day)))
     body = ical.build(sessions, name=name, feed=True, language=language)
     etag = content_etag(body)
@@ -136,23 +160,26 @@ def _kept(key: tuple, query, params: dict, name: str, language: str, now: dateti
         modified = kept.modified if kept.etag == etag else max(modified, kept.modified + timedelta(seconds=1))
     copy = FeedCopy(version, day, etag, modified, body)
     if version is not None:  # nothing written yet: nothing to compare the next fetch with
-        store.put(key, copy)
+        store.bodies.put(key, copy)
+        store.validators.put(key, replace(copy, body=None))
     return copy
 
 
-def public_feed(kind: str | None = None, *, name: str, language: str = "de",
-                now: datetime | None = None) -> FeedCopy:
+def public_feed(kind: str | None = None, *, name: str, language: str = "de", now: datetime | None = None,
+                client_has: Callable[[str, datetime], bool] | None = None) -> FeedCopy:
     """The public feed (all kinds, or one) in ``language``; each language is
-    its own copy. ``name`` is the calendar's name, in that language."""
+    its own copy. ``name`` is the calendar's name, in that language.
+    ``client_has(etag, modified)``: whether the client holds that copy (its
+    body may then be None)."""
     return _kept(("public", kind, language), _public_query(bool(kind)), {"kind": kind} if kind else {},
-                 name, language, now)
+                 name, language, now, client_has)
 
 
-def personal_feed(user: User | FeedOwner, *, name: str, language: str,
-                  now: datetime | None = None) -> FeedCopy:
+def personal_feed(user: User | FeedOwner, *, name: str, language: str, now: datetime | None = None,
+                  client_has: Callable[[str, datetime], bool] | None = None) -> FeedCopy:
     """The person's sessions, in ``language`` (theirs: ``person_language``)."""
     return _kept(("me", user.id, user.feed_token, language), _personal_query(), {"user_id": user.id},
-                 name, language, now)
+                 name, language, now, client_has)
 
 
 def user_for_feed_token(token: str) -> User | None:

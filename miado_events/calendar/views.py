@@ -25,20 +25,24 @@ bp = Blueprint("calendar", __name__)
 
 @bp.record_once
 def _init(state) -> None:
-    state.app.extensions[feeds.STORE] = LRUStore(feeds.MAX_COPIES)
+    state.app.extensions[feeds.STORE] = feeds.FeedStore()
     state.app.extensions["miado_vevents"] = LRUStore(ical.VEVENT_CACHE_SIZE)
 
 
-def _not_modified(copy: feeds.FeedCopy) -> bool:
+def _client_has(etag: str, modified) -> bool:
+    """Whether the request's validators match this copy of the feed."""
     if request.if_none_match:
-        return request.if_none_match.contains(copy.etag)
+        return request.if_none_match.contains(etag)
     since = request.if_modified_since
-    return bool(since and copy.modified <= since)
+    return bool(since and modified <= since)
 
 
 def _feed_response(copy: feeds.FeedCopy, *, private: bool, language: str) -> Response:
     """The kept feed, or a 304 when the client's copy is the same."""
-    response = Response(status=304) if _not_modified(copy) else Response(copy.body, mimetype="text/calendar")
+    if copy.body is None or _client_has(copy.etag, copy.modified):
+        response = Response(status=304)
+    else:
+        response = Response(copy.body, mimetype="text/calendar")
     response.set_etag(copy.etag)
     response.headers["Content-Language"] = language
     response.last_modified = copy.modified
@@ -52,8 +56,8 @@ def _feed_response(copy: feeds.FeedCopy, *, private: bool, language: str) -> Res
 def public_feed():
     language = requested_language()
     with force_locale(with_formats(language)):
-        return _feed_response(feeds.public_feed(name=_("MIA-DO Events"), language=language), private=False,
-                              language=language)
+        return _feed_response(feeds.public_feed(name=_("MIA-DO Events"), language=language,
+                                                client_has=_client_has), private=False, language=language)
 
 
 @bp.route("/feeds/<kind>.ics")
@@ -63,7 +67,8 @@ def kind_feed(kind: str):
     language = requested_language()
     with force_locale(with_formats(language)):
         return _feed_response(feeds.public_feed(kind, name=f"{_('MIA-DO Events')}: {KIND_LABELS[kind]}",
-                                                language=language), private=False, language=language)
+                                                language=language, client_has=_client_has),
+                              private=False, language=language)
 
 
 @bp.route("/feeds/me/<token>.ics")
@@ -74,7 +79,8 @@ def personal_feed(token: str):
         abort(404)
     language = person_language(owner)
     with force_locale(with_formats(language)):
-        return _feed_response(feeds.personal_feed(owner, name=_("My events (MIA-DO Events)"), language=language),
+        return _feed_response(feeds.personal_feed(owner, name=_("My events (MIA-DO Events)"), language=language,
+                                                  client_has=_client_has),
                               private=True, language=language)
 
 

@@ -186,3 +186,23 @@ def test_a_feed_is_the_same_all_day_a_session_leaves_it_on_the_next_day(client, 
     db.session.commit()
     text = client.get("/feeds/public.ics").get_data(as_text=True)
     assert "stays-today" in text and "left-yesterday" not in text
+
+
+def test_a_current_client_gets_its_304_without_a_build_when_the_body_is_no_longer_kept(
+        client, db, app, staff, member):
+    """A process keeps the bodies of a few hundred feeds but the ETags of
+    thousands: a calendar app whose copy is current costs no build."""
+    event = make_event(db, staff, "Viele Abos")
+    reg.register_participant(member, member, event.slots[0])
+    db.session.commit()
+    url = feed_url(db, member.id)
+    first = client.get(url)
+    app.extensions["miado_feed_bodies"].bodies.clear()  # as if many other feeds had pushed it out
+    db.session.remove()
+    with count_statements(db.engine) as statements:
+        current = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert current.status_code == 304 and current.headers["ETag"] == first.headers["ETag"]
+    assert len(statements) == WARM_PERSONAL_FETCH, statements
+    again = client.get(url)
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    assert again.headers["Last-Modified"] == first.headers["Last-Modified"]

@@ -9,10 +9,10 @@ http(s) and mailto, each with ``rel="noopener noreferrer"``.
 """
 from __future__ import annotations
 
+import functools
+
 import nh3
 from flask_babel import lazy_gettext as _l
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
 from .. import audit
@@ -36,20 +36,28 @@ URL_SCHEMES = {"http", "https", "mailto"}
 #: Minutes sit under a page's h1, a section's h2 and their own h3: "# Title" becomes an h4.
 HEADING_OFFSET = 3
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-    ["table", "strikethrough"])
-
-
 def _image_as_text(renderer, tokens, idx, options, env) -> str:
     """An image shows as its description: minutes load nothing from elsewhere."""
+    from markdown_it.common.utils import escapeHtml
+
     return escapeHtml(renderer.renderInlineAsText(tokens[idx].children or [], options, env))
 
 
-_markdown.add_render_rule("image", _image_as_text)
+@functools.cache
+def _parser():
+    """The Markdown parser, built by the first minutes shown: a web worker that
+    never shows any does not load markdown-it-py."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+        ["table", "strikethrough"])
+    parser.add_render_rule("image", _image_as_text)
+    return parser
 
 
 def render_markdown(text: str | None) -> Markup:
     """``text`` (Markdown) as safe HTML."""
+    _markdown = _parser()
     tokens = _markdown.parse(text or "")
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):

@@ -90,7 +90,7 @@ def test_a_worker_starts_without_the_libraries_only_some_requests_use(tmp_path):
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     env.update(SECRET_KEY="test-only", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
                MAIL_SEND_INLINE="false")
-    heavy = ("fpdf", "fontTools", "openpyxl", "alembic", "flask_migrate")
+    heavy = ("fpdf", "fontTools", "openpyxl", "alembic", "flask_migrate", "markdown_it")
     loaded = subprocess.run(
         [sys.executable, "-c",
          f"import sys; from app import app; print([m for m in {heavy!r} if m in sys.modules])"],

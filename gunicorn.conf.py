@@ -2,7 +2,9 @@
 
 Everything can be overridden with environment variables (or gunicorn's own
 command-line flags): GUNICORN_BIND, WEB_CONCURRENCY (worker processes),
-GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_ACCESSLOG, and the three below.
+GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_ACCESSLOG, and the four below
+(GUNICORN_MAX_REQUESTS, GUNICORN_MAX_REQUESTS_JITTER,
+GUNICORN_MAX_WORKER_MEMORY_MB, PDF_RENDER_APART).
 
 Workers stay warm. What makes the pages fast lives in each worker process:
 the page cache, the feed bodies, the MSO list copies, the VEVENT cache. A
@@ -22,11 +24,11 @@ Memory: the app is loaded once in the master (``preload_app``) and the
 workers are forked from it, so they share its pages; ``gc.freeze()`` before
 each fork moves the loaded objects out of the collector's reach, so that a
 collection in a worker does not write to (and so copy) every shared page.
-Heavy libraries that only some requests use (fpdf2, openpyxl, Alembic) are
-imported by the code that uses them, not at start-up. The one PDF anyone may
-fetch, the MSO list, is laid out in a short-lived child process
-(PDF_RENDER_APART, on here unless set: miado_events/apart.py), so a worker
-never carries fpdf2 and fontTools (some 47 MB) for the rest of its life.
+Heavy libraries that only some requests use (fpdf2, openpyxl, Alembic,
+markdown-it-py) are imported by the code that uses them, not at start-up.
+The one PDF anyone may fetch, the MSO list, is laid out in a short-lived
+child process (PDF_RENDER_APART, on here unless set: miado_events/apart.py),
+so a worker never carries fpdf2 and fontTools (some 47 MB) for the rest of its life.
 
 With more than one worker the rate limits need a shared store
 (RATELIMIT_STORAGE_URI=redis://…): with the default memory:// each worker

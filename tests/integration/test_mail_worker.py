@@ -129,6 +129,7 @@ def test_a_mail_that_fails_to_render_leaves_the_registration_and_shows_on_the_ou
     html = page.get_data(as_text=True)
     assert "Rendering failed: RuntimeError: template exploded" in html
     assert f"/staff/outbox/{row.id}/retry" in html
+    assert "registration_confirmed" in html  # no subject before it is rendered: the template names it
 
     # Fixed: staff send it again, the worker renders it now.
     monkeypatch.undo()

@@ -29,7 +29,12 @@ def run(fn: Callable[..., bytes], *args) -> bytes:
     if not current_app.config.get("PDF_RENDER_APART") or not hasattr(os, "fork"):
         return fn(*args)
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or process left for a child: do it here, once
+        os.close(read_end)
+        os.close(write_end)
+        return fn(*args)
     if pid == 0:  # the child
         code = 1
         try:

@@ -50,7 +50,7 @@ def _ticket_pdf(registration: Registration, language: str) -> bytes:
         pdf.set_font("DejaVu", "", 12)
         pdf.multi_cell(0, 7, registration.organisation.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     y = pdf.get_y() + 6
-    pdf.image(io.BytesIO(tickets.qr_png(tickets.ticket_url(registration), box_size=8)),
+    pdf.image(io.BytesIO(tickets.ticket_qr_png(registration)),
               x=20, y=y, w=70, h=70)
     pdf.set_xy(96, y + 20)
     pdf.set_font("DejaVu", "", 11)

@@ -122,11 +122,13 @@ class WriteLockedConnection(sqlite3.Connection):
 
     write_lock: FileLock | None = None
     _locked = False
+    _locked_by = 0
 
     def begin_write(self) -> None:
         """``BEGIN IMMEDIATE``, after taking the write lock (waiting, without
         polling, until the writer before has committed)."""
         self._locked = self.write_lock is not None and self.write_lock.acquire()
+        self._locked_by = os.getpid()
         try:
             self.execute("BEGIN IMMEDIATE")
         except BaseException:
@@ -160,7 +162,8 @@ class WriteLockedConnection(sqlite3.Connection):
     def _release_lock(self) -> None:
         if self._locked:
             self._locked = False
-            self.write_lock.release()
+            if self._locked_by == os.getpid():  # not in a forked child: the lock is its parent's
+                self.write_lock.release()
 
 
 def use_write_lock(cparams: dict, database: str | None) -> None:

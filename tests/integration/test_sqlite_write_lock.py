@@ -207,3 +207,26 @@ def test_commits_wait_for_the_disk_as_configured(sqlite_file, db, tmp_path):
         full_db.engine.dispose()
     with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS"):
         create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "x", "SQLITE_SYNCHRONOUS": "SOMETIMES"})
+
+
+def test_a_forked_child_leaves_its_parents_lock_alone(sqlite_file, db, make_user):
+    """gunicorn forks its workers and the MSO list PDF is laid out in a forked
+    child: a connection the child inherited and drops (or ends) must neither
+    release the parent's lock nor fail."""
+    import os
+
+    make_user()
+    db.session.execute(text("UPDATE users SET name = 'Parent writes'"))
+    raw = db.session.connection().connection.dbapi_connection
+    pid = os.fork()
+    if pid == 0:  # the child: drop what it inherited, as at its exit
+        try:
+            raw._release_lock()
+            os._exit(0)
+        except BaseException:  # noqa: BLE001 -- the exit code says it
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not lock_is_free(sqlite_file)  # still the parent's, until its commit
+    db.session.commit()
+    assert lock_is_free(sqlite_file)

@@ -46,6 +46,3 @@ session_cancelled = _signals.signal("session-cancelled")
 #: reason), ``promoted`` (a seat from the waiting list), ``cancelled``.
 registration_changed = _signals.signal("registration-changed")
 
-#: sender: the ticket token of a registration about to be written (before
-#: its seat is locked): receivers may prepare what they show with it.
-ticket_issued = _signals.signal("ticket-issued")

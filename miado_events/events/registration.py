@@ -149,10 +149,10 @@ def register_participant(actor: User, participant: User, slot: Slot,
         raise _err("already_registered", _l("You are already registered for this."))
 
     org_id = organisation.id if organisation is not None else None
-    # The ticket's QR code takes a few milliseconds to draw: do it before the
-    # seat is locked (on SQLite the first write locks the whole database).
+    # Nothing slow happens from here to the commit: the seat statements, the
+    # registration, and a mail *recipe* (the mail worker draws the ticket's QR
+    # code and renders the mail; see miado_events.mail).
     ticket_token = new_ticket_token()
-    signals.ticket_issued.send(ticket_token)
     try:
         # The seat and the registration in one savepoint: when the unique
         # index refuses a second registration of the same person (a double

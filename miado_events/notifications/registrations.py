@@ -194,8 +194,6 @@ def _on_event_cancelled(event: Event, *, registrations, **_details) -> None:
 
 
 def connect_receivers() -> None:
-    # The ticket's QR code is drawn by the mail worker, not before the seat is
-    # taken: ``signals.ticket_issued`` needs no receiver here any more.
     register_renderer(KIND, render)
     signals.registration_changed.connect(_on_registration_changed)
     signals.session_changed.connect(_on_session_changed)

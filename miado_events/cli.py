@@ -39,8 +39,10 @@ def init_app(app: Flask) -> None:
 
         while True:
             counts = deliver_due()
-            if counts["sent"] or counts["queued"] or counts["failed"] or not loop:
-                click.echo(f"sent {counts['sent']}, to retry {counts['queued']}, failed {counts['failed']}")
+            dropped = counts.get("dropped", 0)  # recipes whose registration is gone
+            if counts["sent"] or counts["queued"] or counts["failed"] or dropped or not loop:
+                click.echo(f"sent {counts['sent']}, to retry {counts['queued']}, failed {counts['failed']}, "
+                           f"no longer needed {dropped}")
             if not loop:
                 return
             time.sleep(interval)

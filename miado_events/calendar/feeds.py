@@ -21,8 +21,22 @@ changed:
   old copy (``users`` is not a watched table; these values are read from
   the row the token lookup loads anyway).
 
-A fetch whose feed is kept costs the token lookup (personal feeds) and one
-read of the version. The ETag is the hash of the body (its DTSTAMP lines
+**Shared by all processes.** A calendar app asks each process in turn,
+and a process keeps a few hundred feeds: so what one process builds is
+also stored in the ``feed_copies`` table (``models/feeds.py``), under
+``me:<person's id>:<language>`` or ``public:<kind or all>:<language>``,
+with the version and the date it was built for, by the request's own unit
+of work (a GET commits like any other request; ``feed_copies`` is not a
+watched table, so storing a copy changes no version). The store is an
+upsert that replaces a copy only by one built from newer data (a higher
+version, or the same version on a later day): a builder that read the
+version before a write never overwrites the copy built after it. A
+person's copy is deleted with them (ON DELETE CASCADE); the token is not
+part of its name (the token lookup already refuses a renewed link).
+
+A fetch whose feed is kept in the process costs the token lookup (personal
+feeds) and one read of the version; kept in the table, one statement more;
+built, the sessions (with their agendas) and the store. The ETag is the hash of the body (its DTSTAMP lines
 left out: they say when a process first wrote an entry, not what it
 shows), so an unrelated write rebuilds the copy once per process but gives
 the same ETag, and clients holding it get a 304; every process gives the
@@ -32,8 +46,8 @@ A process keeps the bodies of ``MAX_COPIES`` feeds and the validators of
 ``MAX_VALIDATORS``: a client whose copy is current gets its 304 without a
 build even when the body has been pushed out.
 
-``PAGE_CACHE=false`` switches the kept copies off (each fetch builds;
-ETag and 304 still work)."""
+``PAGE_CACHE=false`` switches the kept copies off, in the process and in
+the table (each fetch builds and stores nothing; ETag and 304 still work)."""
 from __future__ import annotations
 
 import hashlib
@@ -45,13 +59,15 @@ from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import pagecache
-from ..database import utcnow
+from ..database import dialect_insert, utcnow
 from ..extensions import db
 from ..models.accounts import User
+from ..models.feeds import SharedFeed
 from ..pagecache import LRUStore
 from ..models.events import (Event, EventSession, EventStatus, Registration, RegistrationStatus,
                              Slot)
@@ -136,32 +152,79 @@ def content_etag(body: bytes) -> str:
     return hashlib.sha256(_DTSTAMP.sub(b"", body)).hexdigest()[:32]
 
 
-def _kept(key: tuple, query, params: dict, name: str, language: str, now: datetime | None,
-          client_has: Callable[[str, datetime], bool] | None) -> FeedCopy:
-    """The copy of the feed ``key``: the kept one while the data version and
-    the date are those it was built for, else built now (and kept). Without
-    a body when only its validators are kept and ``client_has(etag, modified)``
-    says the client holds it."""
+#: Built once: a fetch only binds the copy's name.
+_SHARED = select(SharedFeed.version, SharedFeed.day, SharedFeed.etag, SharedFeed.built_at,
+                 SharedFeed.body).where(SharedFeed.name == bindparam("name"))
+
+
+def _shared_copy(name: str) -> FeedCopy | None:
+    """The copy in the table shared by all processes, or None (one statement)."""
+    row = db.session.execute(_SHARED, {"name": name}).first()
+    return None if row is None else FeedCopy(row.version, row.day, row.etag, row.built_at, row.body)
+
+
+def _share(name: str, user_id: int | None, copy: FeedCopy) -> None:
+    """Store ``copy`` for every process, unless the stored one was built
+    from the same or newer data: a builder that read an older version (it
+    started before a write another process has already built a copy after)
+    never replaces the newer copy; of one version, the later day wins.
+    A personal copy is stored in a savepoint: a person deleted meanwhile
+    (their copy goes with them) leaves the fetch served."""
+    table = SharedFeed.__table__
+    statement = dialect_insert(table).values(name=name, user_id=user_id, version=copy.version, day=copy.day,
+                                             etag=copy.etag, body=copy.body, built_at=copy.modified)
+    new = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["name"],
+        set_={column: new[column] for column in ("version", "day", "etag", "body", "built_at")},
+        where=or_(new.version > table.c.version, and_(new.version == table.c.version, new.day > table.c.day)))
+    if user_id is None:  # nothing it refers to can be gone
+        db.session.execute(statement)
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.execute(statement)
+    except IntegrityError:
+        pass  # the owner is gone: nothing to keep for them
+
+
+def _kept(key: tuple, shared_name: str, user_id: int | None, query, params: dict, name: str, language: str,
+          now: datetime | None, client_has: Callable[[str, datetime], bool] | None) -> FeedCopy:
+    """The copy of the feed ``key``: the process's own while the data version
+    and the date are those it was built for; else the one all processes
+    share (``shared_name``) if it is; else built now, kept and shared.
+    Without a body when only its validators are kept and
+    ``client_has(etag, modified)`` says the client holds it."""
     now = now or utcnow()
     day = now.date()
     keep = current_app.config.get("PAGE_CACHE", True)
     store: FeedStore = current_app.extensions[STORE]
     version = pagecache.current_version() if keep else None  # before the data: see the module's notes
-    kept = (store.bodies.get(key) or store.validators.get(key)) if keep else None
-    if kept is not None and version is not None and kept.version == version and kept.day == day:
-        if kept.body is not None or (client_has is not None and client_has(kept.etag, kept.modified)):
-            return kept
+    if version is None:  # switched off, or nothing written yet: nothing to compare the next fetch with
+        kept = shared = None
+    else:
+        kept = store.bodies.get(key) or store.validators.get(key)
+        if kept is not None and kept.version == version and kept.day == day:
+            if kept.body is not None or (client_has is not None and client_has(kept.etag, kept.modified)):
+                return kept
+        shared = _shared_copy(shared_name)
+        if shared is not None and shared.version == version and shared.day == day:
+            store.bodies.put(key, shared)
+            store.validators.put(key, replace(shared, body=None))
+            return shared
     sessions = _sessions(query, dict(params, cutoff=_cutoff(day)))
     body = ical.build(sessions, name=name, feed=True, language=language)
     etag = content_etag(body)
     modified = now.replace(microsecond=0)
-    if kept is not None:
+    before = shared or kept  # the shared copy's date is the one every process gives
+    if before is not None:
         # The same feed keeps its date; a changed one is never dated as early as the one before.
-        modified = kept.modified if kept.etag == etag else max(modified, kept.modified + timedelta(seconds=1))
+        modified = before.modified if before.etag == etag else max(modified, before.modified + timedelta(seconds=1))
     copy = FeedCopy(version, day, etag, modified, body)
-    if version is not None:  # nothing written yet: nothing to compare the next fetch with
+    if version is not None:
         store.bodies.put(key, copy)
         store.validators.put(key, replace(copy, body=None))
+        _share(shared_name, user_id, copy)
     return copy
 
 
@@ -171,15 +234,15 @@ def public_feed(kind: str | None = None, *, name: str, language: str = "de", now
     its own copy. ``name`` is the calendar's name, in that language.
     ``client_has(etag, modified)``: whether the client holds that copy (its
     body may then be None)."""
-    return _kept(("public", kind, language), _public_query(bool(kind)), {"kind": kind} if kind else {},
-                 name, language, now, client_has)
+    return _kept(("public", kind, language), f"public:{kind or 'all'}:{language}", None,
+                 _public_query(bool(kind)), {"kind": kind} if kind else {}, name, language, now, client_has)
 
 
 def personal_feed(user: User | FeedOwner, *, name: str, language: str, now: datetime | None = None,
                   client_has: Callable[[str, datetime], bool] | None = None) -> FeedCopy:
     """The person's sessions, in ``language`` (theirs: ``person_language``)."""
-    return _kept(("me", user.id, user.feed_token, language), _personal_query(), {"user_id": user.id},
-                 name, language, now, client_has)
+    return _kept(("me", user.id, user.feed_token, language), f"me:{user.id}:{language}", user.id,
+                 _personal_query(), {"user_id": user.id}, name, language, now, client_has)
 
 
 def user_for_feed_token(token: str) -> User | None:

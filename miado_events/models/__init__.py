@@ -19,3 +19,4 @@ from .questions import QuestionAnswer, QuestionKind, RegistrationQuestion  # noq
 from .guests import RegistrationLink  # noqa: F401
 from .materials import ItemVisibility, Material, SessionMinutes  # noqa: F401
 from .offers import OfferState, WaitlistOffer  # noqa: F401
+from .feeds import SharedFeed  # noqa: F401

@@ -150,7 +150,8 @@ def test_public_feed_uses_a_constant_number_of_statements(client, db, staff):
     with fresh_count(db) as many:
         response = client.get("/feeds/public.ics")
     assert response.get_data(as_text=True).count("BEGIN:VEVENT") == 2001
-    assert len(many) == len(few) <= 3, many
+    # The data version, the shared copy (feed_copies), the sessions, their agendas, storing the copy.
+    assert len(many) == len(few) <= 5, many
     etag = response.headers["ETag"]
     with fresh_count(db) as cached:
         assert client.get("/feeds/public.ics", headers={"If-None-Match": etag}).status_code == 304

@@ -38,6 +38,7 @@ from ..models.accounts import LoginSession, Role, User, UserToken
 from ..models.audit import AuditEntry
 from ..models.checkin import Attendance, Certificate, TicketImage
 from ..models.events import Event, EventSession, Registration, Slot
+from ..models.feeds import SharedFeed
 from ..models.mail import Mailing, MailingKind, OutboxMessage, OutboxStatus
 from ..models.materials import Material, SessionMinutes
 from ..models.orgs import Membership, OrgInvitation
@@ -375,6 +376,9 @@ def purge(*, months: int | None = None, now: datetime | None = None) -> PurgeRep
     # Calendar replies keep the sender's address while they wait for the office.
     report.calendar_replies = purge_replies(cutoff)
     report.guests = _purge_guests(cutoff)
+    # Feeds built for an earlier day are never served again, and a personal one lists what its person attended.
+    db.session.execute(delete(SharedFeed).where(SharedFeed.day < now.date())
+                       .execution_options(synchronize_session=False))
     if report.changed:
         audit.record(None, "privacy.purge", None,
                      f"{report.registrations} + {report.waiting_list} / {report.emails} / {report.tokens}",

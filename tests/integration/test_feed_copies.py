@@ -232,3 +232,17 @@ def test_page_cache_off_keeps_no_copy_anywhere(app, client, db, staff, member, b
     assert again.status_code == 304 and len(builds) == 2
     client.get("/feeds/public.ics")
     assert db.session.scalar(select(SharedFeed.name)) is None
+
+
+def test_the_purge_deletes_copies_built_for_an_earlier_day(app, client, db, staff, member):
+    """Such a copy is never served again, and a personal one lists what its person attended."""
+    url = registered(db, staff, member, "Gestern")
+    client.get(url)
+    client.get("/feeds/public.ics")
+    privacy.purge(now=utcnow())
+    db.session.commit()
+    assert shared_row(db, member) is not None  # today's copies stay
+    privacy.purge(now=utcnow() + timedelta(days=1))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.scalar(select(SharedFeed.name)) is None

@@ -613,10 +613,13 @@ def prime_feeds(name: str, port: int, fixture) -> None:
     """Every personal feed of the list fetched once before it is measured, as
     the first poll of each calendar app would: the copies exist (feed_copies),
     so the run measures what a fetch costs when nothing changed."""
-    for token in fixture.feed_tokens:
-        status, _h, _b = http_request(port, "GET", f"/feeds/me/{token}.ics")
-        if status != 200:
-            raise RuntimeError(f"priming the personal feeds: GET /feeds/me/<token>.ics answered {status}")
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = set(pool.map(lambda token: http_request(port, "GET", f"/feeds/me/{token}.ics")[0],
+                                fixture.feed_tokens))
+    if statuses != {200}:
+        raise RuntimeError(f"priming the personal feeds: GET /feeds/me/<token>.ics answered {sorted(statuses)}")
     log(f"{name}: {len(fixture.feed_tokens)} personal feeds fetched once (primed)")
 
 

@@ -710,7 +710,7 @@ def _personal(registration: Registration) -> tuple:
 
 
 #: Not compared: ``data_versions`` holds no user data, only the version of the
-#: public page cache (pagecache.py), which takes a new random value in every
+#: public page cache (pagecache.py), which grows by a random step in every
 #: transaction that touches what public pages show, even when nothing changed.
 NOT_COMPARED = {"data_versions"}
 

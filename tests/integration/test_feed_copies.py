@@ -117,8 +117,11 @@ def shared_row(db, member) -> SharedFeed | None:
 def test_a_feed_one_process_built_is_served_by_another_without_building_it(
         app, client, db, staff, member, other_process, builds):
     url = registered(db, staff, member, "Geteilt")
+    version = current_version()
     first = client.get(url)
     assert summaries(first) == ["Geteilt"] and len(builds) == 1
+    assert shared_row(db, member) is not None
+    assert current_version() == version  # storing a copy is no change the pages or feeds show
 
     second = other_process.test_client().get(url)
     assert second.status_code == 200 and len(builds) == 1  # not built again

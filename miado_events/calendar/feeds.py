@@ -36,12 +36,13 @@ part of its name (the token lookup already refuses a renewed link).
 
 A fetch whose feed is kept in the process costs the token lookup (personal
 feeds) and one read of the version; kept in the table, one statement more;
-built, the sessions (with their agendas) and the store. The ETag is the hash of the body (its DTSTAMP lines
-left out: they say when a process first wrote an entry, not what it
-shows), so an unrelated write rebuilds the copy once per process but gives
-the same ETag, and clients holding it get a 304; every process gives the
-same ETag for the same feed. Last-Modified is the moment this process
-first built the body it serves (kept while rebuilds give the same ETag).
+built, the sessions (with their agendas) and the store. The ETag is the
+hash of the body (its DTSTAMP lines left out: they say when a process
+first wrote an entry, not what it shows), so an unrelated write rebuilds
+the copy once but gives the same ETag, and clients holding it get a 304;
+every process gives the same ETag for the same feed. Last-Modified is the
+moment the content was first built (the shared copy's ``built_at``, kept
+while rebuilds give the same ETag), the same in every process.
 A process keeps the bodies of ``MAX_COPIES`` feeds and the validators of
 ``MAX_VALIDATORS``: a client whose copy is current gets its 304 without a
 build even when the body has been pushed out.

@@ -41,8 +41,8 @@ hash of the body (its DTSTAMP lines left out: they say when a process
 first wrote an entry, not what it shows), so an unrelated write rebuilds
 the copy once but gives the same ETag, and clients holding it get a 304;
 every process gives the same ETag for the same feed. Last-Modified is the
-moment the content was first built (the shared copy's ``built_at``, kept
-while rebuilds give the same ETag), the same in every process.
+moment the content was first built (taken from the shared copy's
+``built_at`` when there is one, kept while rebuilds give the same ETag).
 A process keeps the bodies of ``MAX_COPIES`` feeds and the validators of
 ``MAX_VALIDATORS``: a client whose copy is current gets its 304 without a
 build even when the body has been pushed out.

@@ -347,6 +347,8 @@ class Registration(db.Model):
         Index("uq_registrations_active_per_person", "slot_id", "user_id", unique=True,
               sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
         Index("ix_registrations_slot_status", "slot_id", "status", "id"),
+        # The dashboard's "registrations of the last 7 days" (a range, not a scan of all).
+        Index("ix_registrations_created_at", "created_at"),
         CheckConstraint(RegistrationStatus.sql_in("status", [RegistrationStatus.CANCELLED])
                         + " OR NOT cancelled_late", name="late_only_when_cancelled"),
     )

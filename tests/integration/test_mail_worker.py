@@ -218,6 +218,19 @@ def test_inline_delivery_runs_on_the_delivery_thread_not_the_requests(app, db, c
                              .where(Registration.user_id == member.id)) == 1
 
 
+def _ticket_png_from_another_process(tmp_path, member, registration_id: int):
+    """The member's ticket image as a second app instance (another worker) serves it."""
+    other = create_app(conftest.app_config(tmp_path))
+    other.test_client_class = conftest.FreshGlobalsClient
+    with other.app_context():
+        other_client = other.test_client()
+        other_client.post("/login", data={"email": member.email, "password": conftest.PASSWORD})
+        response = other_client.get(f"/my/registrations/{registration_id}/ticket.png")
+        from miado_events.extensions import db as other_db
+        other_db.session.remove()
+    return response
+
+
 def test_the_ticket_qr_is_drawn_once_for_every_process(app, db, client, make_user, login, event, outbox,
                                                         tmp_path, monkeypatch):
     """Mail, ticket page and a second app instance (another process, or this
@@ -237,14 +250,7 @@ def test_the_ticket_qr_is_drawn_once_for_every_process(app, db, client, make_use
     assert len(outbox) == 1 and len(drawn) == 1  # the worker drew it for the mail
 
     first = client.get(f"/my/registrations/{registration.id}/ticket.png")
-    other = create_app(conftest.app_config(tmp_path))
-    other.test_client_class = conftest.FreshGlobalsClient
-    with other.app_context():
-        other_client = other.test_client()
-        other_client.post("/login", data={"email": member.email, "password": conftest.PASSWORD})
-        second = other_client.get(f"/my/registrations/{registration.id}/ticket.png")
-        from miado_events.extensions import db as other_db
-        other_db.session.remove()
+    second = _ticket_png_from_another_process(tmp_path, member, registration.id)
 
     assert first.status_code == second.status_code == 200
     assert first.data == second.data
@@ -306,14 +312,7 @@ def test_a_ticket_page_that_draws_the_qr_keeps_it_for_the_next_process(app, db, 
     login(member)
 
     first = client.get(f"/my/registrations/{registration_id}/ticket.png")
-    other = create_app(conftest.app_config(tmp_path))
-    other.test_client_class = conftest.FreshGlobalsClient
-    with other.app_context():
-        other_client = other.test_client()
-        other_client.post("/login", data={"email": member.email, "password": conftest.PASSWORD})
-        second = other_client.get(f"/my/registrations/{registration_id}/ticket.png")
-        from miado_events.extensions import db as other_db
-        other_db.session.remove()
+    second = _ticket_png_from_another_process(tmp_path, member, registration_id)
 
     assert first.status_code == second.status_code == 200
     assert first.data == second.data

@@ -19,7 +19,7 @@ from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 from ..i18n import ui_language
 from ..pdf import FONT, ShapedWhereNeeded, add_fonts, right_to_left
 from .public import PUBLIC_FIELD_ORDER
-from .exports import AUTHOR, _field_heading, _joined, group_letter
+from .directory_text import AUTHOR, _field_heading, _joined, group_letter
 
 
 PT = 25.4 / 72  # one point in mm

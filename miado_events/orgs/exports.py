@@ -7,7 +7,6 @@ is in the current UI language, so call them inside a request.
 """
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from typing import Iterable
 
@@ -15,34 +14,9 @@ from flask_babel import gettext as _
 
 from ..models.translated import localized
 from ..tables import csv_text
-from .labels import PUBLISHABLE_FIELD_LABELS
+from .directory_text import (AUTHOR, OTHER_GROUP, _field_heading, _joined,  # noqa: F401 - the exports' names
+                             group_letter, sort_key)
 from .public import PUBLIC_FIELD_ORDER, public_profile
-
-AUTHOR = "MIA-DO-KI, Stadt Dortmund"
-
-# -- sorting and grouping (shared by CSV and PDF) ---------------------------
-
-# Latin letters that Unicode does not decompose into base letter + accent.
-_FOLD_LETTERS = str.maketrans({
-    "ı": "i", "ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "þ": "th",
-})
-OTHER_GROUP = "#"
-
-
-def sort_key(name: str) -> str:
-    """An alphabetical key for a name: case and accents ignored (so "Ü" sorts
-    with "U", "ş" with "s"), leading quotes or brackets skipped."""
-    decomposed = unicodedata.normalize("NFKD", (name or "").strip())
-    base = "".join(c for c in decomposed if not unicodedata.combining(c))
-    base = base.casefold().translate(_FOLD_LETTERS)
-    start = next((i for i, c in enumerate(base) if c.isalnum()), len(base))
-    return base[start:] or base
-
-
-def group_letter(name: str) -> str:
-    """The letter heading a name is listed under; "#" for digits and others."""
-    first = sort_key(name)[:1]
-    return first.upper() if first.isalpha() else OTHER_GROUP
 
 
 def _sorted_profiles(orgs: Iterable, language: str | None = None) -> list[dict]:
@@ -57,16 +31,6 @@ def _sorted_profiles(orgs: Iterable, language: str | None = None) -> list[dict]:
     return sorted(profiles, key=lambda p: (
         group_letter(p["name"]) != OTHER_GROUP,  # "#" first, in one group
         sort_key(p["name"]), p["name"], p.get("id") or 0))
-
-
-def _joined(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return "" if value is None else str(value)
-
-
-def _field_heading(field: str) -> str:
-    return str(PUBLISHABLE_FIELD_LABELS.get(field, field))
 
 
 # -- CSV ----------------------------------------------------------------------

@@ -160,12 +160,11 @@ def test_scopes_are_raised_in_sorted_order_and_every_commit_raises_the_sum(db, t
     assert totals[-1] < 2 ** 63
 
 
+@pytest.mark.database("postgresql")
 def test_two_writers_to_different_events_do_not_wait_for_each_other(app, db, make_user, two_events):
     """PostgreSQL: the first writer holds its transaction open after raising
     its version; the second, on another event, must commit within a short
     lock timeout (it waited on the one shared row before)."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL only (SQLite has one writer at a time)")
     first, second = two_events
     people = [make_user().id, make_user().id]
     slots = [slot_for(first.sessions[0]).id, slot_for(second.sessions[0]).id]

@@ -28,8 +28,7 @@ WRITES_EACH = 40
 
 @pytest.fixture
 def sqlite_file(app, db):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's write lock")
+    assert db.engine.dialect.name == "sqlite"  # the tests that use it are marked database("sqlite")
     return db.engine.url.database
 
 
@@ -73,6 +72,7 @@ WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.database("sqlite")
 def test_many_processes_writing_at_once_all_get_through_without_sqlites_busy_wait(sqlite_file, db):
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, sqlite_file, str(n), str(WRITES_EACH)],
                               cwd=ROOT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -86,6 +86,7 @@ def test_many_processes_writing_at_once_all_get_through_without_sqlites_busy_wai
     assert lock_is_free(sqlite_file)
 
 
+@pytest.mark.database("sqlite")
 def test_many_threads_writing_at_once_all_get_through(sqlite_file, app, db):
     @event.listens_for(db.engine, "connect")
     def _no_busy_wait(dbapi_connection, _record):
@@ -119,6 +120,7 @@ def test_many_threads_writing_at_once_all_get_through(sqlite_file, app, db):
     assert lock_is_free(sqlite_file)
 
 
+@pytest.mark.database("sqlite")
 def test_the_lock_is_held_from_the_first_write_to_the_commit_and_never_by_reads(sqlite_file, db, make_user):
     person = make_user()
     db.session.scalar(select(User.name).where(User.id == person.id))
@@ -130,6 +132,7 @@ def test_the_lock_is_held_from_the_first_write_to_the_commit_and_never_by_reads(
     assert lock_is_free(sqlite_file)
 
 
+@pytest.mark.database("sqlite")
 def test_a_failed_transaction_releases_the_lock(sqlite_file, db, make_user):
     person = make_user(email="taken@example.org")
     db.session.add(User(email="first@example.org", name="First", role="member"))
@@ -146,6 +149,7 @@ def test_a_failed_transaction_releases_the_lock(sqlite_file, db, make_user):
     assert db.session.scalar(select(User.name).where(User.email == "first@example.org")) is None
 
 
+@pytest.mark.database("sqlite")
 def test_a_connection_closed_in_the_middle_of_a_write_releases_the_lock(sqlite_file, db, make_user):
     make_user()
     db.session.execute(text("UPDATE users SET name = 'Mid-write'"))
@@ -155,6 +159,7 @@ def test_a_connection_closed_in_the_middle_of_a_write_releases_the_lock(sqlite_f
     assert lock_is_free(sqlite_file)
 
 
+@pytest.mark.database("sqlite")
 def test_a_second_connection_of_the_same_thread_fails_instead_of_hanging(sqlite_file, app, db, make_user):
     """A thread that writes through two connections at once waits for itself:
     SQLite refuses the second one after its busy_timeout, as without the file
@@ -190,6 +195,7 @@ def test_postgresql_and_in_memory_databases_take_no_file_lock(app, db, tmp_path)
         assert not isinstance(conn.connection.dbapi_connection, WriteLockedConnection)
 
 
+@pytest.mark.database("sqlite")
 def test_commits_wait_for_the_disk_as_configured(sqlite_file, db, tmp_path):
     """SQLITE_SYNCHRONOUS: NORMAL by default (with WAL a commit survives an
     app crash without an fsync each time), FULL when asked for; a value
@@ -209,6 +215,7 @@ def test_commits_wait_for_the_disk_as_configured(sqlite_file, db, tmp_path):
         create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "x", "SQLITE_SYNCHRONOUS": "SOMETIMES"})
 
 
+@pytest.mark.database("sqlite")
 def test_a_forked_child_leaves_its_parents_lock_alone(sqlite_file, db, make_user):
     """gunicorn forks its workers and the MSO list PDF is laid out in a forked
     child: a connection the child inherited and drops (or ends) must neither

@@ -1,7 +1,7 @@
 """Local time (Europe/Berlin) in forms and pages; UTC in the database."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Europe/Berlin")
@@ -17,3 +17,8 @@ def local_to_utc(day: date, at: time) -> datetime:
 
 def to_local(moment: datetime) -> datetime:
     return moment.astimezone(LOCAL_TZ)
+
+
+def next_local_midnight(now: datetime) -> datetime:
+    """The UTC instant the next Berlin day begins (DST-aware)."""
+    return local_to_utc(to_local(now).date() + timedelta(days=1), time(0, 0))

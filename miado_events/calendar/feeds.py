@@ -246,12 +246,6 @@ def personal_feed(user: User | FeedOwner, *, name: str, language: str, now: date
                  _personal_query(), {"user_id": user.id}, name, language, now, client_has)
 
 
-def user_for_feed_token(token: str) -> User | None:
-    if not token or len(token) > 64:
-        return None
-    return db.session.scalar(select(User).where(User.feed_token == token))
-
-
 @dataclass(frozen=True)
 class FeedOwner:
     """What a feed fetch reads of its owner (no User object to load)."""

@@ -49,6 +49,19 @@ def _counts_query():
                    or_(covering, Attendance.id.is_not(None))))
 
 
+@functools.cache
+def _session_with_event_query():
+    # Built once per process: building it cost more than running it.
+    return (select(EventSession).options(joinedload(EventSession.event))
+            .where(EventSession.id == bindparam("session_id")))
+
+
+def session_with_event(session_id: int) -> EventSession | None:
+    """The session with its event in one statement (the door API's permission
+    check and every item of a sync need both)."""
+    return db.session.scalar(_session_with_event_query(), {"session_id": session_id})
+
+
 def token_hash(token: str) -> str:
     """What the scanner's list holds instead of a ticket token: the first 128
     bits of its SHA-512 (the hash TweetNaCl offers in the browser)."""

@@ -2,7 +2,6 @@
 JSON API the offline scanner script uses), self check-in and certificates."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -12,8 +11,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, make_response,
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
 from .. import unit_of_work
 from ..database import utcnow
@@ -219,17 +217,10 @@ def walk_in(session_id: int):
 
 # --- the scanner's JSON API -------------------------------------------------------------
 
-@functools.cache
-def _session_with_event():
-    # Built once per process: building it cost more than running it.
-    return (select(EventSession).options(joinedload(EventSession.event))
-            .where(EventSession.id == bindparam("session_id")))
-
-
 def _json_session(session_id: int) -> EventSession:
     # With its event in the same statement: the permission check and every
     # item of a sync need it.
-    session = db.session.scalar(_session_with_event(), {"session_id": session_id})
+    session = door_lists.session_with_event(session_id)
     if session is None:
         abort(404)
     ensure_page(services.can_check_in_for, session.event)

@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from ..models.events import EventKind
 from ..pagecache import LRUStore, current_version
-from ..timeutil import to_local
+from ..timeutil import next_local_midnight
 from . import overview
 
 #: How long a copy may be served while nothing is written (the clock moves
@@ -96,11 +96,6 @@ def _build(now: datetime) -> Figures:
     return Figures(upcoming=upcoming, recent=overview.recent_registrations(now), today=today)
 
 
-def _next_midnight(now: datetime) -> datetime:
-    local = to_local(now)
-    return (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).astimezone(now.tzinfo)
-
-
 def figures(now: datetime) -> Figures:
     """The figures as of ``now`` (or of at most ``TTL`` before it, with nothing
     written since), in the reader's language."""
@@ -111,7 +106,7 @@ def figures(now: datetime) -> Figures:
     store = _store()
     entry = store.get(key)
     if entry is None or entry.version != version or not entry.built_at <= now < entry.until:
-        entry = _Entry(version, now, min(now + TTL, _next_midnight(now)), _build(now))
+        entry = _Entry(version, now, min(now + TTL, next_local_midnight(now)), _build(now))
         store.put(key, entry)
     upcoming = entry.figures.upcoming
     if upcoming and upcoming[0].starts_at < now:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
@@ -14,7 +14,7 @@ from ..models.events import (Event, EventSession, EventStatus, Registration, Reg
                              RegistrationWindow, SessionStatus, Slot, Venue)
 from ..models.orgs import Membership, MembershipStatus, Organisation
 from ..models.translated import translations_contain
-from ..timeutil import local_to_utc, to_local
+from ..timeutil import next_local_midnight
 
 
 def visible_event(event_id: int, viewer, options=()) -> Event | None:
@@ -172,7 +172,7 @@ def valid_until(now: datetime, sessions, *extra) -> datetime | None:
     cache's validity): a session starts or ends, a slot's registration window
     opens or closes (``Slot.registration_moments``), a new day begins, or one
     of the ``extra`` moments comes."""
-    moments = [*extra, local_to_utc(to_local(now).date() + timedelta(days=1), time(0, 0))]
+    moments = [*extra, next_local_midnight(now)]
     for session in sessions:
         moments += [session.starts_at, session.ends_at]
         slot = slot_for(session)

@@ -8,7 +8,7 @@ never lose its mail):
 * ``queue_recipe(to, kind, locale, payload)`` – the row says *what* to send
   (a kind, a small JSON payload of ids and scalars, the language); the mail
   worker renders it (``outbox.deliver_one`` calls the renderer registered for
-  the kind with ``register_renderer``/``@renderer``), keeps the bytes in
+  the kind with ``register_renderer``), keeps the bytes in
   ``raw`` and sends those. Used for the mail about registrations
   (``notifications.registrations``): they carry the calendar invite and the
   ticket's QR code, the costly part, and they are written on the busiest
@@ -78,14 +78,6 @@ def register_renderer(kind: str, fn) -> None:
     """Name the function that renders outbox recipes of ``kind`` (a higher
     layer fills this in when the app is created; the mail layer imports none)."""
     _RENDERERS[kind] = fn
-
-
-def renderer(kind: str):
-    """Decorator form of ``register_renderer``."""
-    def decorate(fn):
-        register_renderer(kind, fn)
-        return fn
-    return decorate
 
 
 def render_recipe(kind: str, payload: dict, *, to: str, locale: str) -> EmailMessage | None:

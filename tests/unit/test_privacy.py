@@ -449,13 +449,13 @@ def test_deletion_stops_the_tickets_and_the_feed(db, world):
     codes = [r.ticket_code for r in world.registrations]
     assert [checkin.find_by_token(t).user_id for t in tokens] == [world.person.id] * 3
     assert [checkin.find_by_code(c).user_id for c in codes] == [world.person.id] * 3
-    assert feeds.user_for_feed_token(world.feed_token).id == world.person.id
+    assert feeds.feed_owner(world.feed_token).id == world.person.id
 
     delete(db, world.person)
 
     assert [checkin.find_by_token(t) for t in tokens] == [None] * 3
     assert [checkin.find_by_code(c) for c in codes] == [None] * 3
-    assert feeds.user_for_feed_token(world.feed_token) is None
+    assert feeds.feed_owner(world.feed_token) is None
 
 
 def test_deletion_removes_account_memberships_and_the_persons_own_records(db, world, own_comment):
